@@ -1,0 +1,57 @@
+"""Pure cost arithmetic, per order, in USD. No I/O, no Pyomo: easy to check by hand.
+
+Taxes follow Vietnamese practice: import duty = dutiable value x duty rate;
+VAT = (dutiable value + import duty) x VAT rate (no special consumption tax in the
+default categories).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DAYS_PER_YEAR = 365.0
+
+
+def import_duty(value_usd, duty_rate):
+    """Import duty per order (USD) = dutiable value x duty rate."""
+    return value_usd * duty_rate
+
+
+def import_vat(value_usd, duty_rate, vat_rate):
+    """Import VAT per order (USD) on (value + duty)."""
+    return (value_usd + import_duty(value_usd, duty_rate)) * vat_rate
+
+
+def import_taxes(value_usd, duty_rate, vat_rate):
+    """Duty + VAT per order (USD)."""
+    return import_duty(value_usd, duty_rate) + import_vat(value_usd, duty_rate, vat_rate)
+
+
+def direct_mail_taxes(value_usd, duty_rate, vat_rate, de_minimis_usd):
+    """Duty + VAT on a direct-mail parcel: nothing below the de-minimis value, else the full amount."""
+    taxes = import_taxes(value_usd, duty_rate, vat_rate)
+    return np.where(np.asarray(value_usd) < de_minimis_usd, 0.0, taxes)
+
+
+def duty_financing_cost(amount_usd, cost_of_capital, days_paid_before_sale):
+    """Cost of capital on taxes paid ``days`` before the sale: A x r x d / 365 (USD)."""
+    return amount_usd * cost_of_capital * days_paid_before_sale / DAYS_PER_YEAR
+
+
+def inventory_cost(value_usd, cost_of_capital, obsolescence_rate, days_in_stock):
+    """Capital tied up in stock plus dead-stock risk: value x (r + obsolescence) x days / 365 (USD)."""
+    return value_usd * (cost_of_capital + obsolescence_rate) * days_in_stock / DAYS_PER_YEAR
+
+
+def freight_cost(weight_kg, usd_per_kg, usd_per_order=0.0):
+    """International freight per order: weight x rate per kg + charge per order (USD)."""
+    return weight_kg * usd_per_kg + usd_per_order
+
+
+def trucking_cost(weight_kg, road_km, usd_per_kg_km):
+    """Gateway -> site trucking per order (USD)."""
+    return weight_kg * road_km * usd_per_kg_km
+
+
+def last_mile_cost(weight_kg, road_km, base_usd_per_order, usd_per_kg_km):
+    """Parcel delivery to the zone per order: base + weight x km x rate (USD)."""
+    return base_usd_per_order + weight_kg * road_km * usd_per_kg_km

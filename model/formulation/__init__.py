@@ -1,0 +1,108 @@
+"""The Pyomo model of the CBEC bonded network (docs/formulation.md, same names).
+
+``create_model(inputs)`` builds, in order: the facility decisions (``open``), the flow
+variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expression per
+objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
+``demand_balance``, ``site_flow_balance``, ``one_level``, ``throughput_capacity`` and
+``strong_linking``. Eligibility of sites and products is enforced by the sparse index sets
+themselves (:mod:`model.formulation.sets`): an ineligible arc has no variable.
+"""
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
+from .sets import TERMS, ModelInputs, build_inputs, zone_demand
+
+__all__ = ["TERMS", "ModelInputs", "build_inputs", "create_model", "zone_demand"]
+
+
+def _keys(df, cols):
+    return list(df[cols].itertuples(index=False, name=None))
+
+
+def _coef(df, keys, col):
+    return dict(zip(keys, df[col].astype(float).tolist()))
+
+
+def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
+    """The one-period MIP with modes bonded (B) and direct mail (D)."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
+    try:
+        return _create_model(inputs)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel(name="cbec_bonded_network")
+    lv = inputs.site_levels
+    lv_keys = _keys(lv, ["site", "level"])
+    force_open = set(inputs.sites.loc[inputs.sites["force_open"], "site"])
+    add_facility_decisions(m, _coef(lv, lv_keys, "capacity"), _coef(lv, lv_keys, "fixed_cost"), force_open)
+
+    dem_keys = _keys(inputs.demand, ["zone", "origin", "product"])
+    demand = _coef(inputs.demand, dem_keys, "orders")
+    in_keys = _keys(inputs.inbound_arcs, ["origin", "gateway", "site", "product"])
+    out_keys = _keys(inputs.outbound_arcs, ["site", "zone", "origin", "product"])
+    dir_keys = _keys(inputs.direct_arcs, ["origin", "gateway", "zone", "product"])
+
+    m.DEMAND = pyo.Set(initialize=dem_keys, dimen=3, ordered=True)
+    m.INBOUND_ARCS = pyo.Set(initialize=in_keys, dimen=4, ordered=True)
+    m.OUTBOUND_ARCS = pyo.Set(initialize=out_keys, dimen=4, ordered=True)
+    m.DIRECT_ARCS = pyo.Set(initialize=dir_keys, dimen=4, ordered=True)
+
+    m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
+    m.outbound = pyo.Var(m.OUTBOUND_ARCS, within=pyo.NonNegativeReals)
+    m.direct = pyo.Var(m.DIRECT_ARCS, within=pyo.NonNegativeReals)
+    m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
+
+    def term(df, keys, var, col):
+        c = _coef(df, keys, col)
+        return sum(c[a] * var[a] for a in keys if c[a] != 0.0)
+
+    ia, oa, da = inputs.inbound_arcs, inputs.outbound_arcs, inputs.direct_arcs
+    m.linehaul_cost = pyo.Expression(expr=term(ia, in_keys, m.inbound, "linehaul_cost"))
+    m.trucking_cost = pyo.Expression(expr=term(ia, in_keys, m.inbound, "trucking_cost"))
+    m.handling_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "handling_cost"))
+    m.last_mile_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "last_mile_cost")
+                                      + term(da, dir_keys, m.direct, "last_mile_cost"))
+    m.direct_mail_cost = pyo.Expression(expr=term(da, dir_keys, m.direct, "direct_mail_cost"))
+    m.duty_tax_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "duty_tax_cost")
+                                     + term(da, dir_keys, m.direct, "duty_tax_cost"))
+    m.duty_financing_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "duty_financing_cost")
+                                           + term(da, dir_keys, m.direct, "duty_financing_cost"))
+    m.inventory_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "inventory_cost"))
+    m.unmet_penalty = pyo.Expression(expr=sum(inputs.unmet_penalty * m.unmet[d] for d in dem_keys))
+    m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
+
+    # demand_balance[c,o,p]: sum_k outbound + sum_g direct + unmet = demand
+    served = defaultdict(list)
+    for a in out_keys:
+        served[(a[1], a[2], a[3])].append(m.outbound[a])
+    for a in dir_keys:
+        served[(a[2], a[0], a[3])].append(m.direct[a])
+    m.demand_balance = pyo.Constraint(
+        m.DEMAND, rule=lambda m, c, o, p: sum(served[c, o, p]) + m.unmet[c, o, p] == demand[c, o, p])
+
+    # site_flow_balance[k,o,p]: sum_g inbound[o,g,k,p] = sum_c outbound[k,c,o,p]
+    into, out_of = defaultdict(list), defaultdict(list)
+    for a in in_keys:
+        into[(a[2], a[0], a[3])].append(m.inbound[a])
+    for a in out_keys:
+        out_of[(a[0], a[2], a[3])].append(m.outbound[a])
+    kop = sorted(set(into) | set(out_of))
+    m.site_flow_balance = pyo.Constraint(kop, rule=lambda m, k, o, p: sum(into[k, o, p]) == sum(out_of[k, o, p]))
+
+    # throughput_capacity[k] and strong_linking[k,c,o,p]
+    through = defaultdict(list)
+    for a in out_keys:
+        through[a[0]].append(m.outbound[a])
+    add_throughput_capacity(m, through)
+    add_strong_linking(m, m.outbound, {a: demand[a[1], a[2], a[3]] for a in out_keys})
+    return m

@@ -1,0 +1,139 @@
+"""Solution -> tidy tables, KPIs, summary.json; results written atomically.
+
+Tables: ``sites`` (every candidate), ``flows`` (every non-zero flow with its mode and cost).
+``cost_breakdown`` holds one entry per objective term (:data:`model.formulation.TERMS`) and
+sums to the objective.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .formulation import TERMS
+
+FLOW_TOL = 1e-6  # orders; smaller values are solver noise
+
+
+def _values(var, keys, names):
+    vals = [var[k].value or 0.0 for k in keys]
+    df = pd.DataFrame(list(keys), columns=names)
+    df["orders"] = np.asarray(vals, dtype=float)
+    return df
+
+
+def site_table(m, inputs, scenario) -> pd.DataFrame:
+    """One row per candidate site: opened, level, capacity, throughput, utilisation, fixed cost."""
+    s = scenario.tables["sites"][["site", "name", "province", "lat", "lon", "site_type"]].merge(inputs.sites, on="site")
+    lv = inputs.site_levels.copy()
+    lv["open"] = [round(m.open[k, l].value or 0.0) for k, l in zip(lv["site"], lv["level"])] if len(lv) else []
+    chosen = lv[lv["open"] == 1].drop(columns="open")
+    s = s.merge(chosen, on="site", how="left")
+    s["opened"] = s["level"].notna()
+    oa = inputs.outbound_arcs
+    through = _values(m.outbound, list(oa[["site", "zone", "origin", "product"]].itertuples(index=False, name=None)),
+                      ["site", "zone", "origin", "product"]).groupby("site")["orders"].sum()
+    s["throughput_orders"] = s["site"].map(through).fillna(0.0)
+    s["capacity_orders"] = s.pop("capacity")
+    s["utilisation"] = np.where(s["opened"], s["throughput_orders"] / s["capacity_orders"], np.nan)
+    s["fixed_cost_usd"] = s.pop("fixed_cost").fillna(0.0)
+    return s[["site", "name", "province", "lat", "lon", "site_type", "may_open", "reason", "force_open", "opened",
+              "level", "capacity_orders", "throughput_orders", "utilisation", "fixed_cost_usd"]]
+
+
+def flow_table(m, inputs, scenario) -> pd.DataFrame:
+    """Every non-zero flow: mode, leg, origin, gateway, site, zone, product, orders, kg, cost per term."""
+    weight = scenario.tables["products"].set_index("product")["weight_kg_per_order"]
+    parts = []
+    cost_cols = [t for t in TERMS if t not in ("fixed_cost", "unmet_penalty")]
+
+    def add(df_arcs, var, keycols, mode, leg):
+        keys = list(df_arcs[keycols].itertuples(index=False, name=None))
+        df = _values(var, keys, keycols)
+        keep = df["orders"] > FLOW_TOL
+        df = df[keep].copy()
+        arcs = df_arcs[keep.to_numpy()]
+        for t in cost_cols:
+            per = arcs[t].to_numpy() if t in arcs.columns else 0.0
+            df[t] = df["orders"].to_numpy() * per
+        df["km"] = arcs["km"].to_numpy()
+        df["mode"], df["leg"] = mode, leg
+        parts.append(df)
+
+    add(inputs.inbound_arcs, m.inbound, ["origin", "gateway", "site", "product"], "bonded", "inbound")
+    add(inputs.outbound_arcs, m.outbound, ["site", "zone", "origin", "product"], "bonded", "outbound")
+    add(inputs.direct_arcs, m.direct, ["origin", "gateway", "zone", "product"], "direct_mail", "parcel")
+    un = _values(m.unmet, list(inputs.demand[["zone", "origin", "product"]].itertuples(index=False, name=None)),
+                 ["zone", "origin", "product"])
+    un = un[un["orders"] > FLOW_TOL].copy()
+    un["unmet_penalty"] = un["orders"] * inputs.unmet_penalty
+    un["mode"], un["leg"] = "unmet", "unmet"
+    parts.append(un)
+    flows = pd.concat(parts, ignore_index=True)
+    for c in ("origin", "gateway", "site", "zone"):
+        if c not in flows:
+            flows[c] = ""
+    flows[["gateway", "site", "zone"]] = flows[["gateway", "site", "zone"]].fillna("")
+    flows["kg"] = flows["orders"] * flows["product"].map(weight)
+    money = [t for t in TERMS if t in flows.columns]
+    flows[money] = flows[money].fillna(0.0)
+    flows["cost_usd"] = flows[money].sum(axis=1)
+    flows["usd_per_order"] = flows["cost_usd"] / flows["orders"]
+    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", "orders", "kg", "km",
+                  "usd_per_order", "cost_usd", *money]]
+
+
+def cost_breakdown(m) -> dict[str, float]:
+    """USD per objective term; the values sum to the objective."""
+    return {t: float(pyo.value(getattr(m, t))) for t in TERMS}
+
+
+def mode_shares(flows: pd.DataFrame, total_demand: float) -> tuple[dict, float]:
+    """Shares of demand (orders) by mode, and the unmet share."""
+    def share(mode, leg):
+        return float(flows.loc[(flows["mode"] == mode) & (flows["leg"] == leg), "orders"].sum() / total_demand)
+    return ({"bonded": share("bonded", "outbound"), "direct_mail": share("direct_mail", "parcel"),
+             "general_trade": 0.0}, share("unmet", "unmet"))
+
+
+def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:
+    """Write every file into a temporary folder beside ``out_dir``, then swap it into place.
+
+    ``files`` maps a file name to a function that writes that file given its path. If any
+    writer fails, or the run is interrupted, the previous ``out_dir`` is left intact.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for name, writer in files.items():
+            writer(tmp / name)
+        old = None
+        if out_dir.exists():
+            old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_results(result, out_dir: Path) -> Path:
+    """summary.json, sites.csv and flows.csv of a :class:`model.Result`, written atomically."""
+    def js(path):
+        path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    write_atomically(Path(out_dir), {
+        "summary.json": js,
+        "sites.csv": lambda p: result.sites.to_csv(p, index=False, float_format="%.6g"),
+        "flows.csv": lambda p: result.flows.to_csv(p, index=False, float_format="%.6g"),
+    })
+    return Path(out_dir)

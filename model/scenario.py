@@ -1,0 +1,148 @@
+"""Scenarios: a data folder plus parameter overrides, validated before anything is built.
+
+A scenario is either a data folder (every table of :data:`model.schema.TABLES`) or a small
+TOML file::
+
+    name = "china_like"
+    data = "../data"              # relative to the TOML file; default: the shipped data
+    [policy]
+    cbec_tax_factor = 0.7         # overrides parameters.csv key policy.cbec_tax_factor
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .data import load_tables
+from .errors import DataError, Problem, ScenarioError
+from .schema import ATTRS_DIR, TABLES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: The shipped default data folder (a source checkout; see README).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@lru_cache(maxsize=None)
+def parameter_keys() -> pd.DataFrame:
+    """The declared scenario parameters: key, unit, min, max, description."""
+    return pd.read_csv(ATTRS_DIR / "parameter_keys.csv", keep_default_na=False).set_index("key")
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: its tables and its scalar parameters (after overrides)."""
+
+    name: str
+    data_dir: Path
+    tables: dict[str, pd.DataFrame]
+    parameters: dict[str, float]
+    overrides: dict[str, float] = field(default_factory=dict)
+
+    def param(self, key: str) -> float:
+        return self.parameters[key]
+
+    def input_hash(self) -> str:
+        """SHA-256 of every table's content and of the parameters (first 16 hex digits)."""
+        h = hashlib.sha256()
+        for t in TABLES:
+            h.update(t.encode())
+            h.update(pd.util.hash_pandas_object(self.tables[t], index=False).values.tobytes())
+        h.update(json.dumps(self.parameters, sort_keys=True).encode())
+        return h.hexdigest()[:16]
+
+
+def _check_value(key: str, value, source: str) -> float:
+    keys = parameter_keys()
+    if key not in keys.index:
+        raise ScenarioError(f"{source}: unknown parameter '{key}' (known: {', '.join(keys.index)})")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{source}: parameter '{key}' expects a number in {keys.at[key, 'unit']}, got {value!r}")
+    lo, hi = keys.at[key, "min"], keys.at[key, "max"]
+    if (lo != "" and value < float(lo)) or (hi != "" and value > float(hi)):
+        raise ScenarioError(f"{source}: parameter '{key}' = {value} is outside [{lo}, {hi}] ({keys.at[key, 'unit']})")
+    return float(value)
+
+
+def _parameters_from_table(df: pd.DataFrame, data_dir: Path) -> dict[str, float]:
+    file = str(data_dir / "parameters.csv")
+    params: dict[str, float] = {}
+    problems = []
+    for i, row in df.iterrows():
+        try:
+            params[row["key"]] = _check_value(row["key"], row["value"], file)
+        except ScenarioError as exc:
+            problems.append(Problem(file, int(i) + 2, "value" if row["key"] in parameter_keys().index else "key",
+                                    row["key"], str(exc).split(": ", 1)[1]))
+    missing = [k for k in parameter_keys().index if k not in params]
+    for k in missing:
+        problems.append(Problem(file, None, "key", None, f"a row for parameter '{k}' ({parameter_keys().at[k, 'description']})"))
+    if problems:
+        raise DataError(problems)
+    return params
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | None = None,
+                  overrides: dict[str, float] | None = None, name: str | None = None) -> Scenario:
+    """Load and validate a scenario.
+
+    ``source``: a TOML scenario file, a data folder, or None for the shipped default data.
+    ``data_dir`` replaces the data folder; ``overrides`` (dotted keys) win over both the
+    data folder's parameters.csv and the TOML file.
+    """
+    toml_overrides: dict = {}
+    scenario_name = "default"
+    folder = DEFAULT_DATA_DIR
+    if source is not None:
+        source = Path(source)
+        if source.is_dir():
+            folder = source
+            scenario_name = source.resolve().name if source.resolve() != DEFAULT_DATA_DIR else "default"
+        elif source.suffix == ".toml" and source.is_file():
+            try:
+                doc = tomllib.loads(source.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ScenarioError(f"{source}: not a valid TOML file ({exc})") from None
+            scenario_name = str(doc.pop("name", source.stem))
+            if "data" in doc:
+                folder = (source.parent / str(doc.pop("data"))).resolve()
+            toml_overrides = _flatten(doc)
+            for k, v in toml_overrides.items():
+                _check_value(k, v, str(source))
+        else:
+            raise ScenarioError(f"{source}: expected a scenario .toml file or a data folder")
+    if data_dir is not None:
+        folder = Path(data_dir)
+    if name is not None:
+        scenario_name = name
+    if not _NAME_RE.match(scenario_name) or ".." in scenario_name:
+        raise ScenarioError(f"scenario name {scenario_name!r}: expected letters, digits, '_', '-' or '.' only")
+    tables = load_tables(folder)
+    params = _parameters_from_table(tables["parameters"], folder)
+    applied = {**toml_overrides}
+    for k, v in (overrides or {}).items():
+        applied[k] = _check_value(k, v, "override")
+    params.update(applied)
+    return Scenario(scenario_name, folder, tables, params, applied)

@@ -1,0 +1,226 @@
+"""HiGHS through Pyomo: options, hand-off, status, timings.
+
+Three hand-off paths to HiGHS (``SolverOptions.interface``), measured in docs/performance.md:
+
+- ``matrix`` (default): Pyomo's ``LinearStandardFormCompiler`` turns the model into sparse
+  arrays, passed to ``highspy`` in one ``passModel`` call; the solution is written back to
+  the Pyomo variables.
+- ``lp``: Pyomo's LP writer, then ``highspy.readModel``.
+- ``appsi``: Pyomo's persistent ``appsi`` HiGHS interface.
+
+Whatever the path, the run records status (``optimal``, ``time_limit`` with an incumbent,
+``infeasible``, ``no_solution``, ``error``), objective, best bound, gap and seconds.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+log = logging.getLogger(__name__)
+
+INTERFACES = ("matrix", "lp", "appsi")
+
+
+@dataclass
+class SolverOptions:
+    time_limit: float | None = None   # seconds
+    mip_rel_gap: float = 1e-4         # relative gap at which HiGHS stops
+    threads: int | None = None        # HiGHS threads (process-global in HiGHS: set once per process)
+    verbose: bool = False             # HiGHS log on stdout (gap, time)
+    interface: str = "matrix"
+    random_seed: int = 0              # fixed for run-to-run determinism
+
+
+@dataclass
+class SolveReport:
+    status: str                 # optimal | time_limit | infeasible | no_solution | error
+    objective: float | None     # USD
+    bound: float | None         # best dual bound, USD
+    gap: float | None           # relative gap (objective - bound) / |objective|
+    handoff_seconds: float      # model -> HiGHS ready to run
+    solve_seconds: float        # HiGHS run()
+    highs_status: str           # HiGHS's own model status text
+    interface: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A Highs object, without the banner HiGHS prints on stdout (C level) when it is first created."""
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
+
+
+def _highs(options: SolverOptions) -> highspy.Highs:
+    h = highspy.Highs() if options.verbose else _quiet_highs()
+    h.setOptionValue("output_flag", bool(options.verbose))
+    h.setOptionValue("log_to_console", bool(options.verbose))
+    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    h.setOptionValue("random_seed", int(options.random_seed))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    return h
+
+
+def _pass_matrix(m: pyo.ConcreteModel, h: highspy.Highs):
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    cols = repn.columns
+    n = len(cols)
+    obj = next(o for o in m.component_data_objects(pyo.Objective, active=True))
+    sense = 1.0 if obj.sense == pyo.minimize else -1.0
+    c = np.asarray(repn.c.toarray()).ravel() if repn.c.shape[0] else np.zeros(n)
+    offset = float(np.asarray(repn.c_offset).ravel()[0]) if len(repn.c_offset) else 0.0
+    inf = highspy.kHighsInf
+    lb = np.array([-inf if v.lb is None else v.lb for v in cols], dtype=float)
+    ub = np.array([inf if v.ub is None else v.ub for v in cols], dtype=float)
+    integ = np.array([1 if v.is_integer() else 0 for v in cols], dtype=np.int32)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    bt = np.array([r.bound_type for r in repn.rows], dtype=int)
+    row_lb = np.where(bt == 1, -inf, rhs)
+    row_ub = np.where(bt == -1, inf, rhs)
+    A = repn.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = len(rhs)
+    lp.col_cost_ = c
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    lp.row_lower_ = row_lb
+    lp.row_upper_ = row_ub
+    lp.offset_ = offset
+    lp.sense_ = highspy.ObjSense.kMinimize if sense > 0 else highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    if integ.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ]
+    h.passModel(lp)
+    return cols, repn.eliminated_vars
+
+
+def _pass_lp_file(m: pyo.ConcreteModel, h: highspy.Highs):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.lp")
+        _, smap_id = m.write(path, format="lp", io_options={"symbolic_solver_labels": False})
+        h.readModel(path)
+    smap = m.solutions.symbol_map[smap_id]
+    names = h.getLp().col_names_
+    cols = [smap.bySymbol[name] for name in names]
+    return cols, []
+
+
+def _report_status(h: highspy.Highs, is_mip: bool) -> tuple[str, float | None, float | None, float | None]:
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    MS = highspy.HighsModelStatus
+    if ms == MS.kOptimal:
+        status = "optimal"
+    elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kSolutionLimit, MS.kInterrupt, MS.kObjectiveBound,
+                MS.kObjectiveTarget):
+        status = "time_limit" if has_solution else "no_solution"
+    elif ms in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+        status = "infeasible"
+    else:
+        status = "error"
+    if not has_solution:
+        return status, None, None, None
+    objective = float(info.objective_function_value)
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+    else:
+        bound, gap = objective, 0.0
+    return status, objective, bound, gap
+
+
+def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> SolveReport:
+    """Solve ``m`` with HiGHS; on success the Pyomo variables hold the solution."""
+    options = options or SolverOptions()
+    if options.interface not in INTERFACES:
+        raise ValueError(f"interface {options.interface!r}: expected one of {', '.join(INTERFACES)}")
+    if options.interface == "appsi":
+        return _solve_appsi(m, options)
+    h = _highs(options)
+    t0 = time.perf_counter()
+    cols, eliminated = (_pass_matrix if options.interface == "matrix" else _pass_lp_file)(m, h)
+    t1 = time.perf_counter()
+    log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
+    h.run()
+    t2 = time.perf_counter()
+    is_mip = any(v.is_integer() for v in cols)
+    status, objective, bound, gap = _report_status(h, is_mip)
+    if objective is not None:
+        x = h.getSolution().col_value
+        for v, val in zip(cols, x):
+            v.set_value(float(val), skip_validation=True)
+        for v, expr in eliminated:  # variables the compiler substituted out
+            v.set_value(pyo.value(expr), skip_validation=True)
+        # the reported objective is Pyomo's own, so the cost terms add up to it exactly
+        obj = next(o for o in m.component_data_objects(pyo.Objective, active=True))
+        objective = float(pyo.value(obj))
+    return SolveReport(status, objective, bound, gap, t1 - t0, t2 - t1,
+                       h.modelStatusToString(h.getModelStatus()), options.interface)
+
+
+def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:
+    from pyomo.contrib.appsi.base import TerminationCondition as TC
+    from pyomo.contrib.appsi.solvers import Highs
+
+    opt = Highs()
+    opt.config.stream_solver = bool(options.verbose)
+    opt.config.load_solution = False
+    if options.time_limit is not None:
+        opt.config.time_limit = float(options.time_limit)
+    opt.config.mip_gap = float(options.mip_rel_gap)
+    opt.highs_options = {"random_seed": int(options.random_seed)}
+    if options.threads is not None:
+        opt.highs_options["threads"] = int(options.threads)
+    t0 = time.perf_counter()
+    opt.set_instance(m)
+    t1 = time.perf_counter()
+    res = opt.solve(m)
+    t2 = time.perf_counter()
+    tc = res.termination_condition
+    has = res.best_feasible_objective is not None
+    if tc == TC.optimal:
+        status = "optimal"
+    elif tc in (TC.maxTimeLimit, TC.maxIterations, TC.interrupted):
+        status = "time_limit" if has else "no_solution"
+    elif tc in (TC.infeasible, TC.infeasibleOrUnbounded):
+        status = "infeasible"
+    else:
+        status = "error"
+    objective = bound = gap = None
+    if has:
+        res.solution_loader.load_vars()
+        obj = next(o for o in m.component_data_objects(pyo.Objective, active=True))
+        objective = float(pyo.value(obj))
+        bound = res.best_objective_bound
+        gap = abs(objective - bound) / max(abs(objective), 1e-10) if bound is not None else None
+    return SolveReport(status, objective, bound, gap, t1 - t0, t2 - t1, str(tc), "appsi")

@@ -1,0 +1,665 @@
+"""Build the default Vietnam CBEC data set (data/*.csv) from data/raw/ and the constants below.
+
+    python scripts/build_default_data.py            # writes data/*.csv and data/provinces.geojson
+    python scripts/build_default_data.py --check    # rebuilds in memory, fails if data/ differs
+    python scripts/build_default_data.py --summary  # national totals and top zones for docs/data.md
+
+Deterministic: no random numbers, fixed row order, fixed number formatting, '\\n' line ends.
+Running it twice gives byte-identical files. Every constant cites its source or says ASSUMPTION;
+data/SOURCES.md and docs/data.md explain the reasoning at more length.
+
+Inputs (copied verbatim from the shared candidate folder; see data/raw/SOURCES.md):
+  raw/vn_provinces_34.csv, raw/vn_provinces_34.geojson, raw/vn_gateways.csv,
+  raw/vn_candidate_sites.csv, raw/vn_origins.csv, raw/vn_parameters_reference.csv,
+  raw/vn_province_mapping_63_to_34.csv (consistency check only)
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import sys
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+RAW = DATA / "raw"
+ATTRS = ROOT / "model" / "attrs"
+
+# ---------------------------------------------------------------------------------------------
+# Reference values (vn_parameters_reference.csv) are read from raw/, not retyped.
+# ---------------------------------------------------------------------------------------------
+
+
+def ref_value(ref: pd.DataFrame, name: str) -> float:
+    row = ref.loc[ref["parameter"] == name]
+    if len(row) != 1:
+        raise SystemExit(f"vn_parameters_reference.csv: parameter {name!r} missing or repeated")
+    return float(row["value"].iloc[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------------------------
+
+# Vietnam's 2024 average population. NSO (GSO), "Socio-economic situation in the fourth quarter
+# and 2024", data table sheet 44 "Population": 101.3437544 million (relayed with that citation in
+# zenodo.org/records/19707349 population.csv); GSO press conference of 6 Jan 2025 (kinhtevadubao.vn):
+# "dan so trung binh cua Viet Nam nam 2024 la 101,3 trieu nguoi".
+NATIONAL_POPULATION_2024 = 101_343_754
+
+# ASSUMPTION: exchange rate, round figure. The SBV central rate was about 24,000-25,300 VND/USD in
+# 2024-2025 and bank selling rates about 25,300-26,400 (not re-verified in this build). Used only
+# to convert the VND anchors below; change fx.vnd_per_usd and re-run to rescale them.
+VND_PER_USD = 25_000
+
+# Demand model -------------------------------------------------------------------------------
+# Anchor: china_small_orders_per_day (MoF via en.vneconomy.vn / vietnam.vn, Jan 2025), read from
+# the reference file. The national total = China orders / China's share of all orders, where
+# China's share follows from SOURCING and PRODUCT_SHARE below.
+DEMAND_ANCHOR_PARAM = "china_small_orders_per_day"
+DAYS_PER_YEAR = 365
+# ASSUMPTION: zone weight w_c ~ population_c^(1-a) * GRDP_c^a with a = 0.5 (equal elasticity to
+# head-count and to income; GRDP proxies purchasing power, population the number of buyers).
+GRDP_EXPONENT = 0.5
+
+# Products ------------------------------------------------------------------------------------
+# Columns: id, name, order_value_usd, weight_kg_per_order, days_in_stock,
+#          obsolescence_rate_per_year, cbec_positive_list, share of all CBEC orders.
+# ALL values are ASSUMPTIONS (reasoning in data/SOURCES.md): declared values reflect the
+# low-value China marketplace parcels that dominate the flow (Metric: ~USD 4 per item sold on
+# VN platforms in 2024, as reported; Temu VN basket capped at VND 1 M ~ USD 40 in late 2024,
+# retail-news.de); weights are gross parcel weights incl. packaging; days in stock and
+# obsolescence follow shelf life / fashion and model churn; order shares are our split of the
+# whole CBEC flow into five categories (household and other goods folded into the nearest one).
+PRODUCTS = [
+    # id,                         name,                                 usd, kg,  days, obs,  list, share
+    ("cosmetics",               "Cosmetics (beauty & personal care)",   8, 0.4, 45, 0.10, True, "0.20"),
+    ("supplements_fmcg",        "Supplements & packaged FMCG",          10, 0.6, 45, 0.10, True, "0.15"),
+    ("mother_baby",             "Mother & baby",                        10, 1.0, 40, 0.08, True, "0.15"),
+    ("apparel_footwear",        "Apparel & footwear",                   7, 0.6, 60, 0.25, True, "0.30"),
+    ("electronics_accessories", "Electronics accessories & gadgets",    5, 0.3, 50, 0.20, True, "0.20"),
+]
+
+# Origins: one representative hub each = the region's main container port, coordinates from
+# raw/vn_origins.csv (searoute ports.geojson, Apache-2.0).
+ORIGINS = [
+    # origin,    country, name,                                  vn_origins id
+    ("CN_SOUTH", "CN", "China South (Guangdong / Shenzhen)",     "CN_GD_SEA"),
+    ("CN_EAST",  "CN", "China East (Shanghai / Zhejiang / Yiwu)", "CN_E_SEA"),
+    ("KR",       "KR", "South Korea",                            "KR_SEA"),
+    ("JP",       "JP", "Japan",                                  "JP_SEA"),
+    ("US",       "US", "United States",                          "US_SEA"),
+    ("EU",       "EU", "European Union",                         "EU_SEA"),
+]
+ORIGIN_IDS = [o[0] for o in ORIGINS]
+
+# Sourcing: share of each product's orders by origin (decimal strings: sums are exactly 1).
+# ASSUMPTION: China supplies the bulk of low-value CBEC parcels (MoF: ~4.5 M small orders/day
+# from China); Korea/Japan matter mainly for cosmetics, supplements and baby goods, the US for
+# supplements, the EU for baby formula/care and cosmetics. Guangdong (Shenzhen/Guangzhou) is
+# the main CN e-commerce export cluster, Zhejiang/Yiwu the second.
+SOURCING = {
+    #                          CN_SOUTH CN_EAST  KR      JP      US      EU
+    "cosmetics":               ("0.55", "0.25", "0.12", "0.05", "0.01", "0.02"),
+    "supplements_fmcg":        ("0.50", "0.25", "0.05", "0.08", "0.09", "0.03"),
+    "mother_baby":             ("0.55", "0.25", "0.04", "0.08", "0.03", "0.05"),
+    "apparel_footwear":        ("0.65", "0.30", "0.02", "0.01", "0.01", "0.01"),
+    "electronics_accessories": ("0.80", "0.15", "0.02", "0.01", "0.01", "0.01"),
+}
+
+# Tariffs ---------------------------------------------------------------------------------------
+# MFN rates: vn_parameters_reference.csv (Decree 26/2023/ND-CP schedule, LOW confidence, not
+# line-checked). Category blends are ASSUMPTIONS:
+#   apparel_footwear = 0.8 x apparel 0.20 + 0.2 x footwear 0.30 = 0.22
+#   electronics_accessories = 0.10 (reference gives 0.05 with range 0-0.25: ITA items such as
+#     phones are 0 %, but accessories - cases, cables, chargers, small gadgets - sit at 5-25 %;
+#     we take 0.10 for an accessories basket)
+MFN = {
+    "cosmetics": ("ref", "import_duty_cosmetics_mfn"),
+    "supplements_fmcg": ("ref", "import_duty_fmcg_food_mfn"),
+    "mother_baby": ("ref", "import_duty_mother_baby_mfn"),
+    "apparel_footwear": ("blend", (("import_duty_apparel_mfn", "0.8"), ("import_duty_footwear_mfn", "0.2"))),
+    "electronics_accessories": ("const", "0.10"),
+}
+# FTA covering each origin and the preferential rate as a share of MFN (LOW confidence,
+# ASSUMPTIONS; see SOURCES.md):
+#   CN: ACFTA (Decree 118/2022/ND-CP schedule 2022-2027): normal-track lines 0 % since 2015/2018;
+#       sensitive-list lines (<= 5 %) ignored -> 0.
+#   KR: VKFTA (in force 2015) and JP: VJEPA (in force 2009): consumer-goods lines largely phased
+#       to 0 by 2025-2026 -> 0 (not line-checked).
+#   US: no FTA -> MFN.
+#   EU: EVFTA (in force 1 Aug 2020): 48.5 % of lines 0 at entry, 91.8 % only after 7 years and
+#       98.3 % after 10 years (MoF via en.qdnd.vn / asiatoday.com.au); consumer goods mostly in
+#       the 7-10-year staging -> about a quarter of MFN left in 2026 -> 0.25 x MFN.
+FTA = {
+    "CN_SOUTH": ("ACFTA", "0"),
+    "CN_EAST": ("ACFTA", "0"),
+    "KR": ("VKFTA", "0"),
+    "JP": ("VJEPA", "0"),
+    "US": ("", "1"),
+    "EU": ("EVFTA", "0.25"),
+}
+# VAT: the statutory 10 % (VAT Law 48/2024/QH15, reference file) rather than the temporary 8 %
+# (Decree 174/2025/ND-CP, valid to 2026-12-31): facilities planned now operate well beyond 2026.
+VAT_PARAM = "vat_standard_rate"
+
+# Gateways -------------------------------------------------------------------------------------
+# (our id, vn_gateways.csv id). Only real entry points (seaport, airport, land_border); the
+# ICD / economic-zone / logistics clusters (C01-C18) are not entry points and are skipped.
+# Dropped entry points and why (SOURCES.md): LTH (A03) not operating yet; CXR, VCA, HPH, VDO,
+# HUI, VII, VCL, PQC (A05-A12 except DAD) carry negligible international cargo (belly holds of a
+# few regional flights); Cai Lan, Nghi Son, Vung Ang, Chan May, Dung Quat, Hiep Phuoc, Cai Cui
+# (S03-S06, S08, S12, S13) are bulk/industrial or small feeder ports next to a larger container
+# gateway; Chi Ma, Thanh Thuy, Ta Lung (L03, L07, L08) are minor gates mostly for agricultural
+# and mineral trade, on the same corridors as Huu Nghi / Lao Cai.
+GATEWAYS = [
+    ("HAN", "A01", "Noi Bai International Airport (HAN)"),
+    ("SGN", "A02", "Tan Son Nhat International Airport (SGN)"),
+    ("DAD", "A04", "Da Nang International Airport (DAD)"),
+    ("LACH_HUYEN", "S01", "Lach Huyen deep-water port (Hai Phong)"),
+    ("HAI_PHONG", "S02", "Hai Phong port cluster (Dinh Vu / Nam Dinh Vu)"),
+    ("DA_NANG_PORT", "S07", "Da Nang port (Tien Sa)"),
+    ("QUY_NHON", "S09", "Quy Nhon port"),
+    ("CAI_MEP", "S10", "Cai Mep - Thi Vai port cluster"),
+    ("CAT_LAI", "S11", "Cat Lai port (Tan Cang Saigon)"),
+    ("HUU_NGHI", "L01", "Huu Nghi international border gate (road)"),
+    ("TAN_THANH", "L02", "Tan Thanh border gate (road)"),
+    ("DONG_DANG_RAIL", "L04", "Dong Dang international railway station"),
+    ("MONG_CAI", "L05", "Mong Cai international border gate"),
+    ("LAO_CAI", "L06", "Lao Cai international border gate (Kim Thanh)"),
+]
+
+# Lanes ------------------------------------------------------------------------------------------
+# Bulk line-haul cost per kg, door (origin hub) to gateway, incl. terminal charges. ASSUMPTIONS
+# derived from anchors (SOURCES.md, "lanes"):
+#   sea: LCL/consolidated all-in ~ USD 50-75 per cbm intra-Asia (ocean freight near 0-30 USD,
+#        vici.com.vn Nov 2023 shows 0 USD base freight HCM-Shanghai; local charges dominate) at
+#        ~250 kg per cbm of e-commerce cartons -> 0.20-0.30 USD/kg; long-haul US/EU ~ 2x-3x.
+SEA_USD_PER_KG = {"CN_SOUTH": 0.20, "CN_EAST": 0.25, "KR": 0.25, "JP": 0.30, "US": 0.60, "EU": 0.60}
+#   air: sea x air_vs_sea_cost_ratio (6, reference, low) + vn_airport_facility_fee_usd_per_kg
+#        (0.07, reference, dnlogis.com), rounded to 0.1 USD.
+#   road/rail CN -> northern land gates: consolidated CN->Hanoi cargo is retailed at VND
+#        14,000-24,000/kg incl. Vietnamese inland delivery (orderthangloi.com price table);
+#        we take ~0.40 USD/kg to the gate for CN_SOUTH, rail 25 % cheaper, longer hauls more.
+LAND_USD_PER_KG = {
+    ("CN_SOUTH", "HUU_NGHI"): 0.40, ("CN_SOUTH", "TAN_THANH"): 0.40, ("CN_SOUTH", "MONG_CAI"): 0.40,
+    ("CN_SOUTH", "LAO_CAI"): 0.60, ("CN_SOUTH", "DONG_DANG_RAIL"): 0.30,
+    ("CN_EAST", "HUU_NGHI"): 0.60, ("CN_EAST", "DONG_DANG_RAIL"): 0.45,
+}
+# Parcel (direct mail): per kg = 1.5 x the bulk rate of the same mode (consolidator mark-up for
+# sorting single parcels, ASSUMPTION), rounded to 0.1 USD; plus a per-parcel charge
+# (ASSUMPTION: label, scan, manifest; higher where volumes are thin).
+PARCEL_MARKUP = 1.5
+PARCEL_USD_PER_ORDER = {"CN_SOUTH": 0.5, "CN_EAST": 0.5, "KR": 1.5, "JP": 1.5, "US": 2.5, "EU": 2.5}
+# Transit days door -> gateway (ASSUMPTIONS; anchors: reference lead_time_direct_mail_express
+# 4-14 days incl. last mile, Temu VN 4-7 days door to door (theribizsuites.com, 2024); sea
+# schedules HCM-Tokyo 9-12 days, HCM-Busan 8-10 days (vici.com.vn); air 5-10 days (reference)).
+SEA_DAYS = {"CN_SOUTH": 5, "CN_EAST": 7, "KR": 8, "JP": 10, "US": 28, "EU": 32}
+AIR_BULK_DAYS = {"CN_SOUTH": 3, "CN_EAST": 3, "KR": 3, "JP": 3, "US": 6, "EU": 6}
+AIR_PARCEL_DAYS = {"CN_SOUTH": 3, "CN_EAST": 3, "KR": 4, "JP": 4, "US": 6, "EU": 6}
+LAND_DAYS = {
+    ("CN_SOUTH", "HUU_NGHI"): 3, ("CN_SOUTH", "TAN_THANH"): 3, ("CN_SOUTH", "MONG_CAI"): 2,
+    ("CN_SOUTH", "LAO_CAI"): 4, ("CN_SOUTH", "DONG_DANG_RAIL"): 5,
+    ("CN_EAST", "HUU_NGHI"): 5, ("CN_EAST", "DONG_DANG_RAIL"): 7,
+}
+# Connectivity (sensible lanes only).
+SEA_LANES = {
+    "CN_SOUTH": ["LACH_HUYEN", "HAI_PHONG", "DA_NANG_PORT", "QUY_NHON", "CAI_MEP", "CAT_LAI"],
+    "CN_EAST": ["LACH_HUYEN", "HAI_PHONG", "DA_NANG_PORT", "CAI_MEP", "CAT_LAI"],
+    "KR": ["LACH_HUYEN", "HAI_PHONG", "DA_NANG_PORT", "CAI_MEP", "CAT_LAI"],
+    "JP": ["LACH_HUYEN", "HAI_PHONG", "DA_NANG_PORT", "CAI_MEP", "CAT_LAI"],
+    "US": ["LACH_HUYEN", "CAI_MEP"],   # deep-sea ports for transpacific / Asia-Europe services
+    "EU": ["LACH_HUYEN", "CAI_MEP"],
+}
+AIR_LANES = {  # same airports for bulk air cargo and air parcels
+    "CN_SOUTH": ["HAN", "SGN", "DAD"], "CN_EAST": ["HAN", "SGN", "DAD"],
+    "KR": ["HAN", "SGN", "DAD"], "JP": ["HAN", "SGN", "DAD"],
+    "US": ["HAN", "SGN"], "EU": ["HAN", "SGN"],
+}
+LAND_BULK = [  # (origin, gateway, mode)
+    ("CN_SOUTH", "HUU_NGHI", "road"), ("CN_SOUTH", "TAN_THANH", "road"), ("CN_SOUTH", "MONG_CAI", "road"),
+    ("CN_SOUTH", "LAO_CAI", "road"), ("CN_SOUTH", "DONG_DANG_RAIL", "rail"),
+    ("CN_EAST", "HUU_NGHI", "road"), ("CN_EAST", "DONG_DANG_RAIL", "rail"),
+]
+LAND_PARCEL = [  # parcels cross by truck; no parcel rail service
+    ("CN_SOUTH", "HUU_NGHI"), ("CN_SOUTH", "TAN_THANH"), ("CN_SOUTH", "MONG_CAI"),
+    ("CN_SOUTH", "LAO_CAI"), ("CN_EAST", "HUU_NGHI"),
+]
+
+# Sites --------------------------------------------------------------------------------------------
+# bonded_allowed: True for all 24. Customs Law 54/2014/QH13 Art. 62 and Decree 68/2016/ND-CP
+# Art. 10 (amended by Decree 67/2020/ND-CP) allow bonded warehouses at border-gate areas
+# (seaports, airports, land gates, international rail stations), ICDs, industrial parks and
+# economic / border / free-trade zones; every candidate is one of these. K21 Long Thanh: airport
+# area, True, although the airport opens only ~2026 (set force_closed in a "today" scenario).
+# force_open False: no operating CBEC bonded facility found in Vietnam. force_closed False.
+# handling: ASSUMPTION 10,000 VND/order = published fulfilment fees (fbu.asia: inbound
+# 800-1,100 VND/item, outbound 2,400 VND first item + 1,100 each next, bag 800-1,700 VND;
+# ~6,000 VND for a 1.5-item order) + ~60 % for bonded release (per-order customs data, seals,
+# supervision).
+HANDLING_VND_PER_ORDER = 10_000
+
+# Site levels ---------------------------------------------------------------------------------------
+# Ready-built warehouse rent, USD/m2/month: North and South from the reference file (CBRE,
+# 4.6 both). Central and northern border: ASSUMPTION 3.5 (no published figure found; ~25 %
+# below the tier-1 markets).
+RENT_BY_CLUSTER = {"North": ("ref", "warehouse_rent_north_usd_m2_month"),
+                   "South": ("ref", "warehouse_rent_south_usd_m2_month"),
+                   "Central": ("const", 3.5), "North-border": ("const", 3.5)}
+# Levels: floor area (m2), throughput (orders per m2 per year), fit-out & equipment capex (USD
+# per m2), customs-supervision compliance (USD per year). ALL ASSUMPTIONS:
+#  - a "site" is a bonded logistics cluster, so the large level is a multi-building campus;
+#  - throughput 1,500-2,500 orders/m2/yr (4-7 orders/m2/day): between manual Vietnamese
+#    fulfilment and automated CBEC bonded hubs; larger levels are more automated;
+#  - fit-out (racking, conveyors/sorters, WMS, customs-linked CCTV and software) 100-250 USD/m2,
+#    annualised over 10 years at finance.cost_of_capital;
+#  - compliance: customs-supervision staff, 24/7 camera link, audits, bonds.
+LEVELS = [
+    # level,   area_m2, orders/m2/yr, capex USD/m2, compliance USD/yr
+    ("small",  15_000, 1_500, 100, 100_000),
+    ("medium", 60_000, 2_000, 150, 150_000),
+    ("large", 160_000, 2_500, 250, 250_000),
+]
+FITOUT_LIFE_YEARS = 10
+
+# Parameters ---------------------------------------------------------------------------------------
+COST_OF_CAPITAL_PARAM = "cost_of_capital_default"   # 0.08, reference (ASSUMPTION there)
+TRUCK_PARAM = "truck_cost_ftl_vnd_per_tkm"          # 2,000 VND/t-km = 2 VND/kg-km, reference (low)
+LAST_MILE_BASE_PARAM = "last_mile_inner_city_vnd_0_5kg"   # 18,000 VND, reference (medium)
+LAST_MILE_KM_PARAM = "parcel_linehaul_vnd_per_kg_km"      # 8 VND/kg-km, reference (low)
+# ASSUMPTION: per-parcel clearance charge of the express broker, VND 7,500 (~0.30 USD). The
+# statutory customs fee is VND 20,000 per declaration (Circular 14/2021/TT-BTC, not re-verified);
+# low-value express items are declared in batches, so the per-parcel share is lower.
+PARCEL_CLEARANCE_VND = 7_500
+UNMET_PENALTY_USD = 100          # ASSUMPTION: well above any serving cost (< ~15 USD per order)
+CIRCUITY = 1.3                   # ASSUMPTION: Ballou, Rahardja & Sakai (2002, Transp. Res. A 36)
+                                 # report road/straight-line ratios ~1.2-1.4 by country; VN's long,
+                                 # mountainous shape -> upper-middle value
+TRUCK_SPEED_KMH = 50             # ASSUMPTION: mean truck speed over expressway + national roads
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+def fmt(x) -> str:
+    """Deterministic text for one CSV cell."""
+    if isinstance(x, bool):
+        return "True" if x else "False"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if math.isnan(x):
+            return ""
+        if x == int(x) and abs(x) < 1e15:
+            return str(int(x))
+        s = f"{x:.10f}".rstrip("0").rstrip(".")
+        return s
+    if isinstance(x, Decimal):
+        return format(x.normalize(), "f")
+    return str(x)
+
+
+def sig(x: float, n: int = 3) -> float:
+    """Round to n significant figures (honest precision for derived numbers)."""
+    if x == 0:
+        return 0.0
+    return round(x, n - 1 - int(math.floor(math.log10(abs(x)))))
+
+
+def to_csv_text(columns: list[str], rows: list[list]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([fmt(v) for v in r])
+    return buf.getvalue()
+
+
+def round_half_up(x: float, places: int) -> float:
+    """Decimal half-up rounding (avoids binary surprises such as round(2.85, 1) == 2.8)."""
+    q = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(round(x, 9))).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def largest_remainder(values: list[float], total: int) -> list[int]:
+    """Integers proportional to values that sum exactly to total (ties broken by position)."""
+    s = sum(values)
+    exact = [v * total / s for v in values]
+    base = [math.floor(e) for e in exact]
+    rest = total - sum(base)
+    order = sorted(range(len(values)), key=lambda i: (-(exact[i] - base[i]), i))
+    for i in order[:rest]:
+        base[i] += 1
+    return base
+
+
+# ---------------------------------------------------------------------------------------------
+# Build
+# ---------------------------------------------------------------------------------------------
+
+def build() -> dict[str, str]:
+    ref = pd.read_csv(RAW / "vn_parameters_reference.csv")
+    prov = pd.read_csv(RAW / "vn_provinces_34.csv", dtype={"code": str})
+    gws = pd.read_csv(RAW / "vn_gateways.csv", dtype={"province_code": str})
+    cands = pd.read_csv(RAW / "vn_candidate_sites.csv", dtype={"province_code": str})
+    orig = pd.read_csv(RAW / "vn_origins.csv")
+    mapping = pd.read_csv(RAW / "vn_province_mapping_63_to_34.csv", dtype=str)
+    out: dict[str, str] = {}
+
+    # provinces -------------------------------------------------------------------------------
+    prov = prov.sort_values("code").reset_index(drop=True)
+    assert len(prov) == 34 and prov["code"].is_unique
+    assert set(mapping["new_code"]) == set(prov["code"]), "63->34 mapping and province list disagree"
+    pop = largest_remainder(prov["population"].astype(float).tolist(), NATIONAL_POPULATION_2024)
+    imputed = prov["grdp_fill_method"].str.startswith("IMPUTED").tolist()
+    assert sum(imputed) == 9
+    assert all(pd.isna(prov.loc[i, "grdp_2024_bn_vnd"]) == imputed[i] for i in range(34))
+    grdp = [int(v) for v in prov["grdp_2024_bn_vnd_filled"]]
+    rows = []
+    for i, r in prov.iterrows():
+        rows.append([r["code"], r["name_vi"], r["name_ascii"], r["region"],
+                     float(r["admin_centre_lat"]), float(r["admin_centre_lon"]),
+                     pop[i], grdp[i], imputed[i]])
+    out["provinces"] = to_csv_text(
+        ["code", "name_vi", "name_ascii", "region", "lat", "lon", "population", "grdp_bn_vnd", "grdp_imputed"], rows)
+
+    # products --------------------------------------------------------------------------------
+    shares = {p[0]: Decimal(p[7]) for p in PRODUCTS}
+    assert sum(shares.values()) == Decimal(1)
+    out["products"] = to_csv_text(
+        ["product", "name", "order_value_usd", "weight_kg_per_order", "days_in_stock",
+         "obsolescence_rate_per_year", "cbec_positive_list"],
+        [[p[0], p[1], p[2], p[3], p[4], p[5], p[6]] for p in PRODUCTS])
+
+    # origins ---------------------------------------------------------------------------------
+    rows = []
+    for oid, country, name, src in ORIGINS:
+        r = orig.loc[orig["id"] == src].iloc[0]
+        assert r["country"] == country
+        rows.append([oid, country, name, round(float(r["lat"]), 4), round(float(r["lon"]), 4)])
+    out["origins"] = to_csv_text(["origin", "country", "name", "lat", "lon"], rows)
+
+    # sourcing --------------------------------------------------------------------------------
+    rows = []
+    china_share = Decimal(0)
+    for p in PRODUCTS:
+        s = [Decimal(v) for v in SOURCING[p[0]]]
+        assert sum(s) == Decimal(1), p[0]
+        for o, v in zip(ORIGIN_IDS, s):
+            rows.append([p[0], o, v])
+            if o.startswith("CN_"):
+                china_share += shares[p[0]] * v
+    out["sourcing"] = to_csv_text(["product", "origin", "share"], rows)
+
+    # demand ----------------------------------------------------------------------------------
+    china_per_day = ref_value(ref, DEMAND_ANCHOR_PARAM)
+    national = china_per_day * DAYS_PER_YEAR / float(china_share)
+    a = GRDP_EXPONENT
+    raw_w = [pop[i] ** (1 - a) * grdp[i] ** a for i in range(34)]
+    tw = sum(raw_w)
+    weights = [x / tw for x in raw_w]
+    rows = []
+    for i, code in enumerate(prov["code"]):
+        for p in PRODUCTS:
+            rows.append([code, p[0], int(round(national * weights[i] * float(shares[p[0]])))])
+    out["demand"] = to_csv_text(["zone", "product", "orders_per_year"], rows)
+
+    # tariffs ---------------------------------------------------------------------------------
+    vat = ref_value(ref, VAT_PARAM)
+    mfn = {}
+    for p, (kind, spec) in MFN.items():
+        if kind == "ref":
+            mfn[p] = Decimal(str(ref_value(ref, spec)))
+        elif kind == "blend":
+            mfn[p] = sum(Decimal(str(ref_value(ref, k))) * Decimal(w) for k, w in spec)
+        else:
+            mfn[p] = Decimal(spec)
+    rows = []
+    for o in ORIGIN_IDS:
+        name, factor = FTA[o]
+        for p in PRODUCTS:
+            m = mfn[p[0]]
+            f = (m * Decimal(factor)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            assert f <= m
+            rows.append([o, p[0], m.quantize(Decimal("0.01")), f, name, vat])
+    out["tariffs"] = to_csv_text(["origin", "product", "mfn_duty_rate", "fta_duty_rate", "fta", "vat_rate"], rows)
+
+    # gateways --------------------------------------------------------------------------------
+    rows = []
+    gw_type = {}
+    for gid, src, name in GATEWAYS:
+        r = gws.loc[gws["id"] == src].iloc[0]
+        assert r["type"] in ("seaport", "airport", "land_border")
+        gw_type[gid] = r["type"]
+        rows.append([gid, name, r["type"], float(r["lat"]), float(r["lon"]), r["province_code"]])
+    out["gateways"] = to_csv_text(["gateway", "name", "type", "lat", "lon", "province"], rows)
+
+    # lanes -----------------------------------------------------------------------------------
+    ratio = ref_value(ref, "air_vs_sea_cost_ratio")
+    airport_fee = ref_value(ref, "vn_airport_facility_fee_usd_per_kg")
+    air_kg = {o: round_half_up(SEA_USD_PER_KG[o] * ratio + airport_fee, 1) for o in ORIGIN_IDS}
+    rows = []
+    for o in ORIGIN_IDS:  # bulk
+        for g in SEA_LANES[o]:
+            assert gw_type[g] == "seaport"
+            rows.append([o, g, "bulk", "sea", SEA_USD_PER_KG[o], 0, SEA_DAYS[o]])
+        for g in AIR_LANES[o]:
+            assert gw_type[g] == "airport"
+            rows.append([o, g, "bulk", "air", air_kg[o], 0, AIR_BULK_DAYS[o]])
+        for oo, g, mode in LAND_BULK:
+            if oo == o:
+                assert gw_type[g] == "land_border"
+                rows.append([o, g, "bulk", mode, LAND_USD_PER_KG[(o, g)], 0, LAND_DAYS[(o, g)]])
+    for o in ORIGIN_IDS:  # parcel
+        for g in AIR_LANES[o]:
+            rows.append([o, g, "parcel", "air", round_half_up(air_kg[o] * PARCEL_MARKUP, 1),
+                         PARCEL_USD_PER_ORDER[o], AIR_PARCEL_DAYS[o]])
+        for oo, g in LAND_PARCEL:
+            if oo == o:
+                rows.append([o, g, "parcel", "road", round_half_up(LAND_USD_PER_KG[(o, g)] * PARCEL_MARKUP, 1),
+                             PARCEL_USD_PER_ORDER[o], LAND_DAYS[(o, g)]])
+    out["lanes"] = to_csv_text(
+        ["origin", "gateway", "service", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"], rows)
+
+    # sites -----------------------------------------------------------------------------------
+    handling = round(HANDLING_VND_PER_ORDER / VND_PER_USD, 2)
+    cands = cands.sort_values("id").reset_index(drop=True)
+    assert len(cands) == 24
+    rows = []
+    for _, r in cands.iterrows():
+        rows.append([r["id"], r["name_en"], float(r["lat"]), float(r["lon"]), r["province_code"],
+                     r["site_type"], True, False, False, handling])
+    out["sites"] = to_csv_text(
+        ["site", "name", "lat", "lon", "province", "site_type", "bonded_allowed", "force_open",
+         "force_closed", "handling_usd_per_order"], rows)
+
+    # site levels -----------------------------------------------------------------------------
+    r_cap = ref_value(ref, COST_OF_CAPITAL_PARAM)
+    crf = r_cap / (1 - (1 + r_cap) ** -FITOUT_LIFE_YEARS)
+    rows = []
+    for _, r in cands.iterrows():
+        kind, spec = RENT_BY_CLUSTER[r["cluster"]]
+        rent = ref_value(ref, spec) if kind == "ref" else spec
+        for level, area, tput, capex, compliance in LEVELS:
+            fixed = area * rent * 12 + area * capex * crf + compliance
+            rows.append([r["id"], level, area * tput, int(round(fixed, -3))])
+    out["site_levels"] = to_csv_text(["site", "level", "capacity_orders_per_year", "fixed_cost_usd_per_year"], rows)
+
+    # parameters ------------------------------------------------------------------------------
+    truck = ref_value(ref, TRUCK_PARAM) / 1000 / VND_PER_USD
+    lm_base = ref_value(ref, LAST_MILE_BASE_PARAM) / VND_PER_USD
+    lm_km = ref_value(ref, LAST_MILE_KM_PARAM) / VND_PER_USD
+    params = [
+        ("finance.cost_of_capital", r_cap, "share per year",
+         "Annual cost of capital on duties and stock paid before the sale",
+         "vn_parameters_reference cost_of_capital_default (ASSUMPTION there: commercial lending ~6-10 %)"),
+        ("policy.cbec_tax_factor", 1.0, "share",
+         "Multiplier on duty + VAT for orders released from a bonded CBEC facility",
+         "Vietnam has no preferential CBEC tax regime today: bonded releases pay the full duty and VAT"),
+        ("policy.bonded_duty_at_sale", 1, "0 or 1",
+         "Duty and VAT are paid when goods leave the bonded warehouse for the domestic market, not on arrival",
+         "Customs Law 54/2014/QH13 Art. 61-62 and Decree 68/2016/ND-CP (amended by Decree 67/2020/ND-CP): "
+         "goods in a bonded warehouse are under customs supervision and duty-suspended; goods taken into "
+         "the domestic market go through import procedures and pay duty and VAT then"),
+        ("policy.parcel_fta", 0, "0 or 1",
+         "Whether direct-mail parcels get the FTA rate (0 = they pay MFN)",
+         "ASSUMPTION: a preferential rate needs a proof of origin (e.g. C/O Form E for ACFTA) per "
+         "consignment; single low-value parcels practically never carry one"),
+        ("policy.de_minimis_usd", 0, "USD per order",
+         "Value under which a parcel pays no duty or VAT",
+         "Decision 01/2025/QD-TTg abolished the VND 1 M exemption of Decision 78/2010/QD-TTg from "
+         "2025-02-18 (vn_parameters_reference)"),
+        ("costs.truck_usd_per_kg_km", sig(truck), "USD per kg-km",
+         "Gateway -> site line-haul trucking per kg and road km",
+         f"vn_parameters_reference truck_cost_ftl_vnd_per_tkm (2,000 VND/t-km, low confidence) / "
+         f"{VND_PER_USD} VND/USD"),
+        ("costs.last_mile_base_usd_per_order", sig(lm_base), "USD per order",
+         "Fixed part of a domestic parcel delivery (site or gateway -> zone)",
+         f"vn_parameters_reference last_mile_inner_city_vnd_0_5kg (18,000 VND; Viettel Post/GHTK/GHN "
+         f"tables) / {VND_PER_USD} VND/USD"),
+        ("costs.last_mile_usd_per_kg_km", sig(lm_km), "USD per kg-km",
+         "Distance part of a domestic parcel delivery, per kg and road km",
+         f"vn_parameters_reference parcel_linehaul_vnd_per_kg_km (8 VND, derived from GHTK "
+         f"intra- vs inter-region prices, low confidence) / {VND_PER_USD} VND/USD"),
+        ("costs.parcel_clearance_usd_per_order", sig(PARCEL_CLEARANCE_VND / VND_PER_USD), "USD per order",
+         "Customs clearance charge per direct-mail parcel",
+         "ASSUMPTION: express broker charge ~VND 7,500 per parcel; statutory customs fee is VND 20,000 "
+         "per declaration (Circular 14/2021/TT-BTC) but low-value items are declared in batches"),
+        ("costs.unmet_penalty_usd_per_order", UNMET_PENALTY_USD, "USD per order",
+         "Penalty per order not served",
+         "ASSUMPTION: well above the dearest way to serve an order (< ~15 USD incl. taxes)"),
+        ("network.circuity_factor", CIRCUITY, "road km per straight-line km",
+         "Multiplier from great-circle to road distance on graph edges",
+         "ASSUMPTION: Ballou, Rahardja & Sakai (2002), Transportation Research A 36, report country "
+         "road circuity of ~1.2-1.4; Vietnam's long mountainous shape suggests the upper middle"),
+        ("network.truck_speed_kmh", TRUCK_SPEED_KMH, "km per hour",
+         "Mean truck speed for domestic transit times",
+         "ASSUMPTION: trucks limited to 60-90 km/h on expressways and 50-60 km/h on national roads, "
+         "plus stops and congestion"),
+        ("fx.vnd_per_usd", VND_PER_USD, "VND per USD",
+         "Exchange rate used to convert VND figures",
+         "ASSUMPTION: round figure; SBV central rate ~24,000-25,300 and bank selling rates "
+         "~25,300-26,400 VND/USD over 2024-2025 (not re-verified in this build)"),
+        ("demand.growth", 1.0, "factor", "Multiplier on demand.csv",
+         "1.0 = the anchor year as built"),
+    ]
+    out["parameters"] = to_csv_text(["key", "value", "unit", "description", "source"],
+                                    [list(p) for p in params])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation against model/attrs/<table>.csv (the contract), when present
+# ---------------------------------------------------------------------------------------------
+
+def read_attrs(path: Path) -> pd.DataFrame:
+    """Read an attrs file; tolerate unquoted commas in the last (description) column."""
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    header, n = rows[0], len(rows[0])
+    fixed = [r[: n - 1] + [",".join(r[n - 1:])] if len(r) > n else r for r in rows[1:] if r]
+    return pd.DataFrame(fixed, columns=header)
+
+
+def validate(out: dict[str, str]) -> None:
+    tables = {k: pd.read_csv(io.StringIO(v), dtype=str, keep_default_na=False) for k, v in out.items()}
+    for name, df in tables.items():
+        attrs_file = ATTRS / f"{name}.csv"
+        if not attrs_file.is_file():
+            continue
+        attrs = read_attrs(attrs_file)
+        assert list(df.columns) == list(attrs["column"]), f"{name}: columns {list(df.columns)}"
+        keys = [c for c, t in zip(attrs["column"], attrs["type"]) if t == "key"]
+        assert not df.duplicated(keys).any(), f"{name}: duplicate keys"
+        for _, a in attrs.iterrows():
+            col = df[a["column"]]
+            if a["required"] == "True":
+                assert (col != "").all(), f"{name}.{a['column']}: empty cell"
+            if a["type"] in ("float", "int"):
+                num = pd.to_numeric(col[col != ""])
+                if a["min"] != "":
+                    assert (num >= float(a["min"])).all(), f"{name}.{a['column']} < min"
+                if a["max"] != "":
+                    assert (num <= float(a["max"])).all(), f"{name}.{a['column']} > max"
+            if a["type"] == "bool":
+                assert col.isin(["True", "False", ""]).all(), f"{name}.{a['column']}: not True/False"
+            ref = a["references"]
+            if ref and "." in ref:
+                t, c = ref.split(".")
+                assert col.isin(set(tables[t][c])).all(), f"{name}.{a['column']} -> {ref} unresolved"
+            elif ref:
+                assert col.isin(ref.split("|")).all(), f"{name}.{a['column']} not in {ref}"
+    keys_file = ATTRS / "parameter_keys.csv"
+    if keys_file.is_file():
+        pk = read_attrs(keys_file).set_index("key")
+        par = tables["parameters"].set_index("key")
+        assert sorted(par.index) == sorted(pk.index), "parameters.csv keys differ from parameter_keys.csv"
+        for k, r in pk.iterrows():
+            v = float(par.loc[k, "value"])
+            assert r["min"] == "" or v >= float(r["min"]), k
+            assert r["max"] == "" or v <= float(r["max"]), k
+            assert par.loc[k, "unit"] == r["unit"], f"{k}: unit {par.loc[k, 'unit']!r} != {r['unit']!r}"
+    t = tables["tariffs"]
+    assert (t["fta_duty_rate"].astype(float) <= t["mfn_duty_rate"].astype(float)).all()
+    s = tables["sourcing"]
+    for p, g in s.groupby("product"):
+        assert sum(Decimal(v) for v in g["share"]) == Decimal(1), p
+
+
+def summary(out: dict[str, str]) -> str:
+    """Markdown summary for docs/data.md: national totals and the ten largest zones."""
+    d = pd.read_csv(io.StringIO(out["demand"]), dtype={"zone": str})
+    pr = pd.read_csv(io.StringIO(out["products"]))
+    pv = pd.read_csv(io.StringIO(out["provinces"]), dtype={"code": str}).set_index("code")
+    lv = pd.read_csv(io.StringIO(out["site_levels"]))
+    d = d.merge(pr, on="product")
+    orders = int(d["orders_per_year"].sum())
+    kg = float((d["orders_per_year"] * d["weight_kg_per_order"]).sum())
+    usd = float((d["orders_per_year"] * d["order_value_usd"]).sum())
+    lines = ["| total | value |", "|---|---|",
+             f"| orders per year | {orders:,} |",
+             f"| gross weight, kg per year | {kg:,.0f} |",
+             f"| declared value, USD per year | {usd:,.0f} |"]
+    for level, g in lv.groupby("level", sort=False):
+        lines.append(f"| capacity of all 24 sites at level {level}, orders per year | "
+                     f"{int(g['capacity_orders_per_year'].sum()):,} |")
+    z = d.groupby("zone")["orders_per_year"].sum().sort_values(ascending=False, kind="stable").head(10)
+    lines += ["", "| rank | code | zone | orders per year | share of national |", "|---|---|---|---|---|"]
+    for i, (code, n) in enumerate(z.items(), 1):
+        lines.append(f"| {i} | {code} | {pv.loc[code, 'name_ascii']} | {int(n):,} | {n / orders:.1%} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="fail if data/ differs from a fresh build")
+    ap.add_argument("--summary", action="store_true", help="print national totals and top zones (Markdown)")
+    args = ap.parse_args()
+    out = build()
+    validate(out)
+    if args.summary:
+        print(summary(out), end="")
+        return 0
+    geo_src = (RAW / "vn_provinces_34.geojson").read_bytes()
+    files = {DATA / f"{k}.csv": v.encode("utf-8") for k, v in out.items()}
+    files[DATA / "provinces.geojson"] = geo_src
+    if args.check:
+        bad = [str(p) for p, b in files.items() if not p.is_file() or p.read_bytes() != b]
+        if bad:
+            print("differs from a fresh build: " + ", ".join(bad), file=sys.stderr)
+            return 1
+        print("data/ matches a fresh build")
+        return 0
+    for p, b in sorted(files.items()):
+        p.write_bytes(b)
+    print(f"wrote {len(files)} files to {DATA}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

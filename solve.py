@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""Solve a CBEC bonded-network scenario and write results/<scenario>/.
+
+    python solve.py                       # the shipped default scenario
+    python solve.py SCENARIO.toml         # a scenario file (or a data folder)
+    python solve.py --data DIR --out DIR --time-limit 60 --gap 1e-4 --verbose
+
+Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
+2 bad input, 3 no solution.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python solve.py", description="Choose bonded CBEC warehouse sites for Vietnam.")
+    ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
+    ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
+    ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
+    ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds")
+    ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+    ap.add_argument("--threads", type=int, help="HiGHS threads")
+    ap.add_argument("--interface", default="matrix", choices=["matrix", "lp", "appsi"],
+                    help="how the model reaches HiGHS (default matrix)")
+    ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's progress (gap, time)")
+    return ap.parse_args(argv)
+
+
+def _overrides(pairs):
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--set {pair!r}: expected a number after '='") from None
+    return out
+
+
+def print_summary(result, out_dir) -> None:
+    s = result.summary
+    print(f"Scenario {s['scenario']}: {s['status']}, objective {s['objective']:,.0f} USD/year "
+          f"(gap {s['gap']:.2e}; build {s['build_seconds']:.2f} s, hand-off {s['handoff_seconds']:.2f} s, "
+          f"HiGHS {s['solve_seconds']:.2f} s)")
+    size = s["model_size"]
+    print(f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints")
+    print(f"Demand {s['total_demand_orders']:,.0f} orders/year: " + ", ".join(
+        f"{k.replace('_', ' ')} {v:.1%}" for k, v in s["mode_share"].items()) + f", unmet {s['unmet_share']:.1%}")
+    sites = result.sites[result.sites["opened"]]
+    print(f"Sites opened ({len(sites)}):")
+    for r in sites.itertuples():
+        print(f"  {r.site:<5} {r.level:<7} {r.name[:48]:<48} {r.throughput_orders:>14,.0f} orders "
+              f"({r.utilisation:.0%} of capacity)")
+    print("Cost breakdown (USD/year):")
+    for k, v in s["cost_breakdown"].items():
+        print(f"  {k:<22} {v:>16,.0f}  {v / s['objective']:6.1%}")
+    print(f"Results written to {out_dir}/ (summary.json, sites.csv, flows.csv)")
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
+
+    try:
+        scenario = load_scenario(args.scenario, data_dir=args.data, overrides=_overrides(args.set))
+    except (DataError, ScenarioError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out_dir = args.out or ROOT / "results" / scenario.name
+    options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
+                            verbose=args.verbose, interface=args.interface)
+    try:
+        result = solve(scenario, options)
+    except (DataError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if result.objective is None:
+        print(f"error: no solution ({result.status}; HiGHS: {result.report.highs_status})", file=sys.stderr)
+        return 3
+    write_results(result, out_dir)
+    print_summary(result, out_dir)
+    if result.status != "optimal":
+        print(f"warning: not proven optimal ({result.status}); gap {result.report.gap}, "
+              f"bound {result.report.bound}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

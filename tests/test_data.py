@@ -1,0 +1,105 @@
+"""Loading: typed tables, references checked, every error names file, row and column."""
+import pytest
+
+from model import DataError, ScenarioError, load_scenario
+from model.data import read_table
+from tiny import tables, write
+
+
+def load(tmp_path, tabs):
+    return load_scenario(write(tmp_path / "d", tabs))
+
+
+def test_shipped_default_data_loads_with_34_zones():
+    sc = load_scenario()
+    assert len(sc.tables["provinces"]) == 34
+    assert sc.tables["provinces"]["code"].str.len().eq(2).all()
+    assert sc.tables["sites"]["bonded_allowed"].dtype == bool
+    assert 15 <= len(sc.tables["sites"]) <= 30
+
+
+def test_bad_number_names_file_row_and_column(tmp_path):
+    t = tables()
+    t["site_levels"]["fixed_cost_usd_per_year"] = ["lots"]
+    with pytest.raises(DataError) as e:
+        load(tmp_path, t)
+    p = e.value.problems[0]
+    assert p.file.endswith("site_levels.csv") and p.row == 2 and p.column == "fixed_cost_usd_per_year"
+    assert "site_levels.csv, row 2, column 'fixed_cost_usd_per_year': expected a number" in str(e.value)
+
+
+def test_negative_demand_is_rejected_with_its_row(tmp_path):
+    t = tables(demand={"01": 10, "02": -5})
+    with pytest.raises(DataError) as e:
+        load(tmp_path, t)
+    p = e.value.problems[0]
+    assert (p.file.endswith("demand.csv"), p.row, p.column) == (True, 3, "orders_per_year")
+    assert ">= 0" in p.expected
+
+
+def test_unknown_reference_is_rejected(tmp_path):
+    t = tables()
+    t["sites"].loc[0, "province"] = "99"
+    with pytest.raises(DataError) as e:
+        load(tmp_path, t)
+    p = e.value.problems[0]
+    assert p.file.endswith("sites.csv") and p.row == 2 and p.column == "province"
+    assert "provinces.csv" in p.expected
+
+
+def test_duplicate_key_is_rejected(tmp_path):
+    t = tables(levels=[("S1", "small", 10, 1.0), ("S1", "small", 20, 2.0)])
+    with pytest.raises(DataError) as e:
+        load(tmp_path, t)
+    assert e.value.problems[0].row == 3 and "unique key" in e.value.problems[0].expected
+
+
+def test_missing_column_is_named(tmp_path):
+    t = tables()
+    t["products"] = t["products"].drop(columns="weight_kg_per_order")
+    with pytest.raises(DataError, match=r"products.csv, row 1, column 'weight_kg_per_order'"):
+        load(tmp_path, t)
+
+
+def test_all_problems_of_a_file_are_collected(tmp_path):
+    t = tables(demand={"01": 10, "02": 20, "03": 30})
+    t["demand"]["orders_per_year"] = ["x", "-1", "y"]
+    with pytest.raises(DataError) as e:
+        load(tmp_path, t)
+    assert sorted(p.row for p in e.value.problems) == [2, 3, 4]
+
+
+def test_windows_1258_file_gets_a_clear_message(tmp_path):
+    folder = write(tmp_path / "d", tables())
+    (folder / "provinces.csv").write_bytes("code,name_vi\n01,H\xe0 N\xf4i\n".encode("latin-1"))
+    with pytest.raises(DataError, match="UTF-8"):
+        read_table(folder / "provinces.csv", "provinces")
+
+
+def test_shares_must_sum_to_one(tmp_path):
+    t = tables()
+    t["sourcing"]["share"] = 0.9
+    with pytest.raises(DataError, match="sum to 1"):
+        load(tmp_path, t)
+
+
+def test_unknown_override_key_is_rejected():
+    with pytest.raises(ScenarioError, match="unknown parameter"):
+        load_scenario(overrides={"policy.no_such_lever": 1.0})
+
+
+def test_toml_scenario_overrides_parameters(tmp_path):
+    folder = write(tmp_path / "d", tables())
+    f = tmp_path / "s.toml"
+    f.write_text('name = "lower_tax"\ndata = "d"\n[policy]\ncbec_tax_factor = 0.7\n')
+    sc = load_scenario(f)
+    assert sc.name == "lower_tax" and sc.param("policy.cbec_tax_factor") == 0.7
+    assert sc.data_dir == folder.resolve()
+
+
+def test_scenario_name_cannot_escape_results(tmp_path):
+    write(tmp_path / "d", tables())
+    f = tmp_path / "s.toml"
+    f.write_text('name = "../../etc"\ndata = "d"\n')
+    with pytest.raises(ScenarioError, match="scenario name"):
+        load_scenario(f)
