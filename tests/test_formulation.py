@@ -104,3 +104,30 @@ def test_site_not_allowed_gets_no_facility(tmp_path):
     r = solve(load_scenario(write(tmp_path / "d", t)), OPTS)
     assert r.objective == pytest.approx(6000.0, rel=1e-9)
     assert r.sites.loc[0, "reason"] == "not allowed to host a bonded facility"
+
+
+def test_pruning_dominated_gateways_keeps_the_optimum(tmp_path):
+    """Two bulk and two parcel lanes, one of each dearer: keeping only the cheapest gateway per
+    (origin, site, product) and (origin, zone, product) leaves the objective unchanged."""
+    from model.formulation import build_inputs, create_model
+    from model.network import scenario_road_distances
+    from model.solver import solve_model
+
+    t = tables(demand={"01": 300, "03": 200}, sites={"S1": 10.0, "S3": 12.0}, parcel_usd_per_order=4.0,
+               levels=[("S1", "small", 1e6, 500.0), ("S3", "small", 1e6, 400.0)],
+               **{"costs.last_mile_usd_per_kg_km": 0.01, "costs.truck_usd_per_kg_km": 0.002})
+    extra = t["gateways"].iloc[[0, 1]].assign(gateway=["SEA2", "AIR2"], lat=[12.0, 12.0])
+    t["gateways"] = __import__("pandas").concat([t["gateways"], extra], ignore_index=True)
+    lanes = t["lanes"]
+    t["lanes"] = __import__("pandas").concat([lanes, lanes.assign(gateway=["SEA2", "AIR2"],
+                                                                  cost_usd_per_kg=[1.2, 0.0])], ignore_index=True)
+    sc = load_scenario(write(tmp_path / "d", t))
+    dist = scenario_road_distances(sc)
+    objs = []
+    for prune in (False, True):
+        inputs = build_inputs(sc, dist, prune_dominated=prune)
+        m = create_model(inputs)
+        objs.append((len(inputs.inbound_arcs), solve_model(m, OPTS).objective))
+    (n_full, full), (n_pruned, pruned) = objs
+    assert n_pruned < n_full
+    assert pruned == pytest.approx(full, rel=1e-9)

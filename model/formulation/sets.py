@@ -60,8 +60,25 @@ def _site_status(scenario) -> pd.DataFrame:
     return s[["site", "may_open", "force_open", "reason"]]
 
 
-def build_inputs(scenario, distances: RoadDistances) -> ModelInputs:
-    """Arc tables and coefficients of the bonded (B) and direct-mail (D) modes."""
+def keep_cheapest(arcs: pd.DataFrame, group: list[str], cost_columns: list[str]) -> pd.DataFrame:
+    """Per ``group``, keep only the arc of least total cost (ties: the first in gateway order).
+
+    Exact while no constraint refers to the gateway (no gateway capacity, no lead-time or
+    service constraint): arcs of one group then differ only in cost, so moving flow from a
+    dearer arc to the cheapest one keeps every constraint and lowers the objective, and some
+    optimum uses cheapest arcs only. tests/test_formulation.py checks the objective is unchanged.
+    """
+    total = arcs[cost_columns].sum(axis=1)
+    order = arcs.assign(_total=total).sort_values([*group, "_total", "gateway"], kind="stable")
+    return order.drop_duplicates(group, keep="first").drop(columns="_total").sort_index()
+
+
+def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = True) -> ModelInputs:
+    """Arc tables and coefficients of the bonded (B) and direct-mail (D) modes.
+
+    ``prune_dominated`` keeps, for each (origin, site, product) and (origin, zone, product),
+    only the cheapest gateway (:func:`keep_cheapest`).
+    """
     t = scenario.tables
     p = scenario.param
     r = p("finance.cost_of_capital")
@@ -114,6 +131,8 @@ def build_inputs(scenario, distances: RoadDistances) -> ModelInputs:
     inb["linehaul_cost"] = costs.freight_cost(w, inb["cost_usd_per_kg"].to_numpy(), inb["cost_usd_per_order"].to_numpy())
     inb["trucking_cost"] = costs.trucking_cost(w, inb["km"].to_numpy(), p("costs.truck_usd_per_kg_km"))
     inb = inb[["origin", "gateway", "site", "product", "km", "linehaul_cost", "trucking_cost"]]
+    if prune_dominated:
+        inb = keep_cheapest(inb, ["origin", "site", "product"], ["linehaul_cost", "trucking_cost"])
 
     # Direct mail: each parcel lane of the origin, to every zone with demand.
     dm = demand.merge(parcel[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order"]], on="origin")
@@ -132,6 +151,9 @@ def build_inputs(scenario, distances: RoadDistances) -> ModelInputs:
     dm["duty_financing_cost"] = costs.duty_financing_cost(dm_tax, r, 0.0)  # paid at clearance, after the sale
     dm = dm[["origin", "gateway", "zone", "product", "km", "direct_mail_cost", "last_mile_cost", "duty_tax_cost",
              "duty_financing_cost"]]
+    if prune_dominated:
+        dm = keep_cheapest(dm, ["origin", "zone", "product"],
+                           ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"])
 
     return ModelInputs(
         demand=demand,

@@ -1,0 +1,71 @@
+"""The shipped default scenario end to end: invariants of the solution, independently re-priced.
+
+The solve runs to a 1 % gap here to keep the suite fast; these invariants hold for any
+feasible solution. The 1e-4 run is measured in docs/performance.md.
+"""
+import json
+
+import pandas as pd
+import pytest
+
+from model import SolverOptions, load_scenario, solve
+from model.formulation import TERMS
+
+GAP = 1e-2
+
+
+@pytest.fixture(scope="module")
+def result():
+    return solve(load_scenario(), SolverOptions(mip_rel_gap=GAP))
+
+
+def test_solves_within_gap(result):
+    assert result.status == "optimal"
+    assert result.report.gap <= GAP
+    assert result.report.bound <= result.objective * (1 + 1e-9)
+
+
+def test_cost_breakdown_has_every_term_and_sums_to_objective(result):
+    cb = result.summary["cost_breakdown"]
+    assert list(cb) == list(TERMS)
+    assert sum(cb.values()) == pytest.approx(result.objective, rel=1e-9)
+
+
+def test_flows_repriced_independently_match_objective(result):
+    """Re-price the solution from flows.csv and sites.csv alone: fixed cost of opened levels plus
+    every flow's cost must equal the solver's objective."""
+    fixed = result.sites.loc[result.sites["opened"], "fixed_cost_usd"].sum()
+    assert fixed + result.flows["cost_usd"].sum() == pytest.approx(result.objective, rel=1e-9)
+
+
+def test_every_demand_is_served_exactly(result):
+    d = result.inputs.demand.set_index(["zone", "origin", "product"])["orders"]
+    f = result.flows
+    served = f[f["leg"].isin(["outbound", "parcel", "unmet"])].groupby(["zone", "origin", "product"])["orders"].sum()
+    pd.testing.assert_series_equal(served.reindex(d.index).fillna(0.0), d, check_names=False, rtol=1e-6)
+
+
+def test_sites_respect_capacity_and_levels(result):
+    s = result.sites
+    opened = s[s["opened"]]
+    assert (opened["throughput_orders"] <= opened["capacity_orders"] * (1 + 1e-6)).all()
+    assert (s.loc[~s["opened"], "throughput_orders"] <= 1e-6).all()
+    assert len(s) == len(load_scenario().tables["sites"])
+    assert {x["site"] for x in result.summary["sites_opened"]} == set(opened["site"])
+
+
+def test_bonded_inflow_equals_outflow_at_each_site(result):
+    f = result.flows
+    inflow = f[f["leg"] == "inbound"].groupby(["site", "origin", "product"])["orders"].sum()
+    outflow = f[f["leg"] == "outbound"].groupby(["site", "origin", "product"])["orders"].sum()
+    pd.testing.assert_series_equal(inflow.sort_index(), outflow.sort_index(), check_names=False, rtol=1e-6)
+
+
+def test_mode_shares_add_up(result):
+    shares = result.summary["mode_share"]
+    assert set(shares) == {"bonded", "direct_mail", "general_trade"}
+    assert sum(shares.values()) + result.summary["unmet_share"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_summary_is_json_serialisable(result):
+    json.dumps(result.summary)
