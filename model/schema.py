@@ -3,7 +3,7 @@
 Each attrs row gives: column, type (key|str|float|int|bool|category), unit, required,
 default, min, max, references (``table.column`` or allowed values ``a|b|c``) and a
 description. The declarations drive validation in :mod:`model.data` and the data
-dictionary in ``docs/data-dictionary.md`` (``python -m model.schema``).
+dictionary in ``docs/data-dictionary.md`` (``python -m model.schema > docs/data-dictionary.md``).
 """
 from __future__ import annotations
 
@@ -100,8 +100,13 @@ def data_dictionary_markdown() -> str:
             out.append(f"| `{a.column}` | {a.type} | {a.unit} | {'yes' if a.required else 'no'} | {a.default} | {rng} "
                        f"| {a.references} | {a.description} |")
         out.append("")
-    return "\n".join(out)
+    keys = pd.read_csv(ATTRS_DIR / "parameter_keys.csv", keep_default_na=False)
+    out += ["## Scenario parameters (rows of `parameters.csv`, overridable with `--set KEY=VALUE`)", "",
+            "| key | unit | range | description |", "|---|---|---|---|"]
+    for r in keys.itertuples(index=False):
+        out.append(f"| `{r.key}` | {r.unit} | [{r.min}, {r.max}] | {r.description} |")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(data_dictionary_markdown())
+    print(data_dictionary_markdown(), end="")

@@ -103,3 +103,13 @@ def test_scenario_name_cannot_escape_results(tmp_path):
     f.write_text('name = "../../etc"\ndata = "d"\n')
     with pytest.raises(ScenarioError, match="scenario name"):
         load_scenario(f)
+
+
+def test_data_dictionary_doc_is_generated_from_the_schema():
+    from pathlib import Path
+
+    from model.schema import data_dictionary_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
+    assert doc.read_text(encoding="utf-8") == data_dictionary_markdown(), \
+        "regenerate with: python -c \"from model.schema import data_dictionary_markdown as d; print(d(), end='')\""
