@@ -4,6 +4,7 @@
     python solve.py                       # the shipped default scenario
     python solve.py SCENARIO.toml         # a scenario file (or a data folder)
     python solve.py --data DIR --out DIR --time-limit 60 --gap 1e-4 --verbose
+    python solve.py --no-map              # skip map.png, map.html, sites/flows.geojson
 
 Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
 2 bad input, 3 no solution.
@@ -31,6 +32,8 @@ def parse_args(argv):
     ap.add_argument("--interface", default="matrix", choices=["matrix", "lp", "appsi"],
                     help="how the model reaches HiGHS (default matrix)")
     ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's progress (gap, time)")
+    ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True,
+                    help="also write map.png, map.html, sites.geojson and flows.geojson (default on; about 2 s)")
     return ap.parse_args(argv)
 
 
@@ -40,14 +43,11 @@ def _overrides(pairs):
         key, sep, value = pair.partition("=")
         if not sep:
             raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"--set {pair!r}: expected a number after '='") from None
+        out[key.strip()] = value.strip()  # typed and range-checked by load_scenario against parameter_keys.csv
     return out
 
 
-def print_summary(result, out_dir) -> None:
+def print_summary(result, out_dir, extra_files=()) -> None:
     s = result.summary
     print(f"Scenario {s['scenario']}: {s['status']}, objective {s['objective']:,.0f} USD/year "
           f"(gap {s['gap']:.2e}; build {s['build_seconds']:.2f} s, hand-off {s['handoff_seconds']:.2f} s, "
@@ -64,7 +64,8 @@ def print_summary(result, out_dir) -> None:
     print("Cost breakdown (USD/year):")
     for k, v in s["cost_breakdown"].items():
         print(f"  {k:<22} {v:>16,.0f}  {v / s['objective']:6.1%}")
-    print(f"Results written to {out_dir}/ (summary.json, sites.csv, flows.csv)")
+    files = ["summary.json", "sites.csv", "flows.csv", *extra_files]
+    print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
 
 def main(argv=None) -> int:
@@ -88,8 +89,12 @@ def main(argv=None) -> int:
     if result.objective is None:
         print(f"error: no solution ({result.status}; HiGHS: {result.report.highs_status})", file=sys.stderr)
         return 3
-    write_results(result, out_dir)
-    print_summary(result, out_dir)
+    extra = {}
+    if args.map:
+        from model.maps import map_writers
+        extra = map_writers(result)
+    write_results(result, out_dir, extra_files=extra)
+    print_summary(result, out_dir, extra)
     if result.status != "optimal":
         print(f"warning: not proven optimal ({result.status}); gap {result.report.gap}, "
               f"bound {result.report.bound}", file=sys.stderr)

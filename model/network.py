@@ -1,22 +1,36 @@
-"""Road distances over a networkx graph of province centres, gateways and sites.
+"""Road distances and driving hours over a networkx graph of Vietnam's main road corridors.
 
-The graph is a stand-in for the main road corridors: every node is joined to its
-``NEIGHBOURS`` nearest nodes (great-circle), plus the edges of a minimum spanning tree
-so that the graph is connected; each edge's length is its great-circle km times the
-circuity factor (road km per straight-line km). Distances are shortest paths, so a trip
-from Ha Noi to Ho Chi Minh City follows the chain of coastal provinces instead of the
-straight line. See docs/network.md.
+The corridor graph is data (docs/network.md): ``road_waypoints.csv`` (corridor nodes: the 34
+administrative centres and junction or town waypoints), ``road_edges.csv`` (the road between two
+nodes, its class and, where published, its km) and ``road_classes.csv`` (circuity and truck
+speed per class). An edge without a published km is great-circle km x the circuity of its
+class. Province centres (zones), gateways and sites are *leaves*: each is joined to its
+nearest corridor node by an access edge of great-circle km x ``network.circuity_factor``,
+and leaves attached to the same corridor node are also joined directly. A leaf is never
+on the way between two other nodes, so the access edges cannot short-cut the corridors.
+Routes are the fastest (least driving hours); the km tables hold the km of those routes.
+
+A data folder without ``road_edges.csv`` (e.g. a small test scenario) gets the old stand-in:
+each node joined to its ``NEIGHBOURS`` nearest nodes plus a minimum spanning tree
+(:func:`road_graph`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .errors import DataError, Problem
+
 EARTH_RADIUS_KM = 6371.0088
 NEIGHBOURS = 4
+#: The corridor tables of a data folder, in loading order (references point backwards).
+ROAD_TABLES = ("road_classes", "road_waypoints", "road_edges")
+#: Class of the access edges that join zones, gateways and sites to the corridors.
+ACCESS = "access"
 
 
 def great_circle_km(lat1, lon1, lat2, lon2):
@@ -28,13 +42,24 @@ def great_circle_km(lat1, lon1, lat2, lon2):
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
-def road_graph(nodes: pd.DataFrame, circuity: float, neighbours: int = NEIGHBOURS) -> nx.Graph:
-    """Road graph over ``nodes`` (index = node id; columns lat, lon). Edge attribute ``km``."""
+# ---------------------------------------------------------------------------------------------
+# Stand-in graph (data folders without road tables)
+# ---------------------------------------------------------------------------------------------
+
+def road_graph(nodes: pd.DataFrame, circuity: float, neighbours: int = NEIGHBOURS,
+               speed_kmh: float = 50.0) -> nx.Graph:
+    """Stand-in road graph over ``nodes`` (index = node id; columns lat, lon): each node joined
+    to its ``neighbours`` nearest nodes, plus a minimum spanning tree. Edge attributes ``km``
+    (great-circle x ``circuity``) and ``hours`` (km / ``speed_kmh``, one speed everywhere)."""
     ids = list(nodes.index)
     lat, lon = nodes["lat"].to_numpy(float), nodes["lon"].to_numpy(float)
     d = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     complete = nx.Graph()
     g = nx.Graph()
+
+    def add(u, v, km):
+        g.add_edge(u, v, km=km, hours=km / speed_kmh, road_class="stand-in")
+
     for i, u in enumerate(ids):
         g.add_node(u, lat=lat[i], lon=lon[i])
         for j in range(i + 1, len(ids)):
@@ -42,34 +67,141 @@ def road_graph(nodes: pd.DataFrame, circuity: float, neighbours: int = NEIGHBOUR
     for i, u in enumerate(ids):
         order = np.argsort(d[i])
         for j in order[1:neighbours + 1]:
-            g.add_edge(u, ids[j], km=float(d[i, j]) * circuity)
+            add(u, ids[j], float(d[i, j]) * circuity)
     for u, v, data in nx.minimum_spanning_edges(complete, weight="km", data=True):
-        g.add_edge(u, v, km=data["km"] * circuity)
+        add(u, v, data["km"] * circuity)
     return g
 
 
+# ---------------------------------------------------------------------------------------------
+# Corridor graph
+# ---------------------------------------------------------------------------------------------
+
+def load_corridors(data_dir: Path | str) -> dict[str, pd.DataFrame] | None:
+    """The validated corridor tables of a data folder, or None if it has no ``road_edges.csv``.
+
+    Validated like the other tables (``model/attrs/road_*.csv``: types, ranges, unique keys,
+    references), plus: no edge joins a node to itself and the corridor graph is connected.
+    """
+    from .data import check_references, read_table  # local: model.data is not needed for the stand-in
+
+    data_dir = Path(data_dir)
+    if not (data_dir / "road_edges.csv").is_file():
+        return None
+    tables = {t: read_table(data_dir / f"{t}.csv", t) for t in ROAD_TABLES}
+    check_references(tables, data_dir)
+    edges = tables["road_edges"]
+    file = str(data_dir / "road_edges.csv")
+    problems = [Problem(file, int(i) + 2, "to", edges.at[i, "to"], "a node other than 'from'")
+                for i in edges.index[edges["from"] == edges["to"]]]
+    pairs = edges.apply(lambda r: frozenset((r["from"], r["to"])), axis=1)
+    problems += [Problem(file, int(i) + 2, "to", edges.at[i, "to"], "an edge not listed before in the other direction")
+                 for i in edges.index[pairs.duplicated()]]
+    if problems:
+        raise DataError(problems)
+    g = nx.Graph()
+    g.add_nodes_from(tables["road_waypoints"]["waypoint"])
+    g.add_edges_from(zip(edges["from"], edges["to"]))
+    parts = sorted(nx.connected_components(g), key=len, reverse=True)
+    if len(parts) > 1:
+        cut = sorted(set().union(*parts[1:]))
+        raise DataError.single(file, None, None, ", ".join(cut[:10]),
+                               "edges that connect every waypoint to the main network (these are cut off)")
+    return tables
+
+
+def corridor_graph(tables: dict[str, pd.DataFrame]) -> nx.Graph:
+    """Graph of the corridor tables: nodes ``wp:<waypoint>`` (lat, lon), edges with ``km``,
+    ``hours``, ``road_class``, ``route`` and ``published`` (True where km is a published length)."""
+    classes = tables["road_classes"].set_index("road_class")
+    wps = tables["road_waypoints"].set_index("waypoint")
+    g = nx.Graph()
+    for w, r in wps.iterrows():
+        g.add_node(f"wp:{w}", lat=float(r["lat"]), lon=float(r["lon"]), kind="waypoint", name=r["name"])
+    for r in tables["road_edges"].itertuples(index=False):
+        a, b = wps.loc[r[0]], wps.loc[r[1]]  # from, to
+        cls = classes.loc[r.road_class]
+        published = not pd.isna(r.km)
+        km = float(r.km) if published else float(great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"])) * cls["circuity"]
+        g.add_edge(f"wp:{r[0]}", f"wp:{r[1]}", km=km, hours=km / cls["speed_kmh"], road_class=r.road_class,
+                   route=r.route, published=published)
+    return g
+
+
+def attach_leaves(g: nx.Graph, leaves: pd.DataFrame, circuity: float, speed_kmh: float) -> nx.Graph:
+    """Add ``leaves`` (index = node id; columns lat, lon) to the corridor graph ``g`` (in place).
+
+    Each leaf is joined to its nearest corridor node by an access edge (great-circle km x
+    ``circuity``, driven at ``speed_kmh``); leaves attached to the same corridor node are also
+    joined directly (never longer than going through that node, by the triangle inequality).
+    """
+    corridor = [n for n, d in g.nodes(data=True) if d.get("kind") == "waypoint"]
+    clat = np.array([g.nodes[n]["lat"] for n in corridor])
+    clon = np.array([g.nodes[n]["lon"] for n in corridor])
+    lat, lon = leaves["lat"].to_numpy(float), leaves["lon"].to_numpy(float)
+    d = great_circle_km(lat[:, None], lon[:, None], clat[None, :], clon[None, :])
+    nearest = d.argmin(axis=1)
+    groups: dict[str, list[int]] = {}
+    ids = list(leaves.index)
+    for i, leaf in enumerate(ids):
+        hub = corridor[nearest[i]]
+        km = float(d[i, nearest[i]]) * circuity
+        g.add_node(leaf, lat=lat[i], lon=lon[i], kind="leaf", attached_to=hub)
+        g.add_edge(leaf, hub, km=km, hours=km / speed_kmh, road_class=ACCESS, route="access", published=False)
+        groups.setdefault(hub, []).append(i)
+    for members in groups.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                km = float(great_circle_km(lat[i], lon[i], lat[j], lon[j])) * circuity
+                g.add_edge(ids[i], ids[j], km=km, hours=km / speed_kmh, road_class=ACCESS, route="local",
+                           published=False)
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
+# Shortest paths
+# ---------------------------------------------------------------------------------------------
+
 def road_km(graph: nx.Graph, sources, targets) -> pd.DataFrame:
-    """Shortest-path road km from each source (rows) to each target (columns)."""
+    """Road km of the route from each source (rows) to each target (columns); see :func:`road_km_hours`."""
+    return road_km_hours(graph, sources, targets)[0]
+
+
+def road_km_hours(graph: nx.Graph, sources, targets) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Road km and driving hours of the *fastest* route (least hours, as carriers drive: an
+    expressway is preferred to a shorter mountain road). On a graph whose speeds are all equal
+    (the stand-in) this is the shortest route."""
     targets = list(targets)
-    rows = {}
+    km_rows, h_rows = {}, {}
     for s in sources:
-        lengths = nx.single_source_dijkstra_path_length(graph, s, weight="km")
-        rows[s] = [lengths[t] for t in targets]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=targets)
+        hours, paths = nx.single_source_dijkstra(graph, s, weight="hours")
+        h_rows[s] = [hours[t] for t in targets]
+        km_rows[s] = [sum(graph.edges[u, v]["km"] for u, v in zip(paths[t][:-1], paths[t][1:])) for t in targets]
+    km = pd.DataFrame.from_dict(km_rows, orient="index", columns=targets)
+    hours = pd.DataFrame.from_dict(h_rows, orient="index", columns=targets)
+    return km, hours
 
 
 @dataclass
 class RoadDistances:
-    """Road km tables of a scenario (index = from, columns = to) and the graph they come from."""
+    """Road km tables of a scenario (index = from, columns = to) and the graph they come from.
+
+    The ``*_hours`` tables hold the driving hours of the same routes (same shape; None only if
+    built by hand without them). ``source`` says which graph was used: "corridors" or "stand-in".
+    """
 
     graph: nx.Graph
     site_zone: pd.DataFrame
     gateway_zone: pd.DataFrame
     gateway_site: pd.DataFrame
+    site_zone_hours: pd.DataFrame | None = None
+    gateway_zone_hours: pd.DataFrame | None = None
+    gateway_site_hours: pd.DataFrame | None = None
+    source: str = "corridors"
 
 
 def scenario_road_distances(scenario) -> RoadDistances:
-    """Road km from sites to zones and from gateways to zones and sites."""
+    """Road km and driving hours from sites to zones and from gateways to zones and sites."""
     t = scenario.tables
     zones = [f"zone:{c}" for c in t["provinces"]["code"]]
     sites = [f"site:{k}" for k in t["sites"]["site"]]
@@ -79,14 +211,35 @@ def scenario_road_distances(scenario) -> RoadDistances:
         t["gateways"].set_index("gateway")[["lat", "lon"]].set_axis(gws),
         t["sites"].set_index("site")[["lat", "lon"]].set_axis(sites),
     ])
-    g = road_graph(nodes, scenario.param("network.circuity_factor"))
+    circuity = scenario.param("network.circuity_factor")
+    speed = scenario.param("network.truck_speed_kmh")
+    corridors = load_corridors(scenario.data_dir)
+    if corridors is None:
+        g, source = road_graph(nodes, circuity, speed_kmh=speed), "stand-in"
+    else:
+        access_speed = access_speed_kmh(corridors, speed)
+        g, source = attach_leaves(corridor_graph(corridors), nodes, circuity, access_speed), "corridors"
 
     def strip(df: pd.DataFrame) -> pd.DataFrame:
         return df.rename(index=lambda s: s.split(":", 1)[1], columns=lambda s: s.split(":", 1)[1])
 
-    return RoadDistances(
-        graph=g,
-        site_zone=strip(road_km(g, sites, zones)),
-        gateway_zone=strip(road_km(g, gws, zones)),
-        gateway_site=strip(road_km(g, gws, sites)),
-    )
+    sz, szh = road_km_hours(g, sites, zones)
+    gz, gzh = road_km_hours(g, gws, zones)
+    gs, gsh = road_km_hours(g, gws, sites)
+    return RoadDistances(graph=g, site_zone=strip(sz), gateway_zone=strip(gz), gateway_site=strip(gs),
+                         site_zone_hours=strip(szh), gateway_zone_hours=strip(gzh), gateway_site_hours=strip(gsh),
+                         source=source)
+
+
+def access_speed_kmh(corridors: dict[str, pd.DataFrame], default: float) -> float:
+    """Speed on access edges: the ``access`` row of road_classes.csv if any, else ``default``
+    (``network.truck_speed_kmh``)."""
+    classes = corridors["road_classes"].set_index("road_class")
+    return float(classes.at[ACCESS, "speed_kmh"]) if ACCESS in classes.index else float(default)
+
+
+def waypoint_km(data_dir: Path | str, pairs) -> list[float]:
+    """Road km of the fastest corridor route between pairs of waypoint ids (for checks against
+    published distances)."""
+    g = corridor_graph(load_corridors(data_dir))
+    return [float(road_km(g, [f"wp:{a}"], [f"wp:{b}"]).iloc[0, 0]) for a, b in pairs]

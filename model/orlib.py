@@ -1,13 +1,14 @@
-"""OR-Library capacitated facility location (Beasley's ``cap`` files): reader, model, CLI.
+"""Capacitated facility location benchmarks: OR-Library (Beasley's ``cap`` files) and Holmberg's
+single-source instances (``p1``..``p71``): readers, model, CLI.
 
 The model reuses the facility family of the CBEC model (:mod:`model.formulation.facility`):
 ``open[k,l]`` (one level per site), ``throughput_capacity`` and ``strong_linking``. Demand is
-splittable; ``assign[k,j]`` is the quantity of customer j's demand served from site k.
+splittable; ``assign[k,j]`` is the fraction of customer j's demand served from site k.
 
 Cost convention (capinfo): the file gives, for each customer j and site i, the cost of
-allocating *all* of j's demand to i, so the cost per unit is ``c[i,j] / d[j]``.
+allocating *all* of j's demand to i, so serving a fraction x of it costs ``c[i,j] x``.
 
-    python -m model.orlib FILE [FILE ...] [--capacity N] [--time-limit S]
+    python -m model.orlib FILE [FILE ...] [--capacity N] [--time-limit S] [--single-source]
 
 prints one JSON line per file: instance, objective, status, seconds (and bound, gap).
 For capa/capb/capc, whose capacity field is the word ``capacity``, ``--capacity`` sets it (by
@@ -83,29 +84,55 @@ def read_cap(path: Path | str, capacity: float | None = None) -> CFLPInstance:
     return CFLPInstance(name, caps, fixed, demand, cost)
 
 
-def build_cflp(inst: CFLPInstance) -> pyo.ConcreteModel:
-    """min sum f_i open_i + sum (c_ij / d_j) assign_ij  s.t. demand, capacity, strong linking."""
+def read_holmberg(path: Path | str) -> CFLPInstance:
+    """Read a Holmberg et al. (1999) single-source instance: m n; m x (capacity, fixed);
+    n demands; the m x n cost matrix facility-major (tolerates CRLF, NUL padding, ``49.``)."""
+    path = Path(path)
+    tokens = [float(t) for t in path.read_bytes().replace(b"\x00", b" ").decode("ascii").split()]
+    m, n = int(tokens[0]), int(tokens[1])
+    pos = 2
+    pairs = np.array(tokens[pos:pos + 2 * m]).reshape(m, 2)
+    pos += 2 * m
+    demand = np.array(tokens[pos:pos + n])
+    pos += n
+    cost = np.array(tokens[pos:pos + m * n]).reshape(m, n)
+    if cost.shape != (m, n):
+        raise ValueError(f"{path}: expected {m} x {n} costs after the demands")
+    return CFLPInstance(path.name, pairs[:, 0].copy(), pairs[:, 1].copy(), demand, cost)
+
+
+def read_instance(path: Path | str, capacity: float | None = None) -> CFLPInstance:
+    """OR-Library ``cap*.txt`` files or Holmberg ``p*`` files (no extension)."""
+    path = Path(path)
+    return read_cap(path, capacity) if path.suffix == ".txt" else read_holmberg(path)
+
+
+def build_cflp(inst: CFLPInstance, single_source: bool = False) -> pyo.ConcreteModel:
+    """min sum f_i open_i + sum c_ij assign_ij  s.t. demand, capacity, strong linking.
+
+    ``assign[i,j]`` is the *fraction* of customer j's demand served from site i (so the
+    linking rows have unit coefficients: HiGHS solves this scaling markedly faster than the
+    same model in demand units, see docs/performance.md).
+    """
     m = pyo.ConcreteModel(name=inst.name)
     sites = range(len(inst.capacity))
     customers = [j for j in range(len(inst.demand)) if inst.demand[j] > 0]
     add_facility_decisions(m, {(i, "single"): float(inst.capacity[i]) for i in sites},
                            {(i, "single"): float(inst.fixed_cost[i]) for i in sites})
     arcs = [(i, j) for j in customers for i in sites]
-    m.assign = pyo.Var(arcs, within=pyo.NonNegativeReals)
-    unit = {(i, j): float(inst.cost[i, j] / inst.demand[j]) for i, j in arcs}
-    m.assignment_cost = pyo.Expression(expr=sum(unit[a] * m.assign[a] for a in arcs))
+    m.assign = pyo.Var(arcs, within=pyo.Binary if single_source else pyo.NonNegativeReals)
+    m.assignment_cost = pyo.Expression(expr=sum(float(inst.cost[a]) * m.assign[a] for a in arcs))
     m.total_cost = pyo.Objective(expr=m.fixed_cost + m.assignment_cost)
-    m.demand_balance = pyo.Constraint(customers, rule=lambda m, j: sum(m.assign[i, j] for i in sites)
-                                      == float(inst.demand[j]))
-    add_throughput_capacity(m, {i: [m.assign[i, j] for j in customers] for i in sites})
-    add_strong_linking(m, m.assign, {(i, j): float(inst.demand[j]) for i, j in arcs})
+    m.demand_balance = pyo.Constraint(customers, rule=lambda m, j: sum(m.assign[i, j] for i in sites) == 1)
+    add_throughput_capacity(m, {i: [float(inst.demand[j]) * m.assign[i, j] for j in customers] for i in sites})
+    add_strong_linking(m, m.assign, {a: 1.0 for a in arcs})
     return m
 
 
-def solve_cap(path, capacity=None, options: SolverOptions | None = None) -> dict:
+def solve_cap(path, capacity=None, options: SolverOptions | None = None, single_source: bool = False) -> dict:
     t0 = time.perf_counter()
-    inst = read_cap(path, capacity)
-    m = build_cflp(inst)
+    inst = read_instance(path, capacity)
+    m = build_cflp(inst, single_source)
     rep = solve_model(m, options or SolverOptions(mip_rel_gap=1e-9))
     return {"instance": inst.name, "objective": rep.objective, "status": rep.status,
             "seconds": round(time.perf_counter() - t0, 3), "bound": rep.bound, "gap": rep.gap}
@@ -119,17 +146,19 @@ def main(argv=None) -> int:
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--gap", type=float, default=1e-9, help="relative MIP gap (default 1e-9: prove optimality)")
     ap.add_argument("--interface", default="matrix")
+    ap.add_argument("--single-source", action="store_true",
+                    help="each customer served by exactly one site (binary assignment)")
     args = ap.parse_args(argv)
     opts = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, interface=args.interface)
     rc = 0
     for f in args.files:
-        if f.suffix != ".txt" or not f.is_file():
+        if f.suffix in (".csv", ".md") or not f.is_file():
             continue  # e.g. optima.csv or SOURCES.md when called with a glob
-        symbolic = b"capacity" in f.read_bytes()[:4000]
+        symbolic = f.suffix == ".txt" and b"capacity" in f.read_bytes()[:4000]
         caps = (args.capacity or TABLE1_CAPACITIES.get(f.stem, [None])) if symbolic else [None]
         for cap in caps:
             try:
-                print(json.dumps(solve_cap(f, cap, opts)), flush=True)
+                print(json.dumps(solve_cap(f, cap, opts, args.single_source)), flush=True)
             except (ValueError, IndexError) as exc:
                 print(json.dumps({"instance": f.stem, "objective": None, "status": "error", "seconds": 0.0,
                                   "error": str(exc)}), flush=True)

@@ -10,7 +10,9 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .formulation import ModelInputs, build_inputs, create_model
+from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
+from .kpis import lead_time_kpis, money_kpis
 from .results import cost_breakdown, flow_table, mode_shares, site_table
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
@@ -70,6 +72,7 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
     t0 = time.perf_counter()
     distances = scenario_road_distances(scenario)
     inputs = build_inputs(scenario, distances)
+    check_service_reachable(inputs)
     m = create_model(inputs)
     if extra_constraints is not None:
         extra_constraints(m, scenario, inputs)
@@ -108,11 +111,17 @@ def _assign_solution(result: Result) -> None:
         result.flows = flow_table(m, inputs, result.scenario)
         shares, unmet = mode_shares(result.flows, total_demand)
         opened = result.sites[result.sites["opened"]]
+        sc = result.scenario
         summary.update({
             "cost_breakdown": cost_breakdown(m),
-            "sites_opened": [{"site": k, "level": l} for k, l in zip(opened["site"], opened["level"])],
+            "sites_opened": [{"site": k, "level": l, "utilisation": round(float(u), 6)}
+                             for k, l, u in zip(opened["site"], opened["level"], opened["utilisation"])],
             "mode_share": shares,
             "unmet_share": unmet,
+            "kpis": {
+                **lead_time_kpis(result.flows, total_demand, sc.param("service.target_hours")),
+                **money_kpis(result.flows, sc.tables["products"], sc.param("finance.cost_of_capital")),
+            },
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})

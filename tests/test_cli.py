@@ -25,7 +25,7 @@ def test_writes_summary_sites_and_flows(tmp_path):
                 "sites_opened", "mode_share", "unmet_share"):
         assert key in summary
     assert summary["status"] == "optimal" and abs(summary["objective"] - 4000.0) < 1e-6
-    assert summary["sites_opened"] == [{"site": "S1", "level": "small"}]
+    assert [(s["site"], s["level"]) for s in summary["sites_opened"]] == [("S1", "small")]
     assert (out / "sites.csv").exists() and (out / "flows.csv").exists()
     assert "Sites opened (1)" in p.stdout
 

@@ -80,3 +80,33 @@ def test_large_instances_reach_published_optimum(file, capacity):
         pytest.skip(f"{file}.txt not found; set ORLIB_DIR")
     out = solve_cap(folder / f"{file}.txt", capacity=capacity)
     assert out["objective"] == pytest.approx(OPTIMA[f"{file}_{capacity}"], rel=1e-6)
+
+
+HOLMBERG = Path(__file__).parent / "data" / "holmberg"
+SS_OPTIMA = pd.concat([
+    pd.read_csv(HOLMBERG / "optima.csv").set_index("instance")["optimal_value"],
+    pd.read_csv(HERE / "optima_single_source.csv").set_index("instance")["optimal_value"],
+])
+
+
+@pytest.mark.parametrize("name", [f"p{i}" for i in range(1, 25)])
+def test_single_source_reaches_holmberg_optimum(name):
+    out = solve_cap(HOLMBERG / name, single_source=True)
+    assert out["status"] == "optimal"
+    assert out["objective"] == pytest.approx(SS_OPTIMA[name], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cap61", "cap71", "cap91", "cap101"])
+def test_single_source_reaches_orlib_single_source_optimum(name):
+    out = solve_cap(HERE / f"{name}.txt", single_source=True)
+    assert out["objective"] == pytest.approx(SS_OPTIMA[name], rel=1e-6)
+    assert out["objective"] >= OPTIMA[name] * (1 - 1e-9)  # single sourcing can only cost more
+
+
+def test_holmberg_reader_parses_p1_by_hand():
+    """p1: 10 sites x 50 customers; site 1 capacity 258, fixed 366; first demand 49."""
+    from model.orlib import read_holmberg
+
+    inst = read_holmberg(HOLMBERG / "p1")
+    assert inst.capacity.shape == (10,) and inst.demand.shape == (50,) and inst.cost.shape == (10, 50)
+    assert (inst.capacity[0], inst.fixed_cost[0], inst.demand[0]) == (258.0, 366.0, 49.0)

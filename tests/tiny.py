@@ -19,6 +19,7 @@ PARAMETERS = {
     "costs.last_mile_base_usd_per_order": 0, "costs.last_mile_usd_per_kg_km": 0,
     "costs.parcel_clearance_usd_per_order": 0, "costs.unmet_penalty_usd_per_order": 1000,
     "network.circuity_factor": 1.0, "network.truck_speed_kmh": 50, "fx.vnd_per_usd": 25000, "demand.growth": 1.0,
+    "modes.general_trade": 0,  # the B-vs-D cases below; tests of general trade switch it on
 }
 
 

@@ -3,13 +3,14 @@
 ``create_model(inputs)`` builds, in order: the facility decisions (``open``), the flow
 variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expression per
 objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
-``demand_balance``, ``site_flow_balance``, ``one_level``, ``throughput_capacity`` and
-``strong_linking``. Eligibility of sites and products is enforced by the sparse index sets
+``demand_balance``, ``site_flow_balance``, ``one_level``, ``throughput_capacity``,
+``strong_linking``, and when the scenario asks, ``max_sites`` and ``service_level``. Eligibility of sites and products is enforced by the sparse index sets
 themselves (:mod:`model.formulation.sets`): an ineligible arc has no variable.
 """
 from __future__ import annotations
 
 import gc
+import math
 from collections import defaultdict
 
 import pyomo.environ as pyo
@@ -48,13 +49,13 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
 
     dem_keys = _keys(inputs.demand, ["zone", "origin", "product"])
     demand = _coef(inputs.demand, dem_keys, "orders")
-    in_keys = _keys(inputs.inbound_arcs, ["origin", "gateway", "site", "product"])
-    out_keys = _keys(inputs.outbound_arcs, ["site", "zone", "origin", "product"])
+    in_keys = _keys(inputs.inbound_arcs, ["mode", "origin", "gateway", "site", "product"])
+    out_keys = _keys(inputs.outbound_arcs, ["mode", "site", "zone", "origin", "product"])
     dir_keys = _keys(inputs.direct_arcs, ["origin", "gateway", "zone", "product"])
 
     m.DEMAND = pyo.Set(initialize=dem_keys, dimen=3, ordered=True)
-    m.INBOUND_ARCS = pyo.Set(initialize=in_keys, dimen=4, ordered=True)
-    m.OUTBOUND_ARCS = pyo.Set(initialize=out_keys, dimen=4, ordered=True)
+    m.INBOUND_ARCS = pyo.Set(initialize=in_keys, dimen=5, ordered=True)
+    m.OUTBOUND_ARCS = pyo.Set(initialize=out_keys, dimen=5, ordered=True)
     m.DIRECT_ARCS = pyo.Set(initialize=dir_keys, dimen=4, ordered=True)
 
     m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
@@ -75,34 +76,59 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.direct_mail_cost = pyo.Expression(expr=term(da, dir_keys, m.direct, "direct_mail_cost"))
     m.duty_tax_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "duty_tax_cost")
                                      + term(da, dir_keys, m.direct, "duty_tax_cost"))
-    m.duty_financing_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "duty_financing_cost")
+    m.duty_financing_cost = pyo.Expression(expr=term(ia, in_keys, m.inbound, "duty_financing_cost")
+                                           + term(oa, out_keys, m.outbound, "duty_financing_cost")
                                            + term(da, dir_keys, m.direct, "duty_financing_cost"))
     m.inventory_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "inventory_cost"))
     m.unmet_penalty = pyo.Expression(expr=sum(inputs.unmet_penalty * m.unmet[d] for d in dem_keys))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
 
-    # demand_balance[c,o,p]: sum_k outbound + sum_g direct + unmet = demand
+    # demand_balance[c,o,p]: sum_{md,k} outbound + sum_g direct + unmet = demand
     served = defaultdict(list)
     for a in out_keys:
-        served[(a[1], a[2], a[3])].append(m.outbound[a])
+        served[(a[2], a[3], a[4])].append(m.outbound[a])
     for a in dir_keys:
         served[(a[2], a[0], a[3])].append(m.direct[a])
     m.demand_balance = pyo.Constraint(
         m.DEMAND, rule=lambda m, c, o, p: sum(served[c, o, p]) + m.unmet[c, o, p] == demand[c, o, p])
 
-    # site_flow_balance[k,o,p]: sum_g inbound[o,g,k,p] = sum_c outbound[k,c,o,p]
+    # site_flow_balance[md,k,o,p]: sum_g inbound[md,o,g,k,p] = sum_c outbound[md,k,c,o,p]
     into, out_of = defaultdict(list), defaultdict(list)
     for a in in_keys:
-        into[(a[2], a[0], a[3])].append(m.inbound[a])
+        into[(a[0], a[3], a[1], a[4])].append(m.inbound[a])
     for a in out_keys:
-        out_of[(a[0], a[2], a[3])].append(m.outbound[a])
+        out_of[(a[0], a[1], a[3], a[4])].append(m.outbound[a])
     kop = sorted(set(into) | set(out_of))
-    m.site_flow_balance = pyo.Constraint(kop, rule=lambda m, k, o, p: sum(into[k, o, p]) == sum(out_of[k, o, p]))
+    m.site_flow_balance = pyo.Constraint(
+        kop, rule=lambda m, md, k, o, p: sum(into[md, k, o, p]) == sum(out_of[md, k, o, p]))
 
-    # throughput_capacity[k] and strong_linking[k,c,o,p]
+    # throughput_capacity[k] (both stock modes share the site) and strong_linking[md,k,c,o,p]
     through = defaultdict(list)
     for a in out_keys:
-        through[a[0]].append(m.outbound[a])
+        through[a[1]].append(m.outbound[a])
     add_throughput_capacity(m, through)
-    add_strong_linking(m, m.outbound, {a: demand[a[1], a[2], a[3]] for a in out_keys})
+    add_strong_linking(m, m.outbound, {a: demand[a[2], a[3], a[4]] for a in out_keys}, site_of=lambda a: a[1])
+
+    if math.isfinite(inputs.max_sites):
+        m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
+    if inputs.service_min_share > 0:
+        add_service_level(m, inputs, out_keys, dir_keys, demand)
     return m
+
+
+def add_service_level(m, inputs: ModelInputs, out_keys, dir_keys, demand) -> None:
+    """``service_level[z]``: orders delivered within the target >= min_share x demand (z = zone or 'national')."""
+    target, share = inputs.service_target_hours, inputs.service_min_share
+    fast = defaultdict(list)
+    total = defaultdict(float)
+    scope = (lambda c: c) if inputs.service_per_zone else (lambda c: "national")
+    for a, lead in zip(out_keys, inputs.outbound_arcs["lead_hours"]):
+        if lead <= target:
+            fast[scope(a[2])].append(m.outbound[a])
+    for a, lead in zip(dir_keys, inputs.direct_arcs["lead_hours"]):
+        if lead <= target:
+            fast[scope(a[2])].append(m.direct[a])
+    for (c, o, p), d in demand.items():
+        total[scope(c)] += d
+    m.SERVICE_SCOPES = pyo.Set(initialize=sorted(total), ordered=True)
+    m.service_level = pyo.Constraint(m.SERVICE_SCOPES, rule=lambda m, z: sum(fast[z]) >= share * total[z])

@@ -51,7 +51,7 @@ def add_throughput_capacity(m: pyo.ConcreteModel, throughput: dict) -> None:
     m.throughput_capacity = pyo.Constraint(sites, rule=rule)
 
 
-def add_strong_linking(m: pyo.ConcreteModel, flow: pyo.Var, bound: dict) -> None:
-    """``m.strong_linking[a]``: flow[a] <= bound[a] * sum_l open[k,l], with k = a[0] the site of arc a."""
+def add_strong_linking(m: pyo.ConcreteModel, flow: pyo.Var, bound: dict, site_of=lambda a: a[0]) -> None:
+    """``m.strong_linking[a]``: flow[a] <= bound[a] * sum_l open[k,l], with k = site_of(a) the site of arc a."""
     m.strong_linking = pyo.Constraint(
-        list(bound), rule=lambda m, *a: flow[a] <= bound[a] * site_is_open(m, a[0]))
+        list(bound), rule=lambda m, *a: flow[a] <= bound[a] * site_is_open(m, site_of(a)))

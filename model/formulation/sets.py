@@ -1,18 +1,27 @@
-"""Sparse index sets and per-order cost coefficients, as tidy DataFrames (no Pyomo here).
+"""Sparse index sets and per-order coefficients, as tidy DataFrames (no Pyomo here).
 
-Only arcs that exist are created: a bonded arc needs a site that may host a bonded
-facility, a product on the CBEC positive list, demand for (zone, origin, product) and a
-bulk lane from the origin; a direct-mail arc needs a parcel lane (origin, gateway).
-Each arc table carries one column per objective term it feeds (USD per order).
+Three fulfilment modes compete for each (zone, origin, product) demand:
+
+- ``bonded`` (B): bulk line-haul to a bonded site; duty + VAT at the CBEC rate paid when
+  each order is released (``policy.bonded_duty_at_sale``); customs release on the order's clock.
+- ``general_trade`` (G): bulk import with duty + VAT paid at entry at the full (FTA) rate;
+  stock held duty-paid at an opened site (``modes.general_trade``).
+- ``direct_mail`` (D): one parcel per order after the sale; MFN rate unless
+  ``policy.parcel_fta``; international transit and clearance on the order's clock.
+
+Only arcs that exist are created. Each arc table carries one column per objective term it
+feeds (USD per order), its road km and, for arcs on the order's clock, its lead time (hours).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import costs
+from ..errors import ScenarioError
 from ..network import RoadDistances
 
 #: Objective terms, in report order; each is a named Pyomo Expression (docs/formulation.md).
@@ -28,19 +37,26 @@ TERMS = (
     "inventory_cost",
     "unmet_penalty",
 )
+#: Modes that hold stock at a site.
+STOCK_MODES = ("bonded", "general_trade")
+HOURS_PER_DAY = 24.0
 
 
 @dataclass
 class ModelInputs:
-    """Everything the Pyomo model needs, as plain tables (USD, orders per year, km)."""
+    """Everything the Pyomo model needs, as plain tables (USD, orders per year, km, hours)."""
 
     demand: pd.DataFrame          # zone, origin, product, orders
     site_levels: pd.DataFrame     # site, level, capacity, fixed_cost
-    sites: pd.DataFrame           # site, may_open, force_open, reason (why it may not open)
-    inbound_arcs: pd.DataFrame    # origin, gateway, site, product, km, linehaul_cost, trucking_cost
-    outbound_arcs: pd.DataFrame   # site, zone, origin, product, km, handling_cost, last_mile_cost, duty_tax_cost, ...
-    direct_arcs: pd.DataFrame     # origin, gateway, zone, product, km, direct_mail_cost, last_mile_cost, duty_tax_cost, ...
+    sites: pd.DataFrame           # site, may_open, bonded_ok, force_open, reason
+    inbound_arcs: pd.DataFrame    # mode, origin, gateway, site, product, km, linehaul_cost, trucking_cost, duty_financing_cost
+    outbound_arcs: pd.DataFrame   # mode, site, zone, origin, product, km, lead_hours, <terms>
+    direct_arcs: pd.DataFrame     # origin, gateway, zone, product, km, lead_hours, <terms>
     unmet_penalty: float          # USD per order
+    max_sites: float              # most sites open (inf = no limit)
+    service_target_hours: float
+    service_min_share: float      # 0 = no service constraint
+    service_per_zone: bool
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -52,115 +68,228 @@ def zone_demand(scenario) -> pd.DataFrame:
     return d[["zone", "origin", "product", "orders"]].sort_values(["zone", "origin", "product"]).reset_index(drop=True)
 
 
-def _site_status(scenario) -> pd.DataFrame:
+def site_status(scenario) -> pd.DataFrame:
+    """Which sites may open (any stock mode) and which may host a bonded facility, with the reason if not."""
     s = scenario.tables["sites"].copy()
-    s["reason"] = np.where(s["force_closed"], "forced closed (sites.csv)",
-                           np.where(~s["bonded_allowed"], "not allowed to host a bonded facility", ""))
-    s["may_open"] = s["reason"] == ""
-    return s[["site", "may_open", "force_open", "reason"]]
+    eligible = set(scenario.selected("policy.eligible_zones", scenario.tables["provinces"]["code"]))
+    general = scenario.param("modes.general_trade") >= 0.5
+    s["bonded_ok"] = s["bonded_allowed"] & s["province"].isin(eligible) & ~s["force_closed"]
+    s["may_open"] = ~s["force_closed"] & (s["bonded_ok"] | general)
+    s["reason"] = np.select(
+        [s["force_closed"], ~s["bonded_allowed"], ~s["province"].isin(eligible)],
+        ["forced closed (sites.csv)", "not allowed to host a bonded facility (sites.csv)",
+         "zone not in policy.eligible_zones"], "")
+    s["reason"] = np.where(s["may_open"] & ~s["bonded_ok"], s["reason"] + "; general trade only", s["reason"])
+    s["reason"] = s["reason"].str.lstrip("; ")
+    bad = s.loc[s["force_open"] & ~s["may_open"], "site"].tolist()
+    if bad:
+        raise ScenarioError(f"sites {bad} are forced open (sites.csv) but may not open under this scenario")
+    return s[["site", "may_open", "bonded_ok", "force_open", "reason"]]
 
 
 def keep_cheapest(arcs: pd.DataFrame, group: list[str], cost_columns: list[str]) -> pd.DataFrame:
     """Per ``group``, keep only the arc of least total cost (ties: the first in gateway order).
 
-    Exact while no constraint refers to the gateway (no gateway capacity, no lead-time or
-    service constraint): arcs of one group then differ only in cost, so moving flow from a
-    dearer arc to the cheapest one keeps every constraint and lowers the objective, and some
-    optimum uses cheapest arcs only. tests/test_formulation.py checks the objective is unchanged.
+    Exact when no constraint tells the arcs of a group apart: arcs of one group then differ
+    only in cost, so moving flow from a dearer arc to the cheapest keeps every constraint and
+    lowers the objective, and some optimum uses cheapest arcs only. The model has no gateway
+    capacity; the service constraint only sees whether an arc is within the lead-time target,
+    so that flag is part of the group. tests/test_formulation.py checks the objective is unchanged.
     """
     total = arcs[cost_columns].sum(axis=1)
     order = arcs.assign(_total=total).sort_values([*group, "_total", "gateway"], kind="stable")
     return order.drop_duplicates(group, keep="first").drop(columns="_total").sort_index()
 
 
-def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = True) -> ModelInputs:
-    """Arc tables and coefficients of the bonded (B) and direct-mail (D) modes.
+def drop_dominated_general_trade(out: pd.DataFrame) -> pd.DataFrame:
+    """Drop general-trade arcs whose bonded twin (same site, zone, origin, product) costs no more.
 
-    ``prune_dominated`` keeps, for each (origin, site, product) and (origin, zone, product),
-    only the cheapest gateway (:func:`keep_cheapest`).
+    Exact without a service constraint: the twins share the site's capacity and opening, so
+    moving flow to the cheaper twin keeps every constraint. (With a service constraint, the
+    bonded twin's customs release may put it over the lead-time target, so nothing is dropped.)
+    """
+    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
+    key = ["site", "zone", "origin", "product"]
+    cost = out[per_order].sum(axis=1)
+    bonded_cost = cost[out["mode"] == "bonded"].groupby([out[c] for c in key]).min()
+    twin = pd.Series(list(zip(*(out[c] for c in key))), index=out.index).map(bonded_cost)
+    dominated = (out["mode"] == "general_trade") & twin.notna() & (twin <= cost)
+    return out[~dominated]
+
+
+def _lookup(table: pd.DataFrame, rows, cols) -> np.ndarray:
+    """table.at[r, c] for each pair, vectorised."""
+    return table.stack().reindex(list(zip(rows, cols))).to_numpy(dtype=float)
+
+
+def _hours(hours: pd.DataFrame | None, km: np.ndarray, rows, cols, speed: float) -> np.ndarray:
+    """Driving hours of the routes: from the road graph's hours table, else km / speed."""
+    return _lookup(hours, rows, cols) if hours is not None else km / speed
+
+
+def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = True) -> ModelInputs:
+    """Arc tables and coefficients of the three modes under the scenario's policy.
+
+    ``prune_dominated`` keeps, for each (mode, origin, site, product) and (origin, zone,
+    product, within target), only the cheapest gateway (:func:`keep_cheapest`).
     """
     t = scenario.tables
     p = scenario.param
     r = p("finance.cost_of_capital")
+    speed = p("network.truck_speed_kmh")
+    single_window = p("policy.single_window") >= 0.5
+    time_factor = p("policy.single_window_time_factor") if single_window else 1.0
+    fee_factor = p("policy.single_window_fee_factor") if single_window else 1.0
+    target = p("service.target_hours")
     products = t["products"].set_index("product")
     tariffs = t["tariffs"].set_index(["origin", "product"])
     demand = zone_demand(scenario)
-    sites = _site_status(scenario)
-    if (sites["force_open"] & ~sites["may_open"]).any():
-        bad = sites.loc[sites["force_open"] & ~sites["may_open"], "site"].tolist()
-        from ..errors import ScenarioError
-        raise ScenarioError(f"sites {bad} are forced open but may not host a bonded facility (sites.csv)")
-    open_sites = sites.loc[sites["may_open"], "site"]
+    sites = site_status(scenario)
+    positive = set(scenario.selected("policy.positive_list",
+                                     products.index if p("policy.positive_list") != "*"
+                                     else products.index[products["cbec_positive_list"]]))
+
     levels = t["site_levels"].rename(columns={"capacity_orders_per_year": "capacity",
                                               "fixed_cost_usd_per_year": "fixed_cost"})
-    levels = levels[levels["site"].isin(open_sites)][["site", "level", "capacity", "fixed_cost"]].reset_index(drop=True)
+    levels = levels[levels["site"].isin(sites.loc[sites["may_open"], "site"])]
+    levels = levels[["site", "level", "capacity", "fixed_cost"]].reset_index(drop=True)
 
     lanes = t["lanes"]
     bulk = lanes[lanes["service"] == "bulk"]
     parcel = lanes[lanes["service"] == "parcel"]
-    listed = products.index[products["cbec_positive_list"]]
 
-    # Bonded: (zone, origin, product) demand that a bulk lane from the origin can reach.
-    bonded_demand = demand[demand["product"].isin(listed) & demand["origin"].isin(set(bulk["origin"]))]
-    site_cols = pd.DataFrame({"site": open_sites.to_numpy()})
-    out = bonded_demand.merge(site_cols, how="cross")
-    out["km"] = distances.site_zone.stack().reindex(list(zip(out["site"], out["zone"]))).to_numpy()
+    # Stock modes: every site that may open (G) or may host a bonded facility (B).
+    mode_sites = [("general_trade", s) for s in sites.loc[sites["may_open"], "site"]] \
+        if p("modes.general_trade") >= 0.5 else []
+    mode_sites += [("bonded", s) for s in sites.loc[sites["bonded_ok"], "site"]]
+    mode_sites = pd.DataFrame(mode_sites, columns=["mode", "site"])
+    stocked = demand[demand["origin"].isin(set(bulk["origin"]))]
+    out = stocked.merge(mode_sites, how="cross")
+    out = out[(out["mode"] != "bonded") | out["product"].isin(positive)].reset_index(drop=True)
+
     prod = products.loc[out["product"]]
     tax = tariffs.loc[list(zip(out["origin"], out["product"]))]
     value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
-    handling = t["sites"].set_index("site").loc[out["site"], "handling_usd_per_order"].to_numpy()
-    bonded_tax = p("policy.cbec_tax_factor") * costs.import_taxes(value, tax["fta_duty_rate"].to_numpy(),
-                                                                  tax["vat_rate"].to_numpy())
     days = prod["days_in_stock"].to_numpy()
-    out["handling_cost"] = handling
+    fta, vat = tax["fta_duty_rate"].to_numpy(), tax["vat_rate"].to_numpy()
+    bonded = (out["mode"] == "bonded").to_numpy()
+    within_cap = value <= p("policy.order_value_cap_usd")
+    cbec_duty = np.where(within_cap & (p("policy.cbec_duty_free") >= 0.5), 0.0, fta)
+    cbec_factor = np.where(within_cap, p("policy.cbec_tax_factor"), 1.0)
+    tax_b = cbec_factor * costs.import_taxes(value, cbec_duty, vat)
+    tax_g = costs.import_taxes(value, fta, vat)
+    paid_at_entry = np.where(bonded, p("policy.bonded_duty_at_sale") < 0.5, True)
+    out["km"] = _lookup(distances.site_zone, out["site"], out["zone"])
+    out["lead_hours"] = (np.where(bonded, p("policy.bonded_clearance_hours") * time_factor, 0.0)
+                         + p("service.processing_hours")
+                         + _hours(distances.site_zone_hours, out["km"].to_numpy(), out["site"], out["zone"], speed))
+    out["handling_cost"] = t["sites"].set_index("site").loc[out["site"], "handling_usd_per_order"].to_numpy()
     out["last_mile_cost"] = costs.last_mile_cost(weight, out["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                  p("costs.last_mile_usd_per_kg_km"))
-    out["duty_tax_cost"] = bonded_tax
-    out["duty_financing_cost"] = costs.duty_financing_cost(
-        bonded_tax, r, np.where(p("policy.bonded_duty_at_sale") >= 0.5, 0.0, days))
+    out["duty_tax_cost"] = np.where(bonded, tax_b, tax_g)
+    out["duty_financing_cost"] = costs.duty_financing_cost(out["duty_tax_cost"].to_numpy(), r,
+                                                           np.where(paid_at_entry, days, 0.0))
     out["inventory_cost"] = costs.inventory_cost(value, r, prod["obsolescence_rate_per_year"].to_numpy(), days)
-    out = out[["site", "zone", "origin", "product", "orders", "km", "handling_cost", "last_mile_cost",
-               "duty_tax_cost", "duty_financing_cost", "inventory_cost"]]
+    out["taxes_paid_at_entry"] = paid_at_entry  # for KPIs: duties deferred vs paid before the sale
+    out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
+               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "taxes_paid_at_entry"]]
+    if prune_dominated and p("service.min_share") <= 0:
+        out = drop_dominated_general_trade(out)
 
-    # Inbound bulk line-haul to each site that may open, for (origin, product) pairs with bonded demand.
-    op = bonded_demand[["origin", "product"]].drop_duplicates()
-    inb = bulk[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order"]].merge(op, on="origin").merge(site_cols, how="cross")
-    inb["km"] = distances.gateway_site.stack().reindex(list(zip(inb["gateway"], inb["site"]))).to_numpy()
-    w = products.loc[inb["product"], "weight_kg_per_order"].to_numpy()
+    # Inbound bulk line-haul, per stock mode, for (origin, product) pairs that some outbound arc sells.
+    keys = out[["mode", "site", "origin", "product"]].drop_duplicates()
+    inb = bulk[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order"]].merge(keys, on="origin")
+    inb["km"] = _lookup(distances.gateway_site, inb["gateway"], inb["site"])
+    prod = products.loc[inb["product"]]
+    w = prod["weight_kg_per_order"].to_numpy()
     inb["linehaul_cost"] = costs.freight_cost(w, inb["cost_usd_per_kg"].to_numpy(), inb["cost_usd_per_order"].to_numpy())
     inb["trucking_cost"] = costs.trucking_cost(w, inb["km"].to_numpy(), p("costs.truck_usd_per_kg_km"))
-    inb = inb[["origin", "gateway", "site", "product", "km", "linehaul_cost", "trucking_cost"]]
+    # Taxes paid at entry are financed during the haul gateway -> site as well.
+    tax_in = tariffs.loc[list(zip(inb["origin"], inb["product"]))]
+    entry_tax = np.where(
+        (inb["mode"] == "general_trade") | (p("policy.bonded_duty_at_sale") < 0.5),
+        costs.import_taxes(prod["order_value_usd"].to_numpy(), tax_in["fta_duty_rate"].to_numpy(),
+                           tax_in["vat_rate"].to_numpy()), 0.0)
+    truck_days = _hours(distances.gateway_site_hours, inb["km"].to_numpy(), inb["gateway"], inb["site"], speed) / HOURS_PER_DAY
+    inb["duty_financing_cost"] = costs.duty_financing_cost(entry_tax, r, truck_days)
+    inb = inb[["mode", "origin", "gateway", "site", "product", "km", "linehaul_cost", "trucking_cost",
+               "duty_financing_cost"]]
     if prune_dominated:
-        inb = keep_cheapest(inb, ["origin", "site", "product"], ["linehaul_cost", "trucking_cost"])
+        inb = keep_cheapest(inb, ["mode", "origin", "site", "product"],
+                            ["linehaul_cost", "trucking_cost", "duty_financing_cost"])
 
     # Direct mail: each parcel lane of the origin, to every zone with demand.
-    dm = demand.merge(parcel[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order"]], on="origin")
-    dm["km"] = distances.gateway_zone.stack().reindex(list(zip(dm["gateway"], dm["zone"]))).to_numpy()
+    dm = demand.merge(parcel[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]],
+                      on="origin")
+    dm["km"] = _lookup(distances.gateway_zone, dm["gateway"], dm["zone"])
     prod = products.loc[dm["product"]]
     tax = tariffs.loc[list(zip(dm["origin"], dm["product"]))]
     value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
     duty_rate = np.where(p("policy.parcel_fta") >= 0.5, tax["fta_duty_rate"], tax["mfn_duty_rate"])
     dm_tax = costs.direct_mail_taxes(value, duty_rate, tax["vat_rate"].to_numpy(), p("policy.de_minimis_usd"))
-    dm["direct_mail_cost"] = costs.freight_cost(weight, dm["cost_usd_per_kg"].to_numpy(),
-                                                dm["cost_usd_per_order"].to_numpy()) + p("costs.parcel_clearance_usd_per_order")
+    dm["lead_hours"] = (dm["transit_days"].to_numpy() * HOURS_PER_DAY + p("policy.direct_clearance_hours") * time_factor
+                        + _hours(distances.gateway_zone_hours, dm["km"].to_numpy(), dm["gateway"], dm["zone"], speed))
+    dm["direct_mail_cost"] = (costs.freight_cost(weight, dm["cost_usd_per_kg"].to_numpy(), dm["cost_usd_per_order"].to_numpy())
+                              + p("costs.parcel_clearance_usd_per_order") * fee_factor)
     dm["last_mile_cost"] = costs.last_mile_cost(weight, dm["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                 p("costs.last_mile_usd_per_kg_km"))
     dm["duty_tax_cost"] = dm_tax
     dm["duty_financing_cost"] = costs.duty_financing_cost(dm_tax, r, 0.0)  # paid at clearance, after the sale
-    dm = dm[["origin", "gateway", "zone", "product", "km", "direct_mail_cost", "last_mile_cost", "duty_tax_cost",
-             "duty_financing_cost"]]
+    dm = dm[["origin", "gateway", "zone", "product", "km", "lead_hours", "direct_mail_cost", "last_mile_cost",
+             "duty_tax_cost", "duty_financing_cost"]]
     if prune_dominated:
-        dm = keep_cheapest(dm, ["origin", "zone", "product"],
-                           ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"])
+        dm = keep_cheapest(dm.assign(_within=dm["lead_hours"] <= target), ["origin", "zone", "product", "_within"],
+                           ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"]
+                           ).drop(columns="_within")
 
+    max_sites = p("policy.max_sites")
     return ModelInputs(
         demand=demand,
         site_levels=levels,
         sites=sites,
         inbound_arcs=inb.reset_index(drop=True),
-        outbound_arcs=out.drop(columns="orders").reset_index(drop=True),
+        outbound_arcs=out.reset_index(drop=True),
         direct_arcs=dm.reset_index(drop=True),
         unmet_penalty=p("costs.unmet_penalty_usd_per_order"),
+        max_sites=max_sites if math.isfinite(max_sites) else math.inf,
+        service_target_hours=target,
+        service_min_share=p("service.min_share"),
+        service_per_zone=p("service.per_zone") >= 0.5,
     )
+
+
+def check_service_reachable(inputs: ModelInputs) -> None:
+    """Raise before solving if no network could meet the service share: name the zones that cannot.
+
+    An order can be within the target only if some arc for its (zone, origin, product) is; the
+    best possible share is the demand with such an arc over all demand (nationally or per zone).
+    """
+    if inputs.service_min_share <= 0:
+        return
+    target = inputs.service_target_hours
+    fast = set(map(tuple, inputs.outbound_arcs.loc[inputs.outbound_arcs["lead_hours"] <= target,
+                                                    ["zone", "origin", "product"]].to_numpy()))
+    fast |= set(map(tuple, inputs.direct_arcs.loc[inputs.direct_arcs["lead_hours"] <= target,
+                                                   ["zone", "origin", "product"]].to_numpy()))
+    d = inputs.demand.copy()
+    d["reachable"] = [k in fast for k in map(tuple, d[["zone", "origin", "product"]].to_numpy())]
+    by_zone = d.assign(fast_orders=d["orders"] * d["reachable"]).groupby("zone")[["fast_orders", "orders"]].sum()
+    by_zone["best_share"] = by_zone["fast_orders"] / by_zone["orders"]
+    if inputs.service_per_zone:
+        short = by_zone[by_zone["best_share"] < inputs.service_min_share - 1e-12]
+    else:
+        best = by_zone["fast_orders"].sum() / by_zone["orders"].sum()
+        short = by_zone[by_zone["best_share"] < 1] if best < inputs.service_min_share - 1e-12 else by_zone.iloc[0:0]
+        if len(short):
+            short = short.assign(national_best_share=best)
+    if len(short):
+        worst = short.sort_values("best_share").head(5)
+        zones = ", ".join(f"{z} ({r.best_share:.0%})" for z, r in worst.iterrows())
+        scope = "in every zone" if inputs.service_per_zone else \
+            f"nationally (best possible {short['national_best_share'].iloc[0]:.1%})"
+        raise ScenarioError(
+            f"service.min_share = {inputs.service_min_share:g} within {target:g} h cannot be met {scope}: "
+            f"no path reaches these zones in time for all their orders (best possible share): {zones}; "
+            "lower service.min_share, raise service.target_hours, or shorten clearance times")
