@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .errors import DataError, Problem
-from .schema import TABLES, Attr, key_columns, table_attrs
+from .schema import OPTIONAL_TABLES, TABLES, Attr, key_columns, table_attrs
 
 MAX_PROBLEMS = 20
 _TRUE = {"true", "1", "yes", "y"}
@@ -174,6 +174,14 @@ def check_consistency(tables: dict[str, pd.DataFrame], data_dir: Path) -> None:
         if g in gw_type.index and lanes.at[i, "mode"] not in expect[gw_type[g]]:
             problems.append(Problem(str(data_dir / "lanes.csv"), _line(i), "mode", lanes.at[i, "mode"],
                                     f"a mode that can enter a {gw_type[g]} ({', '.join(sorted(expect[gw_type[g]]))})"))
+    season = tables.get("seasonality")
+    if season is not None:
+        if sorted(season["month"]) != list(range(1, 13)):
+            problems.append(Problem(str(data_dir / "seasonality.csv"), None, "month", sorted(season["month"]),
+                                    "one row for each month 1..12"))
+        elif abs(season["share"].sum() - 1.0) > 1e-6:
+            problems.append(Problem(str(data_dir / "seasonality.csv"), None, "share", round(float(season["share"].sum()), 9),
+                                    "monthly shares that sum to 1"))
     if problems:
         raise DataError(problems[:MAX_PROBLEMS])
 
@@ -184,6 +192,7 @@ def load_tables(data_dir: Path | str) -> dict[str, pd.DataFrame]:
     if not data_dir.is_dir():
         raise DataError.single(data_dir, None, None, None, "a data folder holding the scenario's CSV tables")
     tables = {t: read_table(data_dir / f"{t}.csv", t) for t in TABLES}
+    tables.update({t: read_table(data_dir / f"{t}.csv", t) for t in OPTIONAL_TABLES if (data_dir / f"{t}.csv").is_file()})
     check_references(tables, data_dir)
     check_consistency(tables, data_dir)
     return tables

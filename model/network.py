@@ -213,7 +213,8 @@ def scenario_road_distances(scenario) -> RoadDistances:
     ])
     circuity = scenario.param("network.circuity_factor")
     speed = scenario.param("network.truck_speed_kmh")
-    corridors = load_corridors(scenario.data_dir)
+    corridors = ({t: scenario.tables[t] for t in ROAD_TABLES} if "road_edges" in scenario.tables
+                 else load_corridors(scenario.data_dir))
     if corridors is None:
         g, source = road_graph(nodes, circuity, speed_kmh=speed), "stand-in"
     else:

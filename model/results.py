@@ -21,10 +21,14 @@ from .formulation import TERMS
 FLOW_TOL = 1e-6  # orders; smaller values are solver noise
 
 
-def _values(var, keys, names):
-    vals = [var[k].value or 0.0 for k in keys]
-    df = pd.DataFrame(list(keys), columns=names)
-    df["orders"] = np.asarray(vals, dtype=float)
+def _var_frame(var, names: list[str]) -> pd.DataFrame:
+    """A Pyomo variable's values as a table: one column per index position (``names``, plus
+    ``month`` when the model is monthly) and ``orders``."""
+    items = [(idx if isinstance(idx, tuple) else (idx,), v.value or 0.0) for idx, v in var.items()]
+    width = len(items[0][0]) if items else len(names)
+    cols = names + (["month"] if width == len(names) + 1 else [])
+    df = pd.DataFrame([i for i, _ in items], columns=cols)
+    df["orders"] = np.array([x for _, x in items], dtype=float)
     return df
 
 
@@ -36,37 +40,28 @@ def site_table(m, inputs, scenario) -> pd.DataFrame:
     chosen = lv[lv["open"] == 1].drop(columns="open")
     s = s.merge(chosen, on="site", how="left")
     s["opened"] = s["level"].notna()
-    cols = ["mode", "site", "zone", "origin", "product"]
-    through = _values(m.outbound, list(inputs.outbound_arcs[cols].itertuples(index=False, name=None)),
-                      cols).groupby("site")["orders"].sum()
+    through = _var_frame(m.outbound, ["mode", "site", "zone", "origin", "product"]).groupby("site")["orders"].sum()
     s["throughput_orders"] = s["site"].map(through).fillna(0.0)
     s["capacity_orders"] = s.pop("capacity")
     s["utilisation"] = np.where(s["opened"], s["throughput_orders"] / s["capacity_orders"], np.nan)
     s["fixed_cost_usd"] = s.pop("fixed_cost").fillna(0.0)
     return s[["site", "name", "province", "lat", "lon", "site_type", "may_open", "bonded_ok", "reason", "force_open",
-              "opened",
-              "level", "capacity_orders", "throughput_orders", "utilisation", "fixed_cost_usd"]]
+              "opened", "level", "capacity_orders", "throughput_orders", "utilisation", "fixed_cost_usd"]]
 
 
 def flow_table(m, inputs, scenario) -> pd.DataFrame:
-    """Every non-zero flow: mode, leg, origin, gateway, site, zone, product, orders, kg, cost per term."""
+    """Every non-zero flow: mode, leg, origin, gateway, site, zone, product, (month), orders, kg,
+    km, lead time, cost per term. In the monthly model, stock held at the end of each month is a
+    ``stock`` leg carrying its holding and financing cost, so the rows re-price the objective."""
     weight = scenario.tables["products"].set_index("product")["weight_kg_per_order"]
     parts = []
     cost_cols = [t for t in TERMS if t not in ("fixed_cost", "unmet_penalty")]
 
-    def add(df_arcs, var, keycols, leg):
-        keys = list(df_arcs[keycols].itertuples(index=False, name=None))
-        df = _values(var, keys, keycols)
-        keep = df["orders"] > FLOW_TOL
-        df = df[keep].copy()
-        arcs = df_arcs[keep.to_numpy()]
-        for t in cost_cols:
-            per = arcs[t].to_numpy() if t in arcs.columns else 0.0
-            df[t] = df["orders"].to_numpy() * per
-        df["km"] = arcs["km"].to_numpy()
-        for extra in ("lead_hours", "taxes_paid_at_entry"):
-            if extra in arcs.columns:
-                df[extra] = arcs[extra].to_numpy()
+    def add(arcs, var, keycols, leg, coefficients=None):
+        df = _var_frame(var, keycols)
+        df = df[df["orders"] > FLOW_TOL].merge(arcs, on=keycols, how="left", validate="many_to_one")
+        for t, col in (coefficients or {t: t for t in cost_cols}).items():
+            df[t] = df["orders"] * (df[col] if col in df.columns else 0.0)
         if "mode" not in df.columns:
             df["mode"] = "direct_mail"
         df["leg"] = leg
@@ -75,27 +70,29 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     add(inputs.inbound_arcs, m.inbound, ["mode", "origin", "gateway", "site", "product"], "inbound")
     add(inputs.outbound_arcs, m.outbound, ["mode", "site", "zone", "origin", "product"], "outbound")
     add(inputs.direct_arcs, m.direct, ["origin", "gateway", "zone", "product"], "parcel")
-    un = _values(m.unmet, list(inputs.demand[["zone", "origin", "product"]].itertuples(index=False, name=None)),
-                 ["zone", "origin", "product"])
+    if hasattr(m, "stock"):
+        add(inputs.stock_keys.drop(columns="taxes_paid_at_entry"), m.stock, ["mode", "site", "origin", "product"],
+            "stock", {"inventory_cost": "holding_cost", "duty_financing_cost": "financing_cost"})
+    un = _var_frame(m.unmet, ["zone", "origin", "product"])
     un = un[un["orders"] > FLOW_TOL].copy()
     un["unmet_penalty"] = un["orders"] * inputs.unmet_penalty
     un["mode"], un["leg"] = "unmet", "unmet"
     parts.append(un)
     flows = pd.concat(parts, ignore_index=True)
     for c in ("origin", "gateway", "site", "zone"):
-        if c not in flows:
-            flows[c] = ""
-    flows[["gateway", "site", "zone"]] = flows[["gateway", "site", "zone"]].fillna("")
+        flows[c] = flows[c].fillna("") if c in flows else ""
     flows["kg"] = flows["orders"] * flows["product"].map(weight)
     money = [t for t in TERMS if t in flows.columns]
     flows[money] = flows[money].fillna(0.0)
     flows["cost_usd"] = flows[money].sum(axis=1)
     flows["usd_per_order"] = flows["cost_usd"] / flows["orders"]
-    flows["lead_hours"] = flows.get("lead_hours", np.nan)
-    flows["taxes_paid_at_entry"] = flows.get("taxes_paid_at_entry", False)
+    for c, default in (("km", np.nan), ("lead_hours", np.nan), ("taxes_paid_at_entry", False)):
+        if c not in flows:
+            flows[c] = default
     flows["taxes_paid_at_entry"] = flows["taxes_paid_at_entry"].astype("boolean").fillna(False).astype(bool)
-    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", "orders", "kg", "km", "lead_hours",
-                  "usd_per_order", "cost_usd", *money, "taxes_paid_at_entry"]]
+    month = ["month"] if "month" in flows else []
+    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", *month, "orders", "kg", "km",
+                  "lead_hours", "usd_per_order", "cost_usd", *money, "taxes_paid_at_entry"]]
 
 
 def cost_breakdown(m) -> dict[str, float]:

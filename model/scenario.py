@@ -67,7 +67,7 @@ class Scenario:
     def input_hash(self) -> str:
         """SHA-256 of every table's content and of the parameters (first 16 hex digits)."""
         h = hashlib.sha256()
-        for t in TABLES:
+        for t in sorted(self.tables):  # the required tables and any optional ones present
             h.update(t.encode())
             h.update(pd.util.hash_pandas_object(self.tables[t], index=False).values.tobytes())
         h.update(json.dumps(self.parameters, sort_keys=True).encode())
@@ -179,6 +179,9 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
     if not _NAME_RE.match(scenario_name) or ".." in scenario_name:
         raise ScenarioError(f"scenario name {scenario_name!r}: expected letters, digits, '_', '-' or '.' only")
     tables = load_tables(folder)
+    from .network import load_corridors  # the road corridor tables, validated with the rest
+
+    tables.update(load_corridors(folder) or {})
     params = _parameters_from_table(tables["parameters"], folder)
     applied = {**toml_overrides}
     for k, v in (overrides or {}).items():

@@ -30,6 +30,9 @@ TABLES = (
     "site_levels",
 )
 
+#: Tables a data folder may leave out: monthly demand shares (uniform when absent).
+OPTIONAL_TABLES = ("seasonality",)
+
 
 @dataclass(frozen=True)
 class Attr:
@@ -90,7 +93,7 @@ def key_columns(table: str) -> list[str]:
 def data_dictionary_markdown() -> str:
     """The data dictionary of every table, as Markdown."""
     out = ["# Data dictionary", "", "Generated from `model/attrs/*.csv` by `python -m model.schema`.", ""]
-    for table in TABLES:
+    for table in TABLES + OPTIONAL_TABLES:
         out += [f"## `{table}.csv`", "", "| column | type | unit | required | default | range | refers to | description |",
                 "|---|---|---|---|---|---|---|---|"]
         for a in table_attrs(table):

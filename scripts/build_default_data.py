@@ -838,6 +838,21 @@ def build_roads(prov: pd.DataFrame) -> dict[str, str]:
         rows.append([a, b, cls, route, float("nan") if km is None else km,
                      src if km is not None else f"ASSUMPTION: great-circle km x {cls} circuity"])
     out["road_edges"] = to_csv_text(["from", "to", "road_class", "route", "km", "source"], rows)
+
+    # seasonality (monthly model): ASSUMPTION, see SOURCES.md. Shares in thousandths, summing to 1:
+    # double-day sales (6.6 .. 12.12) lift their months, 11.11 and 12.12 most; Tet (late Jan/Feb)
+    # pulls orders into January and stops deliveries for one to two weeks in February.
+    season = [
+        (1, 85, "pre-Tet shopping (Tet falls in late January or February)"),
+        (2, 65, "Tet holiday: couriers and sellers pause for one to two weeks"),
+        (3, 75, "ordinary month"), (4, 75, "ordinary month"), (5, 75, "ordinary month"),
+        (6, 80, "6.6 and mid-year sales"), (7, 75, "7.7 sale"), (8, 75, "8.8 sale"),
+        (9, 80, "9.9 sale"), (10, 80, "10.10 sale"),
+        (11, 115, "11.11 (Singles' Day) sale: the largest double-day"),
+        (12, 120, "12.12 sale and pre-Tet / year-end gifts"),
+    ]
+    assert sum(x for _, x, _ in season) == 1000
+    out["seasonality"] = to_csv_text(["month", "share", "note"], [[m, f"{x / 1000:.3f}", n] for m, x, n in season])
     return out
 
 
@@ -862,7 +877,7 @@ def validate(out: dict[str, str]) -> None:
         attrs = read_attrs(attrs_file)
         assert list(df.columns) == list(attrs["column"]), f"{name}: columns {list(df.columns)}"
         keys = [c for c, t in zip(attrs["column"], attrs["type"]) if t == "key"]
-        assert not df.duplicated(keys).any(), f"{name}: duplicate keys"
+        assert not keys or not df.duplicated(keys).any(), f"{name}: duplicate keys"
         for _, a in attrs.iterrows():
             col = df[a["column"]]
             if a["required"] == "True":

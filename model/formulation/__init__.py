@@ -30,11 +30,13 @@ def _coef(df, keys, col):
 
 
 def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
-    """The one-period MIP with modes bonded (B) and direct mail (D)."""
+    """The MIP: one steady-state period, or twelve months (:mod:`model.formulation.monthly`)."""
+    from .monthly import create_monthly_model
+
     gc_was_enabled = gc.isenabled()
     gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
     try:
-        return _create_model(inputs)
+        return create_monthly_model(inputs) if inputs.periods == 12 else _create_model(inputs)
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -57,6 +57,10 @@ class ModelInputs:
     service_target_hours: float
     service_min_share: float      # 0 = no service constraint
     service_per_zone: bool
+    periods: int = 1              # 1 = steady-state year; 12 = months
+    season: pd.Series | None = None        # month -> share of annual orders (periods = 12)
+    stock_keys: pd.DataFrame | None = None  # mode, site, origin, product, cover_months, holding_cost, financing_cost (USD per order-month)
+    storage_months: float = 0.0
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -244,6 +248,16 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                            ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"]
                            ).drop(columns="_within")
 
+    periods = int(p("periods"))
+    if periods not in (1, 12):
+        raise ScenarioError(f"parameter 'periods' = {p('periods'):g}: expected 1 (a steady-state year) or 12 (months)")
+    season = stock_keys = None
+    if periods == 12:
+        season = _season(scenario)
+        stock_keys = _stock_keys(out, products, r)
+        # Monthly model: holding and financing of stock are priced on the stock variables instead.
+        out = out.assign(inventory_cost=0.0, duty_financing_cost=0.0)
+
     max_sites = p("policy.max_sites")
     return ModelInputs(
         demand=demand,
@@ -257,7 +271,36 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         service_target_hours=target,
         service_min_share=p("service.min_share"),
         service_per_zone=p("service.per_zone") >= 0.5,
+        periods=periods,
+        season=season,
+        stock_keys=stock_keys,
+        storage_months=p("stock.storage_months"),
     )
+
+
+DAYS_PER_MONTH = 365.0 / 12
+
+
+def _season(scenario) -> pd.Series:
+    """Share of annual orders by month 1..12: seasonality.csv, or 1/12 each when the table is absent."""
+    t = scenario.tables.get("seasonality")
+    if t is None:
+        return pd.Series(1 / 12, index=range(1, 13))
+    return t.set_index(t["month"].astype(int))["share"].sort_index()
+
+
+def _stock_keys(out: pd.DataFrame, products: pd.DataFrame, r: float) -> pd.DataFrame:
+    """Stock positions (mode, site, origin, product) with cover (months of next month's sales) and
+    costs per order held one month: value x (r + obsolescence) / 12, plus taxes prepaid at entry x r / 12."""
+    k = out.groupby(["mode", "site", "origin", "product"], sort=True)[["taxes_paid_at_entry", "duty_tax_cost"]] \
+        .first().reset_index()
+    prod = products.loc[k["product"]]
+    value = prod["order_value_usd"].to_numpy()
+    prepaid = np.where(k["taxes_paid_at_entry"], k["duty_tax_cost"].to_numpy(), 0.0)  # per order, same for every zone
+    k["cover_months"] = prod["days_in_stock"].to_numpy() / DAYS_PER_MONTH
+    k["holding_cost"] = costs.inventory_cost(value, r, prod["obsolescence_rate_per_year"].to_numpy(), DAYS_PER_MONTH)
+    k["financing_cost"] = costs.duty_financing_cost(prepaid, r, DAYS_PER_MONTH)
+    return k.drop(columns="duty_tax_cost")
 
 
 def check_service_reachable(inputs: ModelInputs) -> None:

@@ -1,0 +1,151 @@
+"""The monthly model (``periods = 12``): seasonal demand, stock balances, receiving and storage capacity.
+
+Same names as the one-period model (docs/formulation.md) with a month index ``t`` last, plus:
+
+- ``stock[m,k,o,p,t]`` (orders held at the end of month t; the year is cyclic, so December's
+  stock opens January),
+- ``stock_balance[m,k,o,p,t]``: stock[t] = stock[t-1] + sum_g inbound[t] - sum_c outbound[t],
+- ``stock_cover[m,k,o,p,t]``: stock[t] >= cover_p x sum_c outbound[t+1], cover_p = days_in_stock_p
+  / (365/12): the one-period model's average days in stock becomes a cover rule,
+- ``receiving_capacity[k,t]``: bulk arrivals per month <= sum_l cap[k,l] / 12 open[k,l] (docks
+  and customs tally of bulk arrivals do not flex), so peaks must be pre-positioned,
+- ``storage_capacity[k,t]``: stock <= sum_l cap[k,l] x stock.storage_months / 12 open[k,l].
+
+Holding cost (value x (r + obsolescence) per order-month) and the financing of taxes prepaid at
+entry are priced on ``stock``; ``throughput_capacity`` stays annual.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
+from .sets import TERMS, ModelInputs
+
+
+def _keys(df, cols):
+    return list(df[cols].itertuples(index=False, name=None))
+
+
+def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel(name="cbec_bonded_network_monthly")
+    months = [int(t) for t in inputs.season.index]
+    share = {int(t): float(v) for t, v in inputs.season.items()}
+    prev = {t: months[i - 1] for i, t in enumerate(months)}
+    nxt = {t: months[(i + 1) % len(months)] for i, t in enumerate(months)}
+
+    lv = inputs.site_levels
+    lv_keys = _keys(lv, ["site", "level"])
+    cap = dict(zip(lv_keys, lv["capacity"].astype(float)))
+    force_open = set(inputs.sites.loc[inputs.sites["force_open"], "site"])
+    add_facility_decisions(m, cap, dict(zip(lv_keys, lv["fixed_cost"].astype(float))), force_open)
+
+    annual = dict(zip(_keys(inputs.demand, ["zone", "origin", "product"]), inputs.demand["orders"].astype(float)))
+    demand = {(*d, t): annual[d] * share[t] for d in annual for t in months}
+    ia, oa, da, sk = inputs.inbound_arcs, inputs.outbound_arcs, inputs.direct_arcs, inputs.stock_keys
+    in_arcs = _keys(ia, ["mode", "origin", "gateway", "site", "product"])
+    out_arcs = _keys(oa, ["mode", "site", "zone", "origin", "product"])
+    dir_arcs = _keys(da, ["origin", "gateway", "zone", "product"])
+    stock_pos = _keys(sk, ["mode", "site", "origin", "product"])
+
+    def timed(keys):
+        return [(*a, t) for a in keys for t in months]
+
+    m.MONTHS = pyo.Set(initialize=months, ordered=True)
+    m.DEMAND = pyo.Set(initialize=list(demand), dimen=4, ordered=True)
+    m.INBOUND_ARCS = pyo.Set(initialize=timed(in_arcs), dimen=6, ordered=True)
+    m.OUTBOUND_ARCS = pyo.Set(initialize=timed(out_arcs), dimen=6, ordered=True)
+    m.DIRECT_ARCS = pyo.Set(initialize=timed(dir_arcs), dimen=5, ordered=True)
+    m.STOCK = pyo.Set(initialize=timed(stock_pos), dimen=5, ordered=True)
+    m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
+    m.outbound = pyo.Var(m.OUTBOUND_ARCS, within=pyo.NonNegativeReals)
+    m.direct = pyo.Var(m.DIRECT_ARCS, within=pyo.NonNegativeReals)
+    m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
+    m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
+
+    def term(df, arcs, var, col):
+        c = dict(zip(arcs, df[col].astype(float)))
+        return sum(c[a] * var[(*a, t)] for a in arcs if c[a] != 0.0 for t in months)
+
+    m.linehaul_cost = pyo.Expression(expr=term(ia, in_arcs, m.inbound, "linehaul_cost"))
+    m.trucking_cost = pyo.Expression(expr=term(ia, in_arcs, m.inbound, "trucking_cost"))
+    m.handling_cost = pyo.Expression(expr=term(oa, out_arcs, m.outbound, "handling_cost"))
+    m.last_mile_cost = pyo.Expression(expr=term(oa, out_arcs, m.outbound, "last_mile_cost")
+                                      + term(da, dir_arcs, m.direct, "last_mile_cost"))
+    m.direct_mail_cost = pyo.Expression(expr=term(da, dir_arcs, m.direct, "direct_mail_cost"))
+    m.duty_tax_cost = pyo.Expression(expr=term(oa, out_arcs, m.outbound, "duty_tax_cost")
+                                     + term(da, dir_arcs, m.direct, "duty_tax_cost"))
+    m.duty_financing_cost = pyo.Expression(expr=term(ia, in_arcs, m.inbound, "duty_financing_cost")
+                                           + term(sk, stock_pos, m.stock, "financing_cost")
+                                           + term(da, dir_arcs, m.direct, "duty_financing_cost"))
+    m.inventory_cost = pyo.Expression(expr=term(sk, stock_pos, m.stock, "holding_cost"))
+    m.unmet_penalty = pyo.Expression(expr=sum(inputs.unmet_penalty * m.unmet[d] for d in demand))
+    m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
+
+    served = defaultdict(list)
+    for a in out_arcs:
+        for t in months:
+            served[(a[2], a[3], a[4], t)].append(m.outbound[(*a, t)])
+    for a in dir_arcs:
+        for t in months:
+            served[(a[2], a[0], a[3], t)].append(m.direct[(*a, t)])
+    m.demand_balance = pyo.Constraint(m.DEMAND, rule=lambda m, *d: sum(served[d]) + m.unmet[d] == demand[d])
+
+    into, out_of = defaultdict(list), defaultdict(list)
+    for a in in_arcs:
+        into[(a[0], a[3], a[1], a[4])].append(a)
+    for a in out_arcs:
+        out_of[(a[0], a[1], a[3], a[4])].append(a)
+    m.stock_balance = pyo.Constraint(m.STOCK, rule=lambda m, md, k, o, p, t: m.stock[md, k, o, p, t] == (
+        m.stock[md, k, o, p, prev[t]] + sum(m.inbound[(*a, t)] for a in into[md, k, o, p])
+        - sum(m.outbound[(*a, t)] for a in out_of[md, k, o, p])))
+    cover = dict(zip(stock_pos, sk["cover_months"].astype(float)))
+    m.stock_cover = pyo.Constraint(m.STOCK, rule=lambda m, md, k, o, p, t: m.stock[md, k, o, p, t] >= (
+        cover[md, k, o, p] * sum(m.outbound[(*a, nxt[t])] for a in out_of[md, k, o, p])))
+
+    levels_of = m._levels_of
+    sites = list(m.SITES)
+    arrivals, held = defaultdict(list), defaultdict(list)
+    for a in in_arcs:
+        for t in months:
+            arrivals[(a[3], t)].append(m.inbound[(*a, t)])
+    for s in stock_pos:
+        for t in months:
+            held[(s[1], t)].append(m.stock[(*s, t)])
+    m.receiving_capacity = pyo.Constraint(
+        [(k, t) for k in sites for t in months if arrivals[k, t]],
+        rule=lambda m, k, t: sum(arrivals[k, t]) <= sum(cap[k, l] / 12 * m.open[k, l] for l in levels_of[k]))
+    storage = inputs.storage_months / 12
+    m.storage_capacity = pyo.Constraint(
+        [(k, t) for k in sites for t in months if held[k, t]],
+        rule=lambda m, k, t: sum(held[k, t]) <= sum(cap[k, l] * storage * m.open[k, l] for l in levels_of[k]))
+
+    through = defaultdict(list)
+    for a in out_arcs:
+        for t in months:
+            through[a[1]].append(m.outbound[(*a, t)])
+    add_throughput_capacity(m, through)
+    add_strong_linking(m, m.outbound, {(*a, t): demand[(a[2], a[3], a[4], t)] for a in out_arcs for t in months},
+                       site_of=lambda a: a[1])
+    if inputs.max_sites != float("inf"):
+        m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
+    if inputs.service_min_share > 0:
+        _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months)
+    return m
+
+
+def _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months) -> None:
+    target, share = inputs.service_target_hours, inputs.service_min_share
+    scope = (lambda c: c) if inputs.service_per_zone else (lambda c: "national")
+    fast, total = defaultdict(list), defaultdict(float)
+    for a, lead in zip(out_arcs, inputs.outbound_arcs["lead_hours"]):
+        if lead <= target:
+            fast[scope(a[2])] += [m.outbound[(*a, t)] for t in months]
+    for a, lead in zip(dir_arcs, inputs.direct_arcs["lead_hours"]):
+        if lead <= target:
+            fast[scope(a[2])] += [m.direct[(*a, t)] for t in months]
+    for d, v in demand.items():
+        total[scope(d[0])] += v
+    m.SERVICE_SCOPES = pyo.Set(initialize=sorted(total), ordered=True)
+    m.service_level = pyo.Constraint(m.SERVICE_SCOPES, rule=lambda m, z: sum(fast[z]) >= share * total[z])
