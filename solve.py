@@ -64,7 +64,7 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     print("Cost breakdown (USD/year):")
     for k, v in s["cost_breakdown"].items():
         print(f"  {k:<22} {v:>16,.0f}  {v / s['objective']:6.1%}")
-    files = ["summary.json", "sites.csv", "flows.csv", *extra_files]
+    files = ["summary.json", "sites.csv", "flows.csv", "report.md", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
 

@@ -167,3 +167,16 @@ def test_set_accepts_every_declared_key_and_rejects_types():
         load_scenario(overrides={"policy.cbec_tax_factor": "high"})
     with pytest.raises(ScenarioError, match="outside"):
         load_scenario(overrides={"policy.cbec_tax_factor": 1.5})
+
+
+def test_single_sourcing_forbids_splitting_a_zone_between_sites(tmp_path):
+    """300 orders in zone 01, two sites of capacity 200 (fixed 10 each), 2 USD per order through
+    either, direct mail 50, no taxes. Split: 20 + 300 x 2 = 620. Single sourcing: one site takes
+    200 (10 + 400) and direct mail the other 100 (5000) = 5410."""
+    kw = dict(demand={"01": 300}, sites={"S1": 10.0, "S3": 10.0}, mfn=0.0, vat=0.0, parcel_usd_per_order=50.0,
+              levels=[("S1", "small", 200.0, 10.0), ("S3", "small", 200.0, 10.0)])
+    assert run(tmp_path / "a", **kw).objective == pytest.approx(620.0, rel=1e-9)
+    r = run(tmp_path / "b", {"service.single_sourcing": 1}, **kw)
+    assert r.objective == pytest.approx(5410.0, rel=1e-9)
+    out = r.flows[r.flows["leg"] == "outbound"]
+    assert out["site"].nunique() == 1

@@ -16,6 +16,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
+from .sourcing import add_single_sourcing
 from .sets import TERMS, ModelInputs, build_inputs, zone_demand
 
 __all__ = ["TERMS", "ModelInputs", "build_inputs", "create_model", "zone_demand"]
@@ -115,6 +116,8 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
     if inputs.service_min_share > 0:
         add_service_level(m, inputs, out_keys, dir_keys, demand)
+    if inputs.single_sourcing:
+        add_single_sourcing(m, out_keys, {a: demand[a[2], a[3], a[4]] for a in out_keys})
     return m
 
 

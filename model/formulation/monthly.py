@@ -22,6 +22,7 @@ import pyomo.environ as pyo
 
 from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
 from .sets import TERMS, ModelInputs
+from .sourcing import add_single_sourcing
 
 
 def _keys(df, cols):
@@ -132,6 +133,8 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
     if inputs.service_min_share > 0:
         _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months)
+    if inputs.single_sourcing:
+        add_single_sourcing(m, timed(out_arcs), {(*a, t): demand[(a[2], a[3], a[4], t)] for a in out_arcs for t in months})
     return m
 
 

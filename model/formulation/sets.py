@@ -61,6 +61,7 @@ class ModelInputs:
     season: pd.Series | None = None        # month -> share of annual orders (periods = 12)
     stock_keys: pd.DataFrame | None = None  # mode, site, origin, product, cover_months, holding_cost, financing_cost (USD per order-month)
     storage_months: float = 0.0
+    single_sourcing: bool = False
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -198,7 +199,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     out["taxes_paid_at_entry"] = paid_at_entry  # for KPIs: duties deferred vs paid before the sale
     out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
                "duty_tax_cost", "duty_financing_cost", "inventory_cost", "taxes_paid_at_entry"]]
-    if prune_dominated and p("service.min_share") <= 0:
+    if prune_dominated and p("service.min_share") <= 0 and p("service.single_sourcing") < 0.5:
         out = drop_dominated_general_trade(out)
 
     # Inbound bulk line-haul, per stock mode, for (origin, product) pairs that some outbound arc sells.
@@ -275,6 +276,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         season=season,
         stock_keys=stock_keys,
         storage_months=p("stock.storage_months"),
+        single_sourcing=p("service.single_sourcing") >= 0.5,
     )
 
 
