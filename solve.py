@@ -68,6 +68,13 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
 
+def print_error(exc) -> None:
+    """Bad input on stderr: one line per problem (a DataError lists every problem of every file)."""
+    lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -76,7 +83,7 @@ def main(argv=None) -> int:
     try:
         scenario = load_scenario(args.scenario, data_dir=args.data, overrides=_overrides(args.set))
     except (DataError, ScenarioError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     out_dir = args.out or ROOT / "results" / scenario.name
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
@@ -84,7 +91,7 @@ def main(argv=None) -> int:
     try:
         result = solve(scenario, options)
     except (DataError, ScenarioError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     if result.objective is None:
         print(f"error: no solution ({result.status}; HiGHS: {result.report.highs_status})", file=sys.stderr)

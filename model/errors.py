@@ -20,18 +20,28 @@ class Problem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
-        got = "" if self.value is None else f" (got {self.value!r})"
+        value = self.value.item() if hasattr(self.value, "item") and hasattr(self.value, "dtype") else self.value
+        got = "" if value is None else f" (got {value!r})"
         return f"{where}: expected {self.expected}{got}"
 
 
 class DataError(ValueError):
-    """Bad input data. ``problems`` lists every problem found in the file (up to a limit)."""
+    """Bad input data. ``problems`` lists every problem found, in every file (up to a limit);
+    ``omitted`` counts the problems found beyond that limit and not listed."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], omitted: int = 0):
         self.problems = list(problems)
+        self.omitted = int(omitted)
         first = str(self.problems[0]) if self.problems else "bad input"
-        more = len(self.problems) - 1
+        more = len(self.problems) - 1 + self.omitted
         super().__init__(first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""))
+
+    def lines(self) -> list[str]:
+        """One line per problem (file, row, column, expectation), then how many were not listed."""
+        out = [str(p) for p in self.problems] or [str(self)]
+        if self.omitted:
+            out.append(f"... and {self.omitted} more problem{'s' if self.omitted > 1 else ''} not listed")
+        return out
 
     @classmethod
     def single(cls, file, row, column, value, expected) -> "DataError":

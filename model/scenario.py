@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import load_tables
+from .data import collect_tables, raise_problems
 from .errors import DataError, Problem, ScenarioError
 from .schema import ATTRS_DIR, TABLES
 
@@ -85,27 +85,38 @@ def _parse_list(value) -> list[str] | str:
     raise TypeError
 
 
+def _param_error(source: str, message: str, expected: str) -> ScenarioError:
+    """A ScenarioError '<source>: <message>'; ``expected`` words the same for a parameters.csv problem."""
+    exc = ScenarioError(f"{source}: {message}")
+    exc.expected = expected
+    return exc
+
+
 def _check_value(key: str, value, source: str):
     """The value of parameter ``key`` checked against parameter_keys.csv (type and range)."""
     keys = parameter_keys()
     if key not in keys.index:
-        raise ScenarioError(f"{source}: unknown parameter '{key}' (known: {', '.join(keys.index)})")
+        raise _param_error(source, f"unknown parameter '{key}' (known: {', '.join(keys.index)})",
+                           "a parameter key declared in model/attrs/parameter_keys.csv")
     unit = keys.at[key, "unit"]
     if keys.at[key, "type"] == "list":
         try:
             return _parse_list(value)
         except TypeError:
-            raise ScenarioError(f"{source}: parameter '{key}' expects a list of {unit} (or '*'), got {value!r}") from None
+            raise _param_error(source, f"parameter '{key}' expects a list of {unit} (or '*'), got {value!r}",
+                               f"a list of {unit} (or '*') for parameter '{key}'") from None
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ScenarioError(f"{source}: parameter '{key}' expects a number in {unit}, got {value!r}")
+        raise _param_error(source, f"parameter '{key}' expects a number in {unit}, got {value!r}",
+                           f"a number in {unit} for parameter '{key}'")
     lo, hi = keys.at[key, "min"], keys.at[key, "max"]
     if (lo != "" and value < float(lo)) or (hi != "" and value > float(hi)):
-        raise ScenarioError(f"{source}: parameter '{key}' = {value} is outside [{lo}, {hi}] ({unit})")
+        raise _param_error(source, f"parameter '{key}' = {value} is outside [{lo}, {hi}] ({unit})",
+                           f"a value in [{lo}, {hi}] ({unit}) for parameter '{key}'")
     return float(value)
 
 
@@ -117,12 +128,13 @@ def _parameters_from_table(df: pd.DataFrame, data_dir: Path) -> dict:
         try:
             params[row["key"]] = _check_value(row["key"], row["value"], file)
         except ScenarioError as exc:
-            problems.append(Problem(file, int(i) + 2, "value" if row["key"] in parameter_keys().index else "key",
-                                    row["value"] if row["key"] in parameter_keys().index else row["key"],
-                                    str(exc).split(": ", 1)[1]))
+            known = row["key"] in parameter_keys().index
+            problems.append(Problem(file, int(i) + 2, "value" if known else "key",
+                                    row["value"] if known else row["key"],
+                                    getattr(exc, "expected", str(exc).split(": ", 1)[-1])))
     keys = parameter_keys()
     for k in keys.index:
-        if k in params:
+        if k in params or k in set(df["key"]):  # present (a bad value is reported above)
             continue
         if keys.at[k, "default"] != "":
             params[k] = _check_value(k, keys.at[k, "default"], "model/attrs/parameter_keys.csv")
@@ -178,11 +190,21 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
         scenario_name = name
     if not _NAME_RE.match(scenario_name) or ".." in scenario_name:
         raise ScenarioError(f"scenario name {scenario_name!r}: expected letters, digits, '_', '-' or '.' only")
-    tables = load_tables(folder)
+    # Every problem of every file in one DataError: the tables, the road corridor tables, the parameters.
+    tables, problems = collect_tables(folder)
     from .network import load_corridors  # the road corridor tables, validated with the rest
 
-    tables.update(load_corridors(folder) or {})
-    params = _parameters_from_table(tables["parameters"], folder)
+    try:
+        tables.update(load_corridors(folder) or {})
+    except DataError as exc:
+        problems.extend(exc.problems)
+    params: dict = {}
+    if "parameters" in tables:
+        try:
+            params = _parameters_from_table(tables["parameters"], folder)
+        except DataError as exc:
+            problems.extend(exc.problems)
+    raise_problems(problems)
     applied = {**toml_overrides}
     for k, v in (overrides or {}).items():
         applied[k] = _check_value(k, v, "override")

@@ -127,8 +127,10 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         for t in months:
             through[a[1]].append(m.outbound[(*a, t)])
     add_throughput_capacity(m, through)
-    add_strong_linking(m, m.outbound, {(*a, t): demand[(a[2], a[3], a[4], t)] for a in out_arcs for t in months},
-                       site_of=lambda a: a[1])
+    # strong_linking on the year's flow of each arc: outbound[t] <= demand[t] per month already
+    # follows from demand_balance, and one row per arc (not per arc and month) keeps the LP 12x smaller.
+    m.annual_outbound = pyo.Expression(out_arcs, rule=lambda m, *a: sum(m.outbound[(*a, t)] for t in months))
+    add_strong_linking(m, m.annual_outbound, {a: annual[(a[2], a[3], a[4])] for a in out_arcs}, site_of=lambda a: a[1])
     if inputs.max_sites != float("inf"):
         m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
     if inputs.service_min_share > 0:
