@@ -146,10 +146,12 @@ def main(argv=None) -> int:
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--gap", type=float, default=1e-9, help="relative MIP gap (default 1e-9: prove optimality)")
     ap.add_argument("--interface", default="matrix")
+    ap.add_argument("--threads", type=int, default=None, help="HiGHS threads")
     ap.add_argument("--single-source", action="store_true",
                     help="each customer served by exactly one site (binary assignment)")
     args = ap.parse_args(argv)
-    opts = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, interface=args.interface)
+    opts = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, interface=args.interface,
+                         threads=args.threads)
     rc = 0
     for f in args.files:
         if f.suffix in (".csv", ".md") or not f.is_file():

@@ -13,7 +13,7 @@ from .formulation import ModelInputs, build_inputs, create_model
 from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
 from .kpis import lead_time_kpis, money_kpis
-from .results import cost_breakdown, flow_table, mode_shares, site_table
+from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
 
@@ -101,6 +101,7 @@ def _assign_solution(result: Result) -> None:
         "solver": {"name": "HiGHS", "interface": r.interface, "model_status": r.highs_status},
         "model_size": model_size(m),
         "total_demand_orders": total_demand,
+        "capacity_check": capacity_check(inputs),
         "parameters": result.scenario.parameters,
         "overrides": result.scenario.overrides,
         "input_hash": result.scenario.input_hash(),
@@ -118,6 +119,7 @@ def _assign_solution(result: Result) -> None:
                              for k, l, u in zip(opened["site"], opened["level"], opened["utilisation"])],
             "mode_share": shares,
             "unmet_share": unmet,
+            "unmet": explain_unmet(result),
             "kpis": {
                 **lead_time_kpis(result.flows, total_demand, sc.param("service.target_hours")),
                 **money_kpis(result.flows, sc.tables["products"], sc.param("finance.cost_of_capital")),

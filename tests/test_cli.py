@@ -62,3 +62,49 @@ def test_failed_write_leaves_previous_results_intact(tmp_path):
         pass
     assert (out / "a.txt").read_text() == "old" and not (out / "b.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["res"]
+
+
+def test_mistakes_in_five_files_are_all_printed_one_line_each(tmp_path):
+    from test_robustness import EXPECTED_FIVE, five_mistakes
+
+    p = run("--data", five_mistakes(tmp_path / "d"), "--out", tmp_path / "out", "--no-map")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    lines = p.stderr.splitlines()
+    assert len(lines) == 5 and all(line.startswith("error: ") for line in lines), p.stderr
+    for file, row, column in EXPECTED_FIVE:
+        assert sum(f"{file}, row {row}, column '{column}'" in line for line in lines) == 1, (file, p.stderr)
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_incumbent_at_the_time_limit_exits_3_with_one_line(tmp_path):
+    p = run("--time-limit", "0", "--out", tmp_path / "out", "--no-map")
+    assert p.returncode == 3, p.stderr
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("error: no solution (no_solution;"), p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_time_limit_with_an_incumbent_is_a_warning_not_an_optimum(tmp_path):
+    """Half a second on the default scenario: HiGHS normally holds an incumbent by then (exit 0,
+    status time_limit, a warning). On a very slow machine it may have none: then exit 3, one line."""
+    out = tmp_path / "out"
+    p = run("--time-limit", "0.5", "--out", out, "--no-map")
+    assert "Traceback" not in p.stderr
+    if p.returncode == 3:
+        assert p.stderr.count("\n") == 1 and "no solution" in p.stderr
+        return
+    assert p.returncode == 0, p.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    if summary["status"] == "optimal":  # only ever when proven within the gap
+        assert summary["gap"] <= 1e-4 + 1e-12
+        return
+    assert summary["status"] == "time_limit" and summary["objective"] is not None
+    assert p.stdout.startswith("Scenario default: time_limit, objective")
+    assert "warning: not proven optimal (time_limit)" in p.stderr
+
+
+def test_infeasible_scenario_exits_3(tmp_path):
+    t = tables(sites={"S1": 10.0, "S2": 11.0}, **{"policy.max_sites": 1})
+    t["sites"]["force_open"] = True  # two sites forced open, at most one may open
+    p = run("--data", write(tmp_path / "d", t), "--out", tmp_path / "out", "--no-map")
+    assert p.returncode == 3 and p.stderr.count("\n") == 1 and "infeasible" in p.stderr, p.stderr
+    assert not (tmp_path / "out").exists()

@@ -84,6 +84,8 @@ def test_capacity_shortfall_is_unmet_at_penalty(tmp_path):
     r = run(tmp_path, demand={"01": 500}, levels=[("S1", "small", 300, 10.0)], parcel_usd_per_order=2000.0)
     assert r.summary["unmet_share"] == pytest.approx(0.4)
     assert r.objective == pytest.approx(200610.0, rel=1e-9)
+    [why] = r.summary["unmet"]
+    assert (why["zone"], why["orders"], why["reason"]) == ("01", pytest.approx(200.0), "capacity_short")
 
 
 def test_forced_open_site_opens_even_when_unused(tmp_path):

@@ -18,7 +18,7 @@ from tiny import tables, write
 
 EXACT = SolverOptions(mip_rel_gap=1e-9)
 REL = 1e-7
-SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 LATS = [10.0, 10.5, 11.0, 11.5, 12.0]
 REASONS = {"no_eligible_mode", "penalty_cheaper", "capacity_short", "max_sites", "fixed_cost", "not_optimal"}

@@ -531,3 +531,45 @@ def test_fuzzed_tables_through_the_command_line(tmp_path, seed):
     else:
         assert not out.exists()
         assert p.stderr and all(line.startswith("error: ") for line in p.stderr.splitlines())
+
+
+# --- solver outcomes: a non-optimal answer is never reported as optimal ------------------------
+
+class FakeHighs:
+    """Just what model.solver._report_status reads from a highspy.Highs."""
+
+    def __init__(self, status, has_solution, objective=10.0, bound=9.0, gap=0.1):
+        from types import SimpleNamespace
+
+        self.status = status
+        self.info = SimpleNamespace(primal_solution_status=2 if has_solution else 0, objective_function_value=objective,
+                                    mip_dual_bound=bound, mip_gap=gap)
+
+    def getModelStatus(self):
+        return self.status
+
+    def getInfo(self):
+        return self.info
+
+
+@pytest.mark.parametrize("name,has_solution,expected", [
+    ("kOptimal", True, "optimal"),
+    ("kTimeLimit", True, "time_limit"),
+    ("kTimeLimit", False, "no_solution"),
+    ("kInterrupt", True, "time_limit"),
+    ("kSolutionLimit", False, "no_solution"),
+    ("kInfeasible", False, "infeasible"),
+    ("kSolveError", False, "error"),
+    ("kSolveError", True, "error"),
+])
+def test_highs_status_mapping(name, has_solution, expected):
+    import highspy
+
+    from model.solver import _report_status
+
+    status, objective, bound, gap = _report_status(FakeHighs(getattr(highspy.HighsModelStatus, name), has_solution),
+                                                   is_mip=True)
+    assert status == expected
+    assert (objective is not None) == has_solution
+    if has_solution and expected != "optimal":
+        assert gap == 0.1 and bound == 9.0  # the unproven gap is reported as it is
