@@ -54,7 +54,7 @@ NATIONAL_POPULATION_2024 = 101_343_754
 
 # ASSUMPTION: exchange rate, round figure. The SBV central rate was about 24,000-25,300 VND/USD in
 # 2024-2025 and bank selling rates about 25,300-26,400 (not re-verified in this build). Used only
-# to convert the VND anchors below; change fx.vnd_per_usd and re-run to rescale them.
+# to convert the VND anchors below; change finance.usd_vnd and re-run to rescale them.
 VND_PER_USD = 25_000
 
 # Demand model -------------------------------------------------------------------------------
@@ -792,7 +792,7 @@ def build() -> dict[str, str]:
          "Mean truck speed for domestic transit times",
          "ASSUMPTION: trucks limited to 60-90 km/h on expressways and 50-60 km/h on national roads, "
          "plus stops and congestion"),
-        ("fx.vnd_per_usd", VND_PER_USD, "VND per USD",
+        ("finance.usd_vnd", VND_PER_USD, "VND per USD",
          "Exchange rate used to convert VND figures",
          "ASSUMPTION: round figure; SBV central rate ~24,000-25,300 and bank selling rates "
          "~25,300-26,400 VND/USD over 2024-2025 (not re-verified in this build)"),

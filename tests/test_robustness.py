@@ -235,9 +235,9 @@ def test_parameter_out_of_range(tmp_path):
 
 def test_missing_parameter_row(tmp_path):
     t = tables()
-    t["parameters"] = t["parameters"][t["parameters"]["key"] != "fx.vnd_per_usd"]
+    t["parameters"] = t["parameters"][t["parameters"]["key"] != "finance.usd_vnd"]
     p = only(problems(tmp_path, t), "parameters.csv", None, "key")
-    assert "fx.vnd_per_usd" in p.expected
+    assert "finance.usd_vnd" in p.expected
 
 
 # --- every file's problems in one error ------------------------------------------------------

@@ -18,7 +18,7 @@ PARAMETERS = {
     "policy.parcel_fta": 0, "policy.de_minimis_usd": 0, "costs.truck_usd_per_kg_km": 0,
     "costs.last_mile_base_usd_per_order": 0, "costs.last_mile_usd_per_kg_km": 0,
     "costs.parcel_clearance_usd_per_order": 0, "costs.unmet_penalty_usd_per_order": 1000,
-    "network.circuity_factor": 1.0, "network.truck_speed_kmh": 50, "fx.vnd_per_usd": 25000, "demand.growth": 1.0,
+    "network.circuity_factor": 1.0, "network.truck_speed_kmh": 50, "finance.usd_vnd": 25000, "demand.growth": 1.0,
     "modes.general_trade": 0,  # the B-vs-D cases below; tests of general trade switch it on
 }
 
