@@ -29,8 +29,8 @@ def parse_args(argv):
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds")
     ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
     ap.add_argument("--threads", type=int, help="HiGHS threads")
-    ap.add_argument("--interface", default="matrix", choices=["matrix", "lp", "appsi"],
-                    help="how the model reaches HiGHS (default matrix)")
+    ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"],
+                    help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md)")
     ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's progress (gap, time)")
     ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True,
                     help="also write map.png, map.html, sites.geojson and flows.geojson (default on; about 2 s)")

@@ -145,7 +145,7 @@ def main(argv=None) -> int:
                     help="capacity for capa/capb/capc (repeat to solve several variants)")
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--gap", type=float, default=1e-9, help="relative MIP gap (default 1e-9: prove optimality)")
-    ap.add_argument("--interface", default="matrix")
+    ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"])
     ap.add_argument("--threads", type=int, default=None, help="HiGHS threads")
     ap.add_argument("--single-source", action="store_true",
                     help="each customer served by exactly one site (binary assignment)")

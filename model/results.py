@@ -118,6 +118,9 @@ def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are for sharing like any folder
     try:
         for name, writer in files.items():
             writer(tmp / name)

@@ -1,11 +1,12 @@
 """HiGHS through Pyomo: options, hand-off, status, timings.
 
-Three hand-off paths to HiGHS (``SolverOptions.interface``), measured in docs/performance.md:
+Three hand-off paths to HiGHS (``SolverOptions.interface``), measured side by side in
+docs/performance.md (``benchmarks/interfaces.py``):
 
-- ``matrix`` (default): Pyomo's ``LinearStandardFormCompiler`` turns the model into sparse
-  arrays, passed to ``highspy`` in one ``passModel`` call; the solution is written back to
-  the Pyomo variables.
-- ``lp``: Pyomo's LP writer, then ``highspy.readModel``.
+- ``lp`` (default, the fastest measured): Pyomo's LP writer to a temporary file, then
+  ``highspy.readModel``; values are mapped back through the writer's symbol map.
+- ``matrix``: Pyomo's ``LinearStandardFormCompiler`` turns the model into sparse arrays,
+  passed to ``highspy`` in one ``passModel`` call (no file).
 - ``appsi``: Pyomo's persistent ``appsi`` HiGHS interface.
 
 Whatever the path, the run records status (``optimal``, ``time_limit`` with an incumbent,
@@ -34,7 +35,7 @@ class SolverOptions:
     mip_rel_gap: float = 1e-4         # relative gap at which HiGHS stops
     threads: int | None = None        # HiGHS threads (process-global in HiGHS: set once per process)
     verbose: bool = False             # HiGHS log on stdout (gap, time)
-    interface: str = "matrix"
+    interface: str = "lp"
     random_seed: int = 0              # fixed for run-to-run determinism
 
 
@@ -126,7 +127,7 @@ def _pass_matrix(m: pyo.ConcreteModel, h: highspy.Highs):
 def _pass_lp_file(m: pyo.ConcreteModel, h: highspy.Highs):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.lp")
-        _, smap_id = m.write(path, format="lp", io_options={"symbolic_solver_labels": False})
+        _, smap_id = m.write(path, io_options={"symbolic_solver_labels": False})  # format from ".lp"
         h.readModel(path)
     smap = m.solutions.symbol_map[smap_id]
     names = h.getLp().col_names_
