@@ -89,6 +89,9 @@ def main(argv=None) -> int:
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=args.verbose, interface=args.interface)
     try:
+        if not args.verbose:
+            print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
+                  "(the default takes about a minute; --verbose shows the solver's progress) ...", flush=True)
         result = solve(scenario, options)
     except (DataError, ScenarioError) as exc:
         print_error(exc)
