@@ -263,7 +263,6 @@ def _label_sites(ax, x, y, labels, radius_pt) -> None:
 def write_png(result, path, geometry=None, dpi=130) -> None:
     """Static map for reports (matplotlib Agg, no tiles)."""
     # A bare Figure on the Agg canvas: no pyplot, so no global backend switch and no GUI.
-    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LinearSegmentedColormap, Normalize

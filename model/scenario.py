@@ -22,7 +22,7 @@ import pandas as pd
 
 from .data import collect_tables, raise_problems
 from .errors import DataError, Problem, ScenarioError
-from .schema import ATTRS_DIR, TABLES
+from .schema import ATTRS_DIR
 
 if sys.version_info >= (3, 11):
     import tomllib

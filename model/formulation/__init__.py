@@ -16,6 +16,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
+from .objective import add_objective
 from .sourcing import add_single_sourcing
 from .sets import TERMS, ModelInputs, build_inputs, zone_demand
 
@@ -66,25 +67,10 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.direct = pyo.Var(m.DIRECT_ARCS, within=pyo.NonNegativeReals)
     m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
 
-    def term(df, keys, var, col):
-        c = _coef(df, keys, col)
-        return sum(c[a] * var[a] for a in keys if c[a] != 0.0)
-
-    ia, oa, da = inputs.inbound_arcs, inputs.outbound_arcs, inputs.direct_arcs
-    m.linehaul_cost = pyo.Expression(expr=term(ia, in_keys, m.inbound, "linehaul_cost"))
-    m.trucking_cost = pyo.Expression(expr=term(ia, in_keys, m.inbound, "trucking_cost"))
-    m.handling_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "handling_cost"))
-    m.last_mile_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "last_mile_cost")
-                                      + term(da, dir_keys, m.direct, "last_mile_cost"))
-    m.direct_mail_cost = pyo.Expression(expr=term(da, dir_keys, m.direct, "direct_mail_cost"))
-    m.duty_tax_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "duty_tax_cost")
-                                     + term(da, dir_keys, m.direct, "duty_tax_cost"))
-    m.duty_financing_cost = pyo.Expression(expr=term(ia, in_keys, m.inbound, "duty_financing_cost")
-                                           + term(oa, out_keys, m.outbound, "duty_financing_cost")
-                                           + term(da, dir_keys, m.direct, "duty_financing_cost"))
-    m.inventory_cost = pyo.Expression(expr=term(oa, out_keys, m.outbound, "inventory_cost"))
-    m.unmet_penalty = pyo.Expression(expr=sum(inputs.unmet_penalty * m.unmet[d] for d in dem_keys))
-    m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
+    add_objective(m, {"inbound": (inputs.inbound_arcs, in_keys, m.inbound),
+                      "outbound": (inputs.outbound_arcs, out_keys, m.outbound),
+                      "direct": (inputs.direct_arcs, dir_keys, m.direct)},
+                  unmet_penalty=inputs.unmet_penalty)
 
     # demand_balance[c,o,p]: sum_{md,k} outbound + sum_g direct + unmet = demand
     served = defaultdict(list)

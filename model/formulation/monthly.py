@@ -21,7 +21,8 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
-from .sets import TERMS, ModelInputs
+from .objective import add_objective
+from .sets import ModelInputs
 from .sourcing import add_single_sourcing
 
 
@@ -65,24 +66,9 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
 
-    def term(df, arcs, var, col):
-        c = dict(zip(arcs, df[col].astype(float)))
-        return sum(c[a] * var[(*a, t)] for a in arcs if c[a] != 0.0 for t in months)
-
-    m.linehaul_cost = pyo.Expression(expr=term(ia, in_arcs, m.inbound, "linehaul_cost"))
-    m.trucking_cost = pyo.Expression(expr=term(ia, in_arcs, m.inbound, "trucking_cost"))
-    m.handling_cost = pyo.Expression(expr=term(oa, out_arcs, m.outbound, "handling_cost"))
-    m.last_mile_cost = pyo.Expression(expr=term(oa, out_arcs, m.outbound, "last_mile_cost")
-                                      + term(da, dir_arcs, m.direct, "last_mile_cost"))
-    m.direct_mail_cost = pyo.Expression(expr=term(da, dir_arcs, m.direct, "direct_mail_cost"))
-    m.duty_tax_cost = pyo.Expression(expr=term(oa, out_arcs, m.outbound, "duty_tax_cost")
-                                     + term(da, dir_arcs, m.direct, "duty_tax_cost"))
-    m.duty_financing_cost = pyo.Expression(expr=term(ia, in_arcs, m.inbound, "duty_financing_cost")
-                                           + term(sk, stock_pos, m.stock, "financing_cost")
-                                           + term(da, dir_arcs, m.direct, "duty_financing_cost"))
-    m.inventory_cost = pyo.Expression(expr=term(sk, stock_pos, m.stock, "holding_cost"))
-    m.unmet_penalty = pyo.Expression(expr=sum(inputs.unmet_penalty * m.unmet[d] for d in demand))
-    m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
+    add_objective(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": (oa, out_arcs, m.outbound),
+                      "direct": (da, dir_arcs, m.direct), "stock": (sk, stock_pos, m.stock)},
+                  periods=months, unmet_penalty=inputs.unmet_penalty)
 
     served = defaultdict(list)
     for a in out_arcs:

@@ -1,0 +1,45 @@
+"""The objective: one named Expression per cost term (:data:`TERMS`), the same for the one-period
+and the monthly model. Each term sums per-order coefficients (columns of the arc tables of
+:mod:`model.formulation.sets`) times flows; ``fixed_cost`` comes from the facility family.
+"""
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from .sets import TERMS
+
+#: term -> (flow family, coefficient column) pairs. ``stock`` exists in the monthly model only;
+#: there the outbound arcs carry no holding or financing cost (those sit on the stock).
+TERM_SOURCES = {
+    "linehaul_cost": [("inbound", "linehaul_cost")],
+    "trucking_cost": [("inbound", "trucking_cost")],
+    "handling_cost": [("outbound", "handling_cost")],
+    "last_mile_cost": [("outbound", "last_mile_cost"), ("direct", "last_mile_cost")],
+    "direct_mail_cost": [("direct", "direct_mail_cost")],
+    "duty_tax_cost": [("outbound", "duty_tax_cost"), ("direct", "duty_tax_cost")],
+    "duty_financing_cost": [("inbound", "duty_financing_cost"), ("outbound", "duty_financing_cost"),
+                            ("stock", "financing_cost"), ("direct", "duty_financing_cost")],
+    "inventory_cost": [("outbound", "inventory_cost"), ("stock", "holding_cost")],
+}
+
+
+def add_objective(m: pyo.ConcreteModel, families: dict, periods=(None,), unmet_penalty: float = 0.0) -> None:
+    """Add the cost terms and ``total_cost``.
+
+    ``families`` maps a flow family name to (arc table, arc keys, Pyomo variable); ``periods``
+    are the month indices appended to each arc key (``(None,)`` = no month index).
+    """
+    def flow(var, a, t):
+        return var[a] if t is None else var[(*a, t)]
+
+    for name, sources in TERM_SOURCES.items():
+        expr = 0
+        for family, column in sources:
+            if family not in families or column not in families[family][0].columns:
+                continue
+            table, keys, var = families[family]
+            coef = dict(zip(keys, table[column].astype(float)))
+            expr = expr + sum(coef[a] * flow(var, a, t) for a in keys if coef[a] != 0.0 for t in periods)
+        setattr(m, name, pyo.Expression(expr=expr))
+    m.unmet_penalty = pyo.Expression(expr=sum(unmet_penalty * m.unmet[d] for d in m.unmet))
+    m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
