@@ -213,8 +213,8 @@ def scenario_road_distances(scenario) -> RoadDistances:
     ])
     circuity = scenario.param("network.circuity_factor")
     speed = scenario.param("network.truck_speed_kmh")
-    corridors = ({t: scenario.tables[t] for t in ROAD_TABLES} if "road_edges" in scenario.tables
-                 else load_corridors(scenario.data_dir))
+    # load_scenario has read and validated the corridor tables (they are in the input hash too)
+    corridors = {t: scenario.tables[t] for t in ROAD_TABLES} if "road_edges" in scenario.tables else None
     if corridors is None:
         g, source = road_graph(nodes, circuity, speed_kmh=speed), "stand-in"
     else:
