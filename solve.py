@@ -5,6 +5,16 @@
     python solve.py SCENARIO.toml         # a scenario file (or a data folder)
     python solve.py --data DIR --out DIR --time-limit 60 --gap 1e-4 --verbose
     python solve.py --no-map              # skip map.png, map.html, sites/flows.geojson
+    python solve.py --extra mymod:fn      # add constraints: fn(model, scenario, inputs)
+    python solve.py --stochastic          # two-stage model under demand / FX uncertainty
+
+Subcommands (each has its own --help):
+
+    python solve.py sweep [SCENARIO] --grid KEY=V1,V2 ...   # policy sweeps (Dask)
+    python solve.py compare A B [C ...]                     # finished runs or scenarios side by side
+    python solve.py alternatives [SCENARIO] --within 0.02   # near-optimal site sets
+    python solve.py breakeven KEY --range LO:HI             # where the chosen network changes
+    python solve.py regret [SCENARIO]                       # cost of forcing each site open / closed
 
 Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
 2 bad input, 3 no solution.
@@ -17,6 +27,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+
+# subcommand -> module whose ``main(argv) -> int`` runs it
+SUBCOMMANDS = {
+    "sweep": "model.sweep",
+    "compare": "model.compare",
+    "alternatives": "model.insight.alternatives",
+    "breakeven": "model.insight.breakeven",
+    "regret": "model.insight.regret",
+}
 
 
 def parse_args(argv):
@@ -34,6 +53,10 @@ def parse_args(argv):
     ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's progress (gap, time)")
     ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True,
                     help="also write map.png, map.html, sites.geojson and flows.geojson (default on; about 2 s)")
+    ap.add_argument("--extra", metavar="MODULE:FUNCTION",
+                    help="add constraints before solving: FUNCTION(model, scenario, inputs) (docs/extending.md)")
+    ap.add_argument("--stochastic", action="store_true",
+                    help="solve the two-stage model under demand and exchange-rate uncertainty (docs/uncertainty.md)")
     return ap.parse_args(argv)
 
 
@@ -75,8 +98,40 @@ def print_error(exc) -> None:
         print(f"error: {line}", file=sys.stderr)
 
 
+def load_extra(spec: str | None):
+    """``module:function`` (a module importable from the working directory, or a .py path) -> the function."""
+    if not spec:
+        return None
+    import importlib
+    import importlib.util
+
+    mod_name, sep, fn_name = spec.rpartition(":")
+    if not sep or not mod_name or not fn_name:
+        raise ValueError(f"--extra {spec!r}: expected MODULE:FUNCTION, e.g. mymodule:at_least_one_site_per_region")
+    if mod_name.endswith(".py"):
+        spec_obj = importlib.util.spec_from_file_location(Path(mod_name).stem, mod_name)
+        if spec_obj is None or not Path(mod_name).exists():
+            raise ValueError(f"--extra {spec!r}: no file {mod_name}")
+        module = importlib.util.module_from_spec(spec_obj)
+        spec_obj.loader.exec_module(module)
+    else:
+        sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(mod_name)
+        except ImportError as exc:
+            raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {exc}") from exc
+    fn = getattr(module, fn_name, None)
+    if not callable(fn):
+        raise ValueError(f"--extra {spec!r}: {mod_name} has no function {fn_name}")
+    return fn
+
+
 def main(argv=None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+        return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
 
@@ -85,14 +140,22 @@ def main(argv=None) -> int:
     except (DataError, ScenarioError, ValueError) as exc:
         print_error(exc)
         return 2
+    try:
+        extra_constraints = load_extra(args.extra)
+    except ValueError as exc:
+        print_error(exc)
+        return 2
     out_dir = args.out or ROOT / "results" / scenario.name
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=args.verbose, interface=args.interface)
+    if args.stochastic:
+        from model.stochastic import run_stochastic
+        return run_stochastic(scenario, options, out_dir, args)
     try:
         if not args.verbose:
             print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
                   "(the default takes about a minute; --verbose shows the solver's progress) ...", flush=True)
-        result = solve(scenario, options)
+        result = solve(scenario, options, extra_constraints=extra_constraints)
     except (DataError, ScenarioError) as exc:
         print_error(exc)
         return 2
