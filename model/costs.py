@@ -11,6 +11,17 @@ import numpy as np
 DAYS_PER_YEAR = 365.0
 
 
+def dutiable_value(sale_value_usd, declared_value_share, on_sale_price):
+    """Value the taxes are assessed on (USD per order): the sale price, or the declared import
+    (customs) value = sale price x ``declared_value_share``, per ``on_sale_price`` (bool, vectorised)."""
+    return np.where(on_sale_price, sale_value_usd, np.asarray(sale_value_usd) * declared_value_share)
+
+
+def emissions_kg(weight_kg, km, kg_co2e_per_tonne_km):
+    """kg CO2e per order over one leg: weight (tonnes) x km x factor (kg CO2e per tonne-km)."""
+    return np.asarray(weight_kg) / 1000.0 * np.asarray(km) * kg_co2e_per_tonne_km
+
+
 def import_duty(value_usd, duty_rate):
     """Import duty per order (USD) = dutiable value x duty rate."""
     return value_usd * duty_rate

@@ -59,3 +59,20 @@ def money_kpis(flows: pd.DataFrame, products: pd.DataFrame, cost_of_capital: flo
         "duty_financing_saved_usd": saved,
         "working_capital_usd": working,
     }
+
+
+def emissions_kpis(flows: pd.DataFrame, total_demand: float) -> dict:
+    """Transport CO2e (tonnes per year): in all, by mode, and kg per delivered order.
+
+    Counted: the international leg (great-circle km x the lane mode's factor) and the road legs
+    gateway -> site -> zone or gateway -> zone (docs/policy.md, ``co2.*`` keys); not the last mile
+    inside the zone, nor warehouses.
+    """
+    by_mode = flows.groupby("mode")["co2_t"].sum()
+    delivered = flows.loc[flows["leg"].isin(["outbound", "parcel"]), "orders"].sum()
+    total = float(flows["co2_t"].sum())
+    return {
+        "co2_t": total,
+        "co2_t_by_mode": {m: float(by_mode.get(m, 0.0)) for m in ("bonded", "general_trade", "direct_mail")},
+        "co2_kg_per_order": total * 1000.0 / delivered if delivered > 0 else None,
+    }

@@ -12,7 +12,7 @@ import pyomo.environ as pyo
 from .formulation import ModelInputs, build_inputs, create_model
 from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
-from .kpis import lead_time_kpis, money_kpis
+from .kpis import emissions_kpis, lead_time_kpis, money_kpis
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
@@ -123,6 +123,7 @@ def _assign_solution(result: Result) -> None:
             "kpis": {
                 **lead_time_kpis(result.flows, total_demand, sc.param("service.target_hours")),
                 **money_kpis(result.flows, sc.tables["products"], sc.param("finance.cost_of_capital")),
+                **emissions_kpis(result.flows, total_demand),
             },
         })
     else:

@@ -6,6 +6,7 @@ LEVER_KEYS = (
     "policy.eligible_zones", "policy.positive_list", "policy.bonded_duty_at_sale", "policy.bonded_clearance_hours",
     "policy.direct_clearance_hours", "policy.single_window", "policy.max_sites", "modes.general_trade",
     "finance.cost_of_capital", "service.target_hours", "service.min_share", "demand.growth",
+    "policy.dutiable_basis", "policy.declared_value_share", "policy.co2_cap_t",
 )
 
 
@@ -55,6 +56,14 @@ def report_markdown(result) -> str:
         f"- Of these, paid at the sale instead of at import (deferred in bonded warehouses): "
         f"{_usd(k['duties_deferred_usd'])}; financing saved by the deferral: {_usd(k['duty_financing_saved_usd'])}.",
         f"- Average working capital tied up in stock in Vietnam: {_usd(k['working_capital_usd'])}.",
+        "",
+        "## Transport emissions",
+        "",
+        f"- {k['co2_t']:,.0f} tonnes CO2e per year ({k['co2_kg_per_order'] or 0:.2f} kg per delivered order): "
+        + ", ".join(f"{m.replace('_', ' ')} {v:,.0f} t" for m, v in k["co2_t_by_mode"].items())
+        + (f"; cap {sc.param('policy.co2_cap_t'):,.0f} t." if sc.param("policy.co2_cap_t") != float("inf") else "."),
+        "- International leg (great-circle km x the mode's factor) and road legs to each province's centre; "
+        "not the last mile inside a province (factors and sources: docs/policy.md, `co2.*`).",
         "",
         "## Cost breakdown",
         "",

@@ -63,6 +63,7 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
         df = df[df["orders"] > FLOW_TOL].merge(arcs, on=keycols, how="left", validate="many_to_one")
         for t, col in (coefficients or {t: t for t in cost_cols}).items():
             df[t] = df["orders"] * (df[col] if col in df.columns else 0.0)
+        df["co2_t"] = df["orders"] * df["co2_kg"] / 1000.0 if "co2_kg" in df.columns else 0.0
         if "mode" not in df.columns:
             df["mode"] = "direct_mail"
         df["leg"] = leg
@@ -87,13 +88,14 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     flows[money] = flows[money].fillna(0.0)
     flows["cost_usd"] = flows[money].sum(axis=1)
     flows["usd_per_order"] = flows["cost_usd"] / flows["orders"]
-    for c, default in (("km", np.nan), ("lead_hours", np.nan), ("taxes_paid_at_entry", False)):
+    for c, default in (("km", np.nan), ("lead_hours", np.nan), ("taxes_paid_at_entry", False), ("co2_t", 0.0)):
         if c not in flows:
             flows[c] = default
+    flows["co2_t"] = flows["co2_t"].fillna(0.0)
     flows["taxes_paid_at_entry"] = flows["taxes_paid_at_entry"].astype("boolean").fillna(False).astype(bool)
     month = ["month"] if "month" in flows else []
     return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", *month, "orders", "kg", "km",
-                  "lead_hours", "usd_per_order", "cost_usd", *money, "taxes_paid_at_entry"]]
+                  "lead_hours", "usd_per_order", "cost_usd", *money, "taxes_paid_at_entry", "co2_t"]]
 
 
 def cost_breakdown(m) -> dict[str, float]:

@@ -4,7 +4,8 @@
 variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expression per
 objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
 ``demand_balance``, ``site_flow_balance``, ``one_level``, ``throughput_capacity``,
-``strong_linking``, and when the scenario asks, ``max_sites`` and ``service_level``. Eligibility of sites and products is enforced by the sparse index sets
+``strong_linking``, and when the scenario asks, ``max_sites``, ``service_level`` and ``co2_cap``
+(the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products is enforced by the sparse index sets
 themselves (:mod:`model.formulation.sets`): an ineligible arc has no variable.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
-from .objective import add_objective
+from .objective import add_emissions, add_objective
 from .sourcing import add_single_sourcing
 from .sets import TERMS, ModelInputs, build_inputs, zone_demand
 
@@ -67,10 +68,11 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.direct = pyo.Var(m.DIRECT_ARCS, within=pyo.NonNegativeReals)
     m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
 
-    add_objective(m, {"inbound": (inputs.inbound_arcs, in_keys, m.inbound),
-                      "outbound": (inputs.outbound_arcs, out_keys, m.outbound),
-                      "direct": (inputs.direct_arcs, dir_keys, m.direct)},
-                  unmet_penalty=inputs.unmet_penalty)
+    families = {"inbound": (inputs.inbound_arcs, in_keys, m.inbound),
+                "outbound": (inputs.outbound_arcs, out_keys, m.outbound),
+                "direct": (inputs.direct_arcs, dir_keys, m.direct)}
+    add_objective(m, families, unmet_penalty=inputs.unmet_penalty)
+    add_emissions(m, families, cap_t=inputs.co2_cap_t)
 
     # demand_balance[c,o,p]: sum_{md,k} outbound + sum_g direct + unmet = demand
     served = defaultdict(list)

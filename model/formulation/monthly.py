@@ -21,7 +21,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
-from .objective import add_objective
+from .objective import add_emissions, add_objective
 from .sets import ModelInputs
 from .sourcing import add_single_sourcing
 
@@ -69,6 +69,8 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     add_objective(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": (oa, out_arcs, m.outbound),
                       "direct": (da, dir_arcs, m.direct), "stock": (sk, stock_pos, m.stock)},
                   periods=months, unmet_penalty=inputs.unmet_penalty)
+    add_emissions(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": (oa, out_arcs, m.outbound),
+                      "direct": (da, dir_arcs, m.direct)}, periods=months, cap_t=inputs.co2_cap_t)
 
     served = defaultdict(list)
     for a in out_arcs:

@@ -4,6 +4,8 @@ and the monthly model. Each term sums per-order coefficients (columns of the arc
 """
 from __future__ import annotations
 
+import math
+
 import pyomo.environ as pyo
 
 from .sets import TERMS
@@ -43,3 +45,19 @@ def add_objective(m: pyo.ConcreteModel, families: dict, periods=(None,), unmet_p
         setattr(m, name, pyo.Expression(expr=expr))
     m.unmet_penalty = pyo.Expression(expr=sum(unmet_penalty * m.unmet[d] for d in m.unmet))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
+
+
+def add_emissions(m: pyo.ConcreteModel, families: dict, periods=(None,), cap_t: float = math.inf) -> None:
+    """``m.co2_t`` (tonnes CO2e per year: each flow x its arc's ``co2_kg`` per order / 1000) and, when
+    ``cap_t`` is finite, ``m.co2_cap``: co2_t <= cap_t. A KPI, not a cost term."""
+    expr = 0
+    for family in ("inbound", "outbound", "direct"):
+        if family not in families or "co2_kg" not in families[family][0].columns:
+            continue
+        table, keys, var = families[family]
+        coef = dict(zip(keys, table["co2_kg"].astype(float) / 1000.0))
+        expr = expr + sum(coef[a] * (var[a] if t is None else var[(*a, t)]) for a in keys if coef[a] != 0.0
+                          for t in periods)
+    m.co2_t = pyo.Expression(expr=expr)
+    if math.isfinite(cap_t):
+        m.co2_cap = pyo.Constraint(expr=m.co2_t <= cap_t)

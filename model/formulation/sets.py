@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import costs
 from ..errors import ScenarioError
-from ..network import RoadDistances
+from ..network import RoadDistances, great_circle_km
 
 #: Objective terms, in report order; each is a named Pyomo Expression (docs/formulation.md).
 TERMS = (
@@ -39,6 +39,8 @@ TERMS = (
 )
 #: Modes that hold stock at a site.
 STOCK_MODES = ("bonded", "general_trade")
+#: The three ways an order reaches a customer (names used by policy.dutiable_basis and mode_share).
+MODES = ("bonded", "general_trade", "direct_mail")
 HOURS_PER_DAY = 24.0
 
 
@@ -62,6 +64,7 @@ class ModelInputs:
     stock_keys: pd.DataFrame | None = None  # mode, site, origin, product, cover_months, holding_cost, financing_cost (USD per order-month)
     storage_months: float = 0.0
     single_sourcing: bool = False
+    co2_cap_t: float = math.inf   # tonnes CO2e per year (inf = no cap); every arc table has co2_kg per order
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -146,6 +149,12 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     time_factor = p("policy.single_window_time_factor") if single_window else 1.0
     fee_factor = p("policy.single_window_fee_factor") if single_window else 1.0
     target = p("service.target_hours")
+    on_sale_price = set(scenario.selected("policy.dutiable_basis", MODES))
+    declared_share = p("policy.declared_value_share")
+    co2_factor = {mode: p(f"co2.{mode}_kg_per_tkm") for mode in ("sea", "air", "road", "rail")}
+    co2_cap = p("policy.co2_cap_t")
+    # Under a CO2 cap a dearer gateway may emit less: keep every gateway then.
+    prune_gateways = prune_dominated and not math.isfinite(co2_cap)
     products = t["products"].set_index("product")
     tariffs = t["tariffs"].set_index(["origin", "product"])
     demand = zone_demand(scenario)
@@ -182,8 +191,9 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     within_cap = value <= p("policy.order_value_cap_usd")
     cbec_duty = np.where(within_cap & (p("policy.cbec_duty_free") >= 0.5), 0.0, fta)
     cbec_factor = np.where(within_cap, p("policy.cbec_tax_factor"), 1.0)
-    tax_b = cbec_factor * costs.import_taxes(value, cbec_duty, vat)
-    tax_g = costs.import_taxes(value, fta, vat)
+    tax_b = cbec_factor * costs.import_taxes(costs.dutiable_value(value, declared_share, "bonded" in on_sale_price),
+                                             cbec_duty, vat)
+    tax_g = costs.import_taxes(costs.dutiable_value(value, declared_share, "general_trade" in on_sale_price), fta, vat)
     paid_at_entry = np.where(bonded, p("policy.bonded_duty_at_sale") < 0.5, True)
     out["km"] = _lookup(distances.site_zone, out["site"], out["zone"])
     out["lead_hours"] = (np.where(bonded, p("policy.bonded_clearance_hours") * time_factor, 0.0)
@@ -197,14 +207,16 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                                                            np.where(paid_at_entry, days, 0.0))
     out["inventory_cost"] = costs.inventory_cost(value, r, prod["obsolescence_rate_per_year"].to_numpy(), days)
     out["taxes_paid_at_entry"] = paid_at_entry  # for KPIs: duties deferred vs paid before the sale
+    out["co2_kg"] = costs.emissions_kg(weight, out["km"].to_numpy(), co2_factor["road"])
     out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
-               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "taxes_paid_at_entry"]]
+               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "taxes_paid_at_entry", "co2_kg"]]
     if prune_dominated and p("service.min_share") <= 0 and p("service.single_sourcing") < 0.5:
         out = drop_dominated_general_trade(out)
 
     # Inbound bulk line-haul, per stock mode, for (origin, product) pairs that some outbound arc sells.
     keys = out[["mode", "site", "origin", "product"]].drop_duplicates()
-    inb = bulk[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order"]].merge(keys, on="origin")
+    inb = bulk[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order"]].rename(
+        columns={"mode": "lane_mode"}).merge(keys, on="origin")
     inb["km"] = _lookup(distances.gateway_site, inb["gateway"], inb["site"])
     prod = products.loc[inb["product"]]
     w = prod["weight_kg_per_order"].to_numpy()
@@ -212,28 +224,32 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     inb["trucking_cost"] = costs.trucking_cost(w, inb["km"].to_numpy(), p("costs.truck_usd_per_kg_km"))
     # Taxes paid at entry are financed during the haul gateway -> site as well.
     tax_in = tariffs.loc[list(zip(inb["origin"], inb["product"]))]
+    entry_value = costs.dutiable_value(prod["order_value_usd"].to_numpy(), declared_share,
+                                       inb["mode"].isin(on_sale_price).to_numpy())
     entry_tax = np.where(
         (inb["mode"] == "general_trade") | (p("policy.bonded_duty_at_sale") < 0.5),
-        costs.import_taxes(prod["order_value_usd"].to_numpy(), tax_in["fta_duty_rate"].to_numpy(),
-                           tax_in["vat_rate"].to_numpy()), 0.0)
+        costs.import_taxes(entry_value, tax_in["fta_duty_rate"].to_numpy(), tax_in["vat_rate"].to_numpy()), 0.0)
     truck_days = _hours(distances.gateway_site_hours, inb["km"].to_numpy(), inb["gateway"], inb["site"], speed) / HOURS_PER_DAY
     inb["duty_financing_cost"] = costs.duty_financing_cost(entry_tax, r, truck_days)
+    inb["co2_kg"] = (costs.emissions_kg(w, _international_km(t, inb), inb["lane_mode"].map(co2_factor).to_numpy())
+                     + costs.emissions_kg(w, inb["km"].to_numpy(), co2_factor["road"]))
     inb = inb[["mode", "origin", "gateway", "site", "product", "km", "linehaul_cost", "trucking_cost",
-               "duty_financing_cost"]]
-    if prune_dominated:
+               "duty_financing_cost", "co2_kg"]]
+    if prune_gateways:
         inb = keep_cheapest(inb, ["mode", "origin", "site", "product"],
                             ["linehaul_cost", "trucking_cost", "duty_financing_cost"])
 
     # Direct mail: each parcel lane of the origin, to every zone with demand.
-    dm = demand.merge(parcel[["origin", "gateway", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]],
-                      on="origin")
+    dm = demand.merge(parcel[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]]
+                      .rename(columns={"mode": "lane_mode"}), on="origin")
     dm["km"] = _lookup(distances.gateway_zone, dm["gateway"], dm["zone"])
     prod = products.loc[dm["product"]]
     tax = tariffs.loc[list(zip(dm["origin"], dm["product"]))]
     value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
     duty_rate = np.where(p("policy.parcel_fta") >= 0.5, tax["fta_duty_rate"], tax["mfn_duty_rate"])
-    dm_tax = costs.direct_mail_taxes(value, duty_rate, tax["vat_rate"].to_numpy(), p("policy.de_minimis_usd"))
+    dm_tax = costs.direct_mail_taxes(costs.dutiable_value(value, declared_share, "direct_mail" in on_sale_price),
+                                     duty_rate, tax["vat_rate"].to_numpy(), p("policy.de_minimis_usd"))
     dm["lead_hours"] = (dm["transit_days"].to_numpy() * HOURS_PER_DAY + p("policy.direct_clearance_hours") * time_factor
                         + _hours(distances.gateway_zone_hours, dm["km"].to_numpy(), dm["gateway"], dm["zone"], speed))
     dm["direct_mail_cost"] = (costs.freight_cost(weight, dm["cost_usd_per_kg"].to_numpy(), dm["cost_usd_per_order"].to_numpy())
@@ -242,9 +258,11 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                                                 p("costs.last_mile_usd_per_kg_km"))
     dm["duty_tax_cost"] = dm_tax
     dm["duty_financing_cost"] = costs.duty_financing_cost(dm_tax, r, 0.0)  # paid at clearance, after the sale
+    dm["co2_kg"] = (costs.emissions_kg(weight, _international_km(t, dm), dm["lane_mode"].map(co2_factor).to_numpy())
+                    + costs.emissions_kg(weight, dm["km"].to_numpy(), co2_factor["road"]))
     dm = dm[["origin", "gateway", "zone", "product", "km", "lead_hours", "direct_mail_cost", "last_mile_cost",
-             "duty_tax_cost", "duty_financing_cost"]]
-    if prune_dominated:
+             "duty_tax_cost", "duty_financing_cost", "co2_kg"]]
+    if prune_gateways:
         dm = keep_cheapest(dm.assign(_within=dm["lead_hours"] <= target), ["origin", "zone", "product", "_within"],
                            ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"]
                            ).drop(columns="_within")
@@ -277,7 +295,16 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         stock_keys=stock_keys,
         storage_months=p("stock.storage_months"),
         single_sourcing=p("service.single_sourcing") >= 0.5,
+        co2_cap_t=co2_cap,
     )
+
+
+def _international_km(tables, arcs: pd.DataFrame) -> np.ndarray:
+    """Great-circle km origin -> gateway of each arc (the basis of the GLEC air factor; sea routes are longer)."""
+    o = tables["origins"].set_index("origin").loc[arcs["origin"]]
+    g = tables["gateways"].set_index("gateway").loc[arcs["gateway"]]
+    return great_circle_km(o["lat"].to_numpy(float), o["lon"].to_numpy(float),
+                           g["lat"].to_numpy(float), g["lon"].to_numpy(float))
 
 
 DAYS_PER_MONTH = 365.0 / 12
