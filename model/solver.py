@@ -37,6 +37,7 @@ class SolverOptions:
     verbose: bool = False             # HiGHS log on stdout (gap, time)
     interface: str = "lp"
     random_seed: int = 0              # fixed for run-to-run determinism
+    start: dict | None = None         # MIP start: Pyomo variable name -> value (partial; HiGHS completes it)
 
 
 @dataclass
@@ -172,6 +173,8 @@ def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> S
     cols, eliminated = (_pass_matrix if options.interface == "matrix" else _pass_lp_file)(m, h)
     t1 = time.perf_counter()
     log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
+    if options.start:
+        _set_start(h, cols, options.start)
     h.run()
     t2 = time.perf_counter()
     is_mip = any(v.is_integer() for v in cols)
@@ -187,6 +190,14 @@ def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> S
         objective = float(pyo.value(obj))
     return SolveReport(status, objective, bound, gap, t1 - t0, t2 - t1,
                        h.modelStatusToString(h.getModelStatus()), options.interface)
+
+
+def _set_start(h: highspy.Highs, cols, start: dict) -> None:
+    """Give HiGHS a (partial) MIP start: the columns named in ``start``; HiGHS fixes the given
+    integers and solves for the rest, and uses the result as its first incumbent if feasible."""
+    idx = [i for i, v in enumerate(cols) if v.name in start]
+    if idx:
+        h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array([start[cols[i].name] for i in idx], dtype=float))
 
 
 def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:

@@ -1,0 +1,280 @@
+"""Finished runs or scenarios side by side: KPIs and costs, the sites that differ, a map.
+
+    python solve.py compare results/default scenarios/china-like.toml [--out DIR] [--gap G]
+
+Each argument is a finished run (a folder with ``summary.json`` and ``sites.csv``: a
+``results/<scenario>/`` folder or a sweep point ``results/<sweep>/points/<key>/``), the name of
+a folder under ``results/``, or a scenario (``.toml`` file or data folder), which is solved first
+(in parallel through :func:`model.parallel.map_jobs` with ``--workers``). The first run is the
+reference ``A``. Written atomically to ``--out`` (default ``results/compare-<A>-<B>...``):
+``compare.md``, ``compare.csv`` (metric x run, with the difference to A), ``sites.csv``
+(site x run, the level opened) and ``compare_map.png`` (per other run: sites opened only in A,
+only in that run, in both).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataError, ScenarioError
+from .parallel import JobFailure, map_jobs
+from .solver import SolverOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Run:
+    """A solved run: its name, summary.json as a dict, and its sites table (one row per candidate)."""
+
+    name: str
+    summary: dict
+    sites: pd.DataFrame
+    source: str
+
+
+def _is_run_folder(path: Path) -> bool:
+    return path.is_dir() and (path / "summary.json").is_file() and (path / "sites.csv").is_file()
+
+
+def read_run(folder: Path | str) -> Run:
+    """A finished run folder (summary.json + sites.csv); a sweep point is named by its values."""
+    folder = Path(folder)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    sites = pd.read_csv(folder / "sites.csv", dtype={"site": str, "province": str, "level": str})
+    name = str(summary.get("scenario") or folder.name)
+    if (folder / "point.json").is_file():  # a sweep point: its varied values say more than the scenario name
+        point = json.loads((folder / "point.json").read_text(encoding="utf-8")).get("point") or {}
+        name = ",".join(f"{k.split('.')[-1]}={v}" for k, v in point.items()) or folder.name
+    return Run(name, summary, sites, str(folder))
+
+
+def _solve_source(item) -> Run:
+    """Solve a scenario (.toml or data folder) for comparison (runs on a Dask worker)."""
+    source, options = item
+    from .pipeline import solve
+    from .scenario import load_scenario
+
+    result = solve(load_scenario(source), options)
+    if result.objective is None:
+        raise RuntimeError(f"{source}: no solution ({result.status})")
+    return Run(result.scenario.name, result.summary, result.sites, str(source))
+
+
+def resolve(arg: str) -> tuple[str, Path]:
+    """('run', folder) or ('scenario', path) for one command-line argument; ValueError if neither."""
+    path = Path(arg)
+    if _is_run_folder(path):
+        return "run", path
+    if path.is_file() and path.suffix == ".toml" or path.is_dir() and (path / "parameters.csv").is_file():
+        return "scenario", path
+    if _is_run_folder(ROOT / "results" / arg):
+        return "run", ROOT / "results" / arg
+    raise ValueError(f"{arg}: not a finished run (a folder with summary.json and sites.csv), a name under "
+                     "results/, a scenario .toml file or a data folder")
+
+
+def load_runs(args: list[str], options: SolverOptions | None = None, workers: int | None = 1) -> list[Run]:
+    """Runs in argument order: finished ones read, scenarios solved (in parallel when workers > 1)."""
+    kinds = [resolve(a) for a in args]
+    runs: list = [read_run(p) if kind == "run" else None for kind, p in kinds]
+    todo = [i for i, (kind, _) in enumerate(kinds) if kind == "scenario"]
+    solved = map_jobs(_solve_source, [(kinds[i][1], options or SolverOptions()) for i in todo], workers=workers)
+    for i, r in zip(todo, solved):
+        if isinstance(r, JobFailure):
+            raise ValueError(f"{args[i]}: {r.error}")
+        runs[i] = r
+    seen: dict[str, int] = {}
+    for r in runs:  # names label the columns: make them unique
+        seen[r.name] = seen.get(r.name, 0) + 1
+        if seen[r.name] > 1:
+            r.name = f"{r.name}#{seen[r.name]}"
+    return runs
+
+
+# ----------------------------------------------------------------------------- tables
+
+def metric_rows(s: dict) -> dict:
+    """The comparable figures of one summary: status, objective, gap, sites, costs, shares, KPIs."""
+    out = {"status": s.get("status"), "objective": s.get("objective"), "gap": s.get("gap"),
+           "n_sites": len(s.get("sites_opened") or [])}
+    out.update({k: v for k, v in (s.get("cost_breakdown") or {}).items()})
+    out.update({f"mode_share_{k}": v for k, v in (s.get("mode_share") or {}).items()})
+    out["unmet_share"] = s.get("unmet_share")
+    for k, v in (s.get("kpis") or {}).items():
+        if isinstance(v, dict):
+            out.update({f"{k}_{kk}": vv for kk, vv in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def compare_table(runs: list[Run]) -> pd.DataFrame:
+    """Metric x run (USD/year, shares, hours), and ``<run> - A`` for each other run's numbers."""
+    cols = {r.name: metric_rows(r.summary) for r in runs}
+    table = pd.DataFrame(cols)  # rows: union of metrics, in first-seen order
+    table.index.name = "metric"
+    a = runs[0].name
+    for r in runs[1:]:
+        num_a = pd.to_numeric(table[a], errors="coerce")
+        num_r = pd.to_numeric(table[r.name], errors="coerce")
+        table[f"{r.name} - {a}"] = num_r - num_a
+    return table
+
+
+def opened_levels(run: Run) -> dict[str, str]:
+    s = run.sites
+    opened = s[s["opened"].astype(str).str.lower().isin(["true", "1"])]
+    return dict(zip(opened["site"].astype(str), opened["level"].astype(str)))
+
+
+def site_table(runs: list[Run]) -> pd.DataFrame:
+    """Site x run: the level opened ('' when closed); ``differs`` when the runs disagree."""
+    levels = {r.name: opened_levels(r) for r in runs}
+    sites = sorted(set().union(*levels.values()))
+    df = pd.DataFrame({"site": sites})
+    for r in runs:
+        df[r.name] = [levels[r.name].get(k, "") for k in sites]
+    df["differs"] = df[[r.name for r in runs]].nunique(axis=1) > 1
+    return df
+
+
+def differences(a: Run, b: Run) -> dict[str, list[str]]:
+    """Sites opened only in a, only in b, in both at the same level, in both at another level."""
+    la, lb = opened_levels(a), opened_levels(b)
+    return {"only_a": sorted(set(la) - set(lb)), "only_b": sorted(set(lb) - set(la)),
+            "both": sorted(k for k in set(la) & set(lb) if la[k] == lb[k]),
+            "both_other_level": sorted(k for k in set(la) & set(lb) if la[k] != lb[k])}
+
+
+# ----------------------------------------------------------------------------- map
+
+def write_compare_map(runs: list[Run], path: Path) -> None:
+    """One panel per other run: sites opened only in A (red), only in it (blue), in both (green;
+    hollow when the level differs), over the province outlines."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    a, others = runs[0], runs[1:]
+    coords = {}
+    for r in runs:
+        for row in r.sites.itertuples(index=False):
+            coords.setdefault(str(row.site), (float(row.lon), float(row.lat)))
+    try:
+        from .maps import province_geometry
+        geometry = province_geometry(None)
+    except Exception:  # no geometry file: the markers alone still show the differences
+        geometry = None
+    fig = Figure(figsize=(6 * len(others), 8.5), dpi=110)
+    FigureCanvasAgg(fig)
+    for i, b in enumerate(others):
+        ax = fig.add_subplot(1, len(others), i + 1)
+        if geometry is not None:
+            geometry.plot(ax=ax, color="#f4f1e6", edgecolor="#b5ad98", linewidth=0.4)
+        d = differences(a, b)
+        style = {"only_a": ("#d62728", "o", "full"), "only_b": ("#1f77b4", "o", "full"),
+                 "both": ("#2ca02c", "o", "full"), "both_other_level": ("#2ca02c", "o", "none")}
+        for kind, ks in d.items():
+            colour, marker, fill = style[kind]
+            for k in ks:
+                x, y = coords[k]
+                ax.plot(x, y, marker=marker, ms=9, color=colour, fillstyle=fill, mew=2, linestyle="none")
+                ax.annotate(k, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7)
+        ax.set_title(f"A = {a.name}  vs  B = {b.name}", fontsize=10)
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+        ax.set_aspect("equal")
+        handles = [Line2D([], [], marker="o", ms=8, color=c, fillstyle=f, mew=2, linestyle="none", label=lab)
+                   for (c, _, f), lab in zip(style.values(), (
+                       f"only in A ({len(d['only_a'])})", f"only in B ({len(d['only_b'])})",
+                       f"in both ({len(d['both'])})", f"in both, other level ({len(d['both_other_level'])})"))]
+        ax.legend(handles=handles, loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+# ----------------------------------------------------------------------------- report
+
+def _cell(v) -> str:
+    if v is None or isinstance(v, float) and math.isnan(v):
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+    return str(v)
+
+
+def compare_markdown(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame) -> str:
+    lines = ["# Comparison", "", "Runs: " + ", ".join(f"`{r.name}` ({r.source})" for r in runs)
+             + f". A = `{runs[0].name}`. Money in USD/year, shares of orders, lead times in hours.", "",
+             "| metric | " + " | ".join(table.columns) + " |", "|---|" + "---|" * len(table.columns)]
+    for metric, row in table.iterrows():
+        lines.append(f"| {metric} | " + " | ".join(_cell(v) for v in row) + " |")
+    lines += ["", "## Sites that differ", ""]
+    diff = sites[sites["differs"]]
+    if len(diff):
+        cols = [r.name for r in runs]
+        lines += ["| site | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+        lines += [f"| {row['site']} | " + " | ".join(row[c] or "-" for c in cols) + " |" for _, row in diff.iterrows()]
+    else:
+        lines.append("None: every run opens the same sites at the same levels.")
+    lines += ["", "## Map", "", "![Sites opened only in A, only in B, in both](compare_map.png)", ""]
+    return "\n".join(lines)
+
+
+def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """compare.md, compare.csv, sites.csv and compare_map.png, written atomically."""
+    from .results import write_atomically
+
+    table, sites = compare_table(runs), site_table(runs)
+    files = {
+        "compare.csv": lambda p: table.to_csv(p, float_format="%.10g"),
+        "sites.csv": lambda p: sites.to_csv(p, index=False),
+        "compare.md": lambda p: p.write_text(compare_markdown(runs, table, sites), encoding="utf-8"),
+    }
+    if map_png:
+        files["compare_map.png"] = lambda p: write_compare_map(runs, p)
+    write_atomically(Path(out_dir), files)
+    return table, sites
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python solve.py compare",
+                                 description="Finished runs or scenarios side by side (the first is A).")
+    ap.add_argument("runs", nargs="+", metavar="RUN", help="results folder, name under results/, scenario .toml or data folder")
+    ap.add_argument("--out", type=Path, help="output folder (default results/compare-<A>-<B>...)")
+    ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap for scenarios solved here (default 1e-4)")
+    ap.add_argument("--time-limit", type=float, help="HiGHS time limit per scenario solved here, seconds")
+    ap.add_argument("--workers", type=int, default=1, help="solve the scenarios in parallel on a local Dask cluster")
+    ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True, help="write compare_map.png")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Exit status: 0 compared, 2 bad input (an argument that is neither a run nor a scenario)."""
+    args = parse_args(sys.argv[1:] if argv is None else list(argv))
+    if len(args.runs) < 2:
+        print("error: compare needs at least two runs or scenarios", file=sys.stderr)
+        return 2
+    try:
+        runs = load_runs(args.runs, SolverOptions(mip_rel_gap=args.gap, time_limit=args.time_limit), args.workers)
+    except (DataError, ScenarioError, ValueError) as exc:
+        for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    out = args.out or ROOT / "results" / "-".join(["compare", *(r.name for r in runs)])[:120]
+    table, sites = write_comparison(runs, out, map_png=args.map)
+    with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:,.6g}".format):
+        print(table.to_string())
+    diff = sites[sites["differs"]]
+    print(f"Sites that differ ({len(diff)}):" if len(diff) else "Every run opens the same sites.")
+    if len(diff):
+        print(diff.drop(columns="differs").to_string(index=False))
+    print(f"Written to {out}/ (compare.md, compare.csv, sites.csv{', compare_map.png' if args.map else ''})")
+    return 0
