@@ -479,12 +479,17 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
     opened = sites["opened"].astype(bool)
     max_thr = max(float(sites.loc[opened, "throughput_orders"].max()) if opened.any() else 0.0, 1.0)
 
+    from .insight.report import robust_sites, site_notes  # insight from solve.py alternatives | regret
+
+    notes = site_notes(result.summary)
+
     def site_text(r):
+        extra = "".join(f"<br>{line}" for line in notes.get(r.site, []))
         if not r.opened:
-            return f"<b>{r.site}</b> {r.name}<br>{r.site_type}, not opened"
+            return f"<b>{r.site}</b> {r.name}<br>{r.site_type}, not opened" + extra
         return (f"<b>{r.site}</b> {r.name}<br>level {r.level}, {r.site_type}<br>throughput {r.throughput_orders:,.0f}"
                 f" orders/yr<br>utilisation {r.utilisation:.0%} of {r.capacity_orders:,.0f}<br>"
-                f"fixed cost {r.fixed_cost_usd:,.0f} USD/yr")
+                f"fixed cost {r.fixed_cost_usd:,.0f} USD/yr" + extra)
 
     for is_open, label in ((False, "candidate, not opened"), (True, "bonded site (size: throughput)")):
         s = sites[opened == is_open]
@@ -497,6 +502,11 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
             hovertext=[site_text(r) for r in s.itertuples()], hoverinfo="text",
             marker=dict(size=size, color=SITE_COLOUR if is_open else "white",
                         line=dict(color="black" if is_open else CLOSED_COLOUR, width=1))))
+    robust = sites[sites["site"].isin(robust_sites(result.summary))]
+    if len(robust):  # a ring around the sites open in every near-optimal alternative
+        fig.add_trace(go.Scatter(x=robust["lon"], y=robust["lat"], mode="markers", hoverinfo="skip",
+                                 name="robust: open in every near-optimal alternative",
+                                 marker=dict(symbol="circle-open", size=44, color="#1a9850", line=dict(width=3))))
     # gateways
     for gtype, symbol in (("airport", "triangle-up"), ("seaport", "square"), ("land_border", "diamond")):
         g = gws[gws["type"] == gtype]

@@ -77,5 +77,9 @@ def report_markdown(result) -> str:
         v = sc.param(key)
         shown = ", ".join(v) if isinstance(v, list) else ("all" if v == "*" else f"{v:g}")
         lines.append(f"| `{key}` | {shown or '(none)'} |")
+    if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret
+        from .insight.report import insight_markdown
+
+        lines += insight_markdown(s)
     lines += ["", "Numbers rest on the default data's sources and assumptions (data/SOURCES.md).", ""]
     return "\n".join(lines)

@@ -236,3 +236,59 @@ def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:
         bound = res.best_objective_bound
         gap = abs(objective - bound) / max(abs(objective), 1e-10) if bound is not None else None
     return SolveReport(status, objective, bound, gap, t1 - t0, t2 - t1, str(tc), "appsi")
+
+
+def solve_lp_duals(m: pyo.ConcreteModel, options: SolverOptions | None = None,
+                   skip=()) -> tuple[SolveReport, dict]:
+    """The LP of ``m`` with every integer variable fixed at its current (rounded) value, and its duals.
+
+    Used for shadow prices (:mod:`model.insight.shadow`); the default MIP path above is untouched.
+    Constraint components named in ``skip`` are deactivated for this LP (e.g. ``strong_linking``,
+    redundant once the binaries are fixed, whose binding rows would make the duals of demand rows
+    non-unique). Returns the report and ``{constraint data: dual}``, each dual being d(objective)
+    / d(right-hand side) in objective units (USD) per unit of the row (HiGHS's sign convention:
+    negative on a binding ``<=`` row of a minimisation). The variables hold the LP solution
+    afterwards; fixing and deactivation are undone.
+    """
+    options = options or SolverOptions()
+    fixed = []
+    for v in m.component_data_objects(pyo.Var, active=True):
+        if v.is_integer() and not v.fixed:
+            v.fix(round(v.value or 0.0))
+            fixed.append(v)
+    skipped = [c for name in skip if (c := getattr(m, name, None)) is not None and c.active]
+    for c in skipped:
+        c.deactivate()
+    try:
+        h = _highs(options)
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.lp")
+            _, smap_id = m.write(path, io_options={"symbolic_solver_labels": False})
+            h.readModel(path)
+        smap = m.solutions.symbol_map[smap_id]
+        lp = h.getLp()
+        cols = [smap.bySymbol.get(name) for name in lp.col_names_]
+        rows = [smap.bySymbol.get(name) for name in lp.row_names_]
+        t1 = time.perf_counter()
+        h.run()
+        t2 = time.perf_counter()
+        status, objective, bound, gap = _report_status(h, is_mip=False)
+        duals = {}
+        if objective is not None:
+            sol = h.getSolution()
+            for v, val in zip(cols, sol.col_value):
+                if v is not None and not v.fixed:
+                    v.set_value(float(val), skip_validation=True)
+            duals = {c: float(d) for c, d in zip(rows, sol.row_dual) if c is not None}
+            obj = next(o for o in m.component_data_objects(pyo.Objective, active=True))
+            objective = float(pyo.value(obj))
+            bound = objective
+        report = SolveReport(status, objective, bound, gap, t1 - t0, t2 - t1,
+                             h.modelStatusToString(h.getModelStatus()), "lp")
+    finally:
+        for c in skipped:
+            c.activate()
+        for v in fixed:
+            v.unfix()
+    return report, duals

@@ -1,0 +1,258 @@
+"""Shared pieces of the decision-insight commands: site rules added to the model (forced sites,
+no-good cuts, a cost ceiling), one re-solve reduced to a small picklable summary, scenario
+copies with changed parameters, the command-line options they share, and writing the insight
+into the run's results folder next to the base solution.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import importlib.util
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from ..formulation.facility import site_is_open
+from ..scenario import Scenario, _check_value
+from ..solver import SolverOptions
+
+log = logging.getLogger(__name__)
+
+#: Default relative MIP gap of the insight studies: differences in cost below about this share
+#: of the objective are not resolved (each re-solve stops within it).
+INSIGHT_GAP = 1e-3
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ---------------------------------------------------------------------------- hooks and rules
+
+def load_hook(spec: str | None):
+    """``module:function`` (an importable module or a .py path) -> the function; None -> None.
+
+    The insight commands pass the spec text (not the function) to parallel workers, which load
+    it themselves: a function from a .py file outside the package cannot be pickled by name.
+    """
+    if not spec:
+        return None
+    mod_name, sep, fn_name = spec.rpartition(":")
+    if not sep or not mod_name or not fn_name:
+        raise ValueError(f"--extra {spec!r}: expected MODULE:FUNCTION, e.g. examples/one_site_per_region.py:"
+                         "at_least_one_site_per_region")
+    if mod_name.endswith(".py"):
+        path = Path(mod_name)
+        if not path.is_file():
+            raise ValueError(f"--extra {spec!r}: no file {mod_name}")
+        spec_obj = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec_obj)
+        spec_obj.loader.exec_module(module)
+    else:
+        if str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(mod_name)
+        except ImportError as exc:
+            raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {exc}") from exc
+    fn = getattr(module, fn_name, None)
+    if not callable(fn):
+        raise ValueError(f"--extra {spec!r}: {mod_name} has no function {fn_name}")
+    return fn
+
+
+@dataclasses.dataclass
+class SiteRules:
+    """Constraints on the open sites, added through ``solve(..., extra_constraints=rules)``.
+
+    - ``force``: {site: 1 (open at some level) or 0 (closed)};
+    - ``exclude``: site sets no longer allowed (no-good cuts on y_k = sum_l open[k,l]:
+      sum_{k in S} (1 - y_k) + sum_{k not in S} y_k >= 1);
+    - ``cost_cap``: total_cost <= cost_cap (USD per year);
+    - ``hook``: a researcher's ``module:function`` applied first (``--extra``).
+    """
+
+    force: dict = dataclasses.field(default_factory=dict)
+    exclude: list = dataclasses.field(default_factory=list)
+    cost_cap: float | None = None
+    hook: str | None = None
+
+    def __call__(self, m, scenario, inputs) -> None:
+        user = load_hook(self.hook)
+        if user is not None:
+            user(m, scenario, inputs)
+        m.insight_rules = pyo.ConstraintList()
+        candidates = list(m.SITES)
+        for k, state in self.force.items():
+            if k not in m._levels_of:
+                if state:
+                    raise ValueError(f"site {k!r} cannot open in this scenario (force_closed, bonded_allowed or "
+                                     "policy.eligible_zones): it cannot be forced open")
+                continue
+            m.insight_rules.add(site_is_open(m, k) == int(state))
+        for chosen in self.exclude:
+            chosen = set(chosen)
+            m.insight_rules.add(sum(1 - site_is_open(m, k) for k in candidates if k in chosen)
+                                + sum(site_is_open(m, k) for k in candidates if k not in chosen) >= 1)
+        if self.cost_cap is not None:
+            m.insight_rules.add(m.total_cost.expr <= self.cost_cap)
+
+
+# ---------------------------------------------------------------------------- one solve, summarised
+
+def dominant_modes(flows: pd.DataFrame) -> dict:
+    """Zone -> the mode that serves most of its orders (bonded, general_trade, direct_mail, unmet)."""
+    if flows is None or not len(flows):
+        return {}
+    f = flows[flows["leg"].isin(["outbound", "parcel", "unmet"])]
+    by = f.groupby(["zone", "mode"])["orders"].sum().reset_index()
+    by = by.sort_values(["zone", "orders", "mode"], ascending=[True, False, True])
+    return dict(zip(by.drop_duplicates("zone")["zone"], by.drop_duplicates("zone")["mode"]))
+
+
+def summarise(result) -> dict:
+    """A solved scenario reduced to what the studies compare (small, picklable)."""
+    r = result.report
+    out = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
+           "solve_seconds": round(r.solve_seconds + r.handoff_seconds + result.build_seconds, 2)}
+    if r.objective is None:
+        return {**out, "sites": {}, "cost_breakdown": {}, "kpis": {}, "dominant_mode": {}}
+    s = result.summary
+    opened = result.sites[result.sites["opened"]]
+    kp = s.get("kpis", {})
+    return {**out,
+            "sites": dict(zip(opened["site"], opened["level"])),
+            "cost_breakdown": s["cost_breakdown"],
+            "kpis": {"sites_opened": int(len(opened)),
+                     **{f"{k}_share": v for k, v in s["mode_share"].items()},
+                     "unmet_share": s["unmet_share"],
+                     "share_within_target": kp.get("share_within_target"),
+                     "lead_time_mean_hours": kp.get("lead_time_mean_hours")},
+            "dominant_mode": dominant_modes(result.flows)}
+
+
+def solve_job(job: dict) -> dict:
+    """One re-solve: ``job`` = {scenario, options, rules: SiteRules}. Top-level so Dask can ship it."""
+    from ..pipeline import solve
+
+    return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"]))
+
+
+def with_parameters(scenario: Scenario, overrides: dict) -> Scenario:
+    """A copy of ``scenario`` with parameters changed (checked like --set: a bad key or value is an error)."""
+    checked = {k: _check_value(k, v, "override") for k, v in overrides.items()}
+    return dataclasses.replace(scenario, parameters={**scenario.parameters, **checked},
+                               overrides={**scenario.overrides, **checked})
+
+
+# ---------------------------------------------------------------------------- command line
+
+def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool = True) -> None:
+    if scenario_positional:
+        ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
+    else:
+        ap.add_argument("--scenario", help="scenario .toml file or data folder (default: the shipped data)")
+    ap.add_argument("--data", type=Path, help="data folder (replaces the scenario's)")
+    ap.add_argument("--out", type=Path, help="results folder (default results/<scenario name>)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter (repeatable)")
+    ap.add_argument("--gap", type=float, default=INSIGHT_GAP,
+                    help=f"relative MIP gap of every solve (default {INSIGHT_GAP:g}; cost differences below about "
+                         "gap x objective are not resolved)")
+    ap.add_argument("--time-limit", type=float, help="HiGHS time limit per solve, seconds")
+    ap.add_argument("--threads", type=int, help="HiGHS threads")
+    ap.add_argument("--extra", metavar="MODULE:FUNCTION", help="add constraints to every solve (docs/extending.md)")
+    ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True,
+                    help="also write map.png, map.html (insight in the pop-ups), sites/flows.geojson")
+    ap.add_argument("--verbose", action="store_true", help="log each solve")
+
+
+def add_parallel_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--workers", type=int, default=None,
+                    help="parallel solves on a local Dask cluster (default: the number of cores; 1 = in this process)")
+    ap.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+
+
+def prepare(args):
+    """(scenario, options, hook spec) from the parsed arguments; ValueError/DataError on bad input."""
+    from .. import load_scenario
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    overrides = {}
+    for pair in args.set:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
+        overrides[key.strip()] = value.strip()
+    scenario = load_scenario(args.scenario, data_dir=args.data, overrides=overrides)
+    if not 0 < args.gap < 1:
+        raise ValueError(f"--gap {args.gap}: expected a relative gap between 0 and 1")
+    load_hook(args.extra)  # fail early, in this process, on a bad spec
+    options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
+                            verbose=False)
+    return scenario, options, args.extra
+
+
+def print_error(exc) -> None:
+    for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
+        print(f"error: {line}", file=sys.stderr)
+
+
+def run_guarded(body) -> int:
+    """Run ``body()`` with the exit codes of solve.py: 2 on bad input."""
+    from ..errors import DataError, ScenarioError
+
+    try:
+        return body()
+    except (DataError, ScenarioError, ValueError) as exc:
+        print_error(exc)
+        return 2
+
+
+# ---------------------------------------------------------------------------- output
+
+def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[str, pd.DataFrame],
+                  with_map: bool = True) -> Path:
+    """Write the base run's results with ``summary.json`` -> ``insight`` -> each of ``sections``.
+
+    Sections written earlier by the other insight commands into the same folder are kept when
+    they were computed on the same inputs (same ``input_hash``), with their table files, so
+    ``alternatives``, ``breakeven`` and ``regret`` can be run one after another and the report
+    holds all three. Everything lands in one atomic swap (model.results.write_results).
+    """
+    from ..results import write_results
+
+    out_dir = Path(out_dir)
+    insight: dict = {}
+    keep_files: dict = {}
+    old_summary = out_dir / "summary.json"
+    if old_summary.is_file():
+        try:
+            old = json.loads(old_summary.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        if old.get("input_hash") == base.summary.get("input_hash"):
+            insight = dict(old.get("insight") or {})
+            for name in insight.pop("_files", []):
+                if (out_dir / name).is_file() and name not in tables:
+                    data = (out_dir / name).read_bytes()
+                    keep_files[name] = (lambda d: (lambda p: Path(p).write_bytes(d)))(data)
+    for section, content in sections.items():
+        if section == "breakeven":  # one entry per parameter studied
+            content = {**insight.get("breakeven", {}), **content}
+        insight[section] = content
+    insight["_files"] = sorted(set(keep_files) | set(tables))
+    base.summary["insight"] = insight
+    files = dict(keep_files)
+    for name, df in tables.items():
+        files[name] = (lambda d: (lambda p: d.to_csv(p, index=False, float_format="%.10g")))(df)
+    if with_map:
+        from ..maps import map_writers
+
+        files.update(map_writers(base))
+    return write_results(base, out_dir, extra_files=files)
+
+
+def default_out(scenario) -> Path:
+    return ROOT / "results" / scenario.name
