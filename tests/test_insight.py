@@ -253,3 +253,15 @@ def test_commands_accumulate_their_sections_in_report_and_map(tmp_path, capsys):
     html = (out / "map.html").read_text()
     assert "robust: open in every near-optimal alternative" in html and "regret if closed: USD 122" in html
     capsys.readouterr()
+
+
+def test_alternatives_rerank_when_the_first_solve_was_not_the_cheapest(tmp_path):
+    """Pretend the first solve stopped at {S1,S2,S3} (760, as a loose gap could): the no-good cut
+    then finds {S1,S3} at 610 and {S1} at 722.39. Ranked by cost: 610, 722.39, 760, and the
+    differences are taken from 610; the first solve keeps its mark."""
+    sc = three_sites(tmp_path)
+    loose = summarise(solve(sc, EXACT, extra_constraints=SiteRules(force={"S2": 1})))
+    found = find_alternatives(sc, EXACT, within=0.2, max_count=2, base=loose)
+    assert [r["objective"] for r in found["rows"]] == pytest.approx([610.0, 500 + 2 * KM_PER_DEGREE, 760.0])
+    assert [r["base"] for r in found["rows"]] == [False, False, True]
+    assert found["rows"][2]["delta_usd"] == pytest.approx(150.0)

@@ -35,7 +35,9 @@ def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 
 
     ``base``: the summary (:func:`model.insight.common.summarise`) of the solved scenario, if
     already known. Returns {"rows": [summary dicts with rank, delta], "robust_sites", "stopped",
-    "solves", "seconds"}. Rank 0 is the optimum.
+    "solves", "seconds"}. Rows are ranked by cost: rank 0 is the cheapest set found (normally the
+    first solve; a later one when the first stopped within its gap above it), ``base`` marks the
+    first solve (the network written to sites.csv).
     """
     if within < 0:
         raise ValueError(f"--within {within}: expected a fraction >= 0, e.g. 0.02 for 2 %")
@@ -62,10 +64,19 @@ def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 
                        else f"solve {rank} ended without a solution ({res['status']})")
             break
         rows.append({**res, "rank": rank})
+    # Every solve stops within its gap, so a later set can cost less than the first one found:
+    # rank by cost, rank 0 is the cheapest found, and differences are taken from it.
+    rows[0]["base"] = True
+    rows.sort(key=lambda r: r["objective"])
+    best = rows[0]
+    for rank, r in enumerate(rows):
+        r["rank"] = rank
+        r.setdefault("base", False)
+    z0 = best["objective"]
     for r in rows:
         r["delta_usd"] = r["objective"] - z0
         r["delta_share"] = r["delta_usd"] / abs(z0) if z0 else 0.0
-        r["delta_by_term"] = {t: r["cost_breakdown"].get(t, 0.0) - base["cost_breakdown"].get(t, 0.0) for t in TERMS}
+        r["delta_by_term"] = {t: r["cost_breakdown"].get(t, 0.0) - best["cost_breakdown"].get(t, 0.0) for t in TERMS}
     robust = sorted(set.intersection(*(set(r["sites"]) for r in rows)))
     ever = sorted(set.union(*(set(r["sites"]) for r in rows)))
     return {"rows": rows, "robust_sites": robust, "sites_in_some": ever, "stopped": stopped, "solves": solves,
@@ -77,7 +88,7 @@ def alternatives_table(found: dict) -> pd.DataFrame:
     """One row per alternative: rank, sites (site:level), cost, differences, KPIs."""
     recs = []
     for r in found["rows"]:
-        rec = {"rank": r["rank"], "n_sites": len(r["sites"]),
+        rec = {"rank": r["rank"], "this_run": r["base"], "n_sites": len(r["sites"]),
                "sites": " ".join(f"{k}:{lv}" for k, lv in sorted(r["sites"].items())),
                "cost_usd": r["objective"], "delta_usd": r["delta_usd"], "delta_share": r["delta_share"],
                "status": r["status"], "gap": r["gap"]}
@@ -88,13 +99,13 @@ def alternatives_table(found: dict) -> pd.DataFrame:
 
 
 def summary_section(found: dict) -> dict:
-    base_sites = set(found["rows"][0]["sites"])
+    base_sites = set(next(r for r in found["rows"] if r["base"])["sites"])
     rows = []
     for r in found["rows"]:
         s = set(r["sites"])
         main_terms = sorted(((t, v) for t, v in r["delta_by_term"].items() if abs(v) > 0.5),
                             key=lambda tv: -abs(tv[1]))[:3]
-        rows.append({"rank": r["rank"], "sites": r["sites"], "cost_usd": r["objective"], "delta_usd": r["delta_usd"],
+        rows.append({"rank": r["rank"], "this_run": r["base"], "sites": r["sites"], "cost_usd": r["objective"], "delta_usd": r["delta_usd"],
                      "delta_share": r["delta_share"], "opens": sorted(s - base_sites),
                      "closes": sorted(base_sites - s), "main_differences": dict(main_terms),
                      "delta_by_term": r["delta_by_term"], "kpis": r["kpis"], "gap": r["gap"]})
@@ -131,7 +142,7 @@ def _run(args) -> int:
         if res["objective"] is None:
             print(f"  solve {rank}: {res['status']} ({res['solve_seconds']:.1f} s)", flush=True)
         else:
-            print(f"  #{rank}: {res['objective']:,.0f} USD/year (+{res['objective'] / b['objective'] - 1:.3%}), "
+            print(f"  #{rank}: {res['objective']:,.0f} USD/year ({res['objective'] / b['objective'] - 1:+.3%}), "
                   f"{len(res['sites'])} sites ({res['solve_seconds']:.1f} s)", flush=True)
 
     found = find_alternatives(scenario, options, args.within, args.max, hook, base=b, progress=progress)

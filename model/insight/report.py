@@ -45,16 +45,18 @@ def insight_markdown(summary: dict) -> list[str]:
     alt = ins.get("alternatives")
     if alt:
         lines += ["", "## Near-optimal alternatives", "",
-                  f"Other sets of sites costing at most {alt['within']:.1%} more than the recommended network "
+                  f"Other sets of sites costing at most {alt['within']:.1%} more than the network of this run "
                   f"(each solve to a {alt['gap']:g} relative gap, so differences below about "
                   f"{_usd(alt['gap'] * alt['rows'][0]['cost_usd'])} are not resolved). Found {alt['found']}; "
                   f"the search stopped because: {alt['stopped']} ({alt['solves']} solves, {alt['seconds']:.0f} s).", "",
-                  "| rank | sites | cost per year | more than the best | opens | closes | main cost differences |",
+                  "Opens and closes compare each set with the network of this run (rank marked *); cost "
+                  "differences are taken from the cheapest set found.", "",
+                  "| rank | sites | cost per year | more than the cheapest | opens | closes | main cost differences |",
                   "|---|---|---|---|---|---|---|"]
         for r in alt["rows"]:
             diffs = ", ".join(f"{t.replace('_cost', '').replace('_', ' ')} {'+' if v >= 0 else ''}{_usd(v)}"
                               for t, v in r["main_differences"].items()) or "-"
-            lines.append(f"| {r['rank']} | {len(r['sites'])} | {_usd(r['cost_usd'])} | "
+            lines.append(f"| {r['rank']}{'*' if r.get('this_run') else ''} | {len(r['sites'])} | {_usd(r['cost_usd'])} | "
                          f"{_usd(r['delta_usd'])} ({r['delta_share']:.2%}) | {', '.join(r['opens']) or '-'} | "
                          f"{', '.join(r['closes']) or '-'} | {diffs} |")
         robust = alt["robust_sites"]
