@@ -25,11 +25,17 @@ TERM_SOURCES = {
 }
 
 
+def _family(entry, periods):
+    """(table, keys, var, periods) of a family entry, the default periods filled in."""
+    return (*entry, periods) if len(entry) == 3 else tuple(entry)
+
+
 def add_objective(m: pyo.ConcreteModel, families: dict, periods=(None,), unmet_penalty: float = 0.0) -> None:
     """Add the cost terms and ``total_cost``.
 
-    ``families`` maps a flow family name to (arc table, arc keys, Pyomo variable); ``periods``
-    are the month indices appended to each arc key (``(None,)`` = no month index).
+    ``families`` maps a flow family name to (arc table, arc keys, Pyomo variable[, periods]);
+    ``periods`` are the month indices appended to each arc key (``(None,)`` = no month index),
+    for every family that does not name its own.
     """
     def flow(var, a, t):
         return var[a] if t is None else var[(*a, t)]
@@ -39,9 +45,9 @@ def add_objective(m: pyo.ConcreteModel, families: dict, periods=(None,), unmet_p
         for family, column in sources:
             if family not in families or column not in families[family][0].columns:
                 continue
-            table, keys, var = families[family]
+            table, keys, var, fam_periods = _family(families[family], periods)
             coef = dict(zip(keys, table[column].astype(float)))
-            expr = expr + sum(coef[a] * flow(var, a, t) for a in keys if coef[a] != 0.0 for t in periods)
+            expr = expr + sum(coef[a] * flow(var, a, t) for a in keys if coef[a] != 0.0 for t in fam_periods)
         setattr(m, name, pyo.Expression(expr=expr))
     m.unmet_penalty = pyo.Expression(expr=sum(unmet_penalty * m.unmet[d] for d in m.unmet))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
@@ -54,10 +60,10 @@ def add_emissions(m: pyo.ConcreteModel, families: dict, periods=(None,), cap_t: 
     for family in ("inbound", "outbound", "direct"):
         if family not in families or "co2_kg" not in families[family][0].columns:
             continue
-        table, keys, var = families[family]
+        table, keys, var, fam_periods = _family(families[family], periods)
         coef = dict(zip(keys, table["co2_kg"].astype(float) / 1000.0))
         expr = expr + sum(coef[a] * (var[a] if t is None else var[(*a, t)]) for a in keys if coef[a] != 0.0
-                          for t in periods)
+                          for t in fam_periods)
     m.co2_t = pyo.Expression(expr=expr)
     if math.isfinite(cap_t):
         m.co2_cap = pyo.Constraint(expr=m.co2_t <= cap_t)

@@ -64,6 +64,7 @@ class ModelInputs:
     stock_keys: pd.DataFrame | None = None  # mode, site, origin, product, cover_months, holding_cost, financing_cost (USD per order-month)
     storage_months: float = 0.0
     single_sourcing: bool = False
+    monthly_reassignment: bool = False  # periods = 12: outbound per month (True) or a yearly plan (False)
     co2_cap_t: float = math.inf   # tonnes CO2e per year (inf = no cap); every arc table has co2_kg per order
 
 
@@ -135,11 +136,15 @@ def _hours(hours: pd.DataFrame | None, km: np.ndarray, rows, cols, speed: float)
     return _lookup(hours, rows, cols) if hours is not None else km / speed
 
 
-def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = True) -> ModelInputs:
+def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = True,
+                 nearest_sites: int | None = None) -> ModelInputs:
     """Arc tables and coefficients of the three modes under the scenario's policy.
 
     ``prune_dominated`` keeps, for each (mode, origin, site, product) and (origin, zone,
     product, within target), only the cheapest gateway (:func:`keep_cheapest`).
+    ``nearest_sites`` (None = off, the default): a HEURISTIC, not exact, for very large
+    instances (benchmarks/run.py --nearest-sites): each zone keeps stock-mode arcs to its K
+    nearest sites by road km only (docs/performance.md, benchmark table, for its measured effect).
     """
     t = scenario.tables
     p = scenario.param
@@ -178,7 +183,14 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     mode_sites += [("bonded", s) for s in sites.loc[sites["bonded_ok"], "site"]]
     mode_sites = pd.DataFrame(mode_sites, columns=["mode", "site"])
     stocked = demand[demand["origin"].isin(set(bulk["origin"]))]
-    out = stocked.merge(mode_sites, how="cross")
+    if nearest_sites:
+        km = distances.site_zone.loc[mode_sites["site"].unique()]
+        near = km.rank(axis=0, method="first") <= nearest_sites  # per zone (column), the K nearest sites
+        pairs = near.stack().rename("keep").rename_axis(["site", "zone"]).reset_index()
+        pairs = pairs.loc[pairs["keep"], ["site", "zone"]]
+        out = stocked.merge(pairs, on="zone").merge(mode_sites, on="site")[[*stocked.columns, "mode", "site"]]
+    else:
+        out = stocked.merge(mode_sites, how="cross")
     out = out[(out["mode"] != "bonded") | out["product"].isin(positive)].reset_index(drop=True)
 
     prod = products.loc[out["product"]]
@@ -296,6 +308,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         storage_months=p("stock.storage_months"),
         single_sourcing=p("service.single_sourcing") >= 0.5,
         co2_cap_t=co2_cap,
+        monthly_reassignment=p("stock.monthly_reassignment") >= 0.5,
     )
 
 
