@@ -120,15 +120,26 @@ def drop_dominated_general_trade(out: pd.DataFrame) -> pd.DataFrame:
     per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
     key = ["site", "zone", "origin", "product"]
     cost = out[per_order].sum(axis=1)
-    bonded_cost = cost[out["mode"] == "bonded"].groupby([out[c] for c in key]).min()
-    twin = pd.Series(list(zip(*(out[c] for c in key))), index=out.index).map(bonded_cost)
+    # the cheapest bonded twin of each row (NaN if none), by group transform: no Python tuples per row
+    twin = cost.where(out["mode"] == "bonded").groupby([out[c] for c in key], sort=False).transform("min")
     dominated = (out["mode"] == "general_trade") & twin.notna() & (twin <= cost)
     return out[~dominated]
 
 
 def _lookup(table: pd.DataFrame, rows, cols) -> np.ndarray:
-    """table.at[r, c] for each pair, vectorised."""
-    return table.stack().reindex(list(zip(rows, cols))).to_numpy(dtype=float)
+    """table.at[r, c] for each pair (NaN where either is missing), vectorised by position."""
+    i = table.index.get_indexer(pd.Index(rows))
+    j = table.columns.get_indexer(pd.Index(cols))
+    values = table.to_numpy(dtype=float)[i, j]
+    return np.where((i >= 0) & (j >= 0), values, np.nan)
+
+
+def _rows(table: pd.DataFrame, *keys) -> pd.DataFrame:
+    """table.loc[list(zip(*keys))] (a MultiIndex lookup, one row per key), without Python tuples per row."""
+    pos = table.index.get_indexer(pd.MultiIndex.from_arrays([pd.Index(k) for k in keys]))
+    if (pos < 0).any():
+        raise KeyError(f"{int((pos < 0).sum())} keys not in the table")
+    return table.iloc[pos]
 
 
 def _hours(hours: pd.DataFrame | None, km: np.ndarray, rows, cols, speed: float) -> np.ndarray:
@@ -194,7 +205,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     out = out[(out["mode"] != "bonded") | out["product"].isin(positive)].reset_index(drop=True)
 
     prod = products.loc[out["product"]]
-    tax = tariffs.loc[list(zip(out["origin"], out["product"]))]
+    tax = _rows(tariffs, out["origin"], out["product"])
     value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
     days = prod["days_in_stock"].to_numpy()
@@ -235,7 +246,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     inb["linehaul_cost"] = costs.freight_cost(w, inb["cost_usd_per_kg"].to_numpy(), inb["cost_usd_per_order"].to_numpy())
     inb["trucking_cost"] = costs.trucking_cost(w, inb["km"].to_numpy(), p("costs.truck_usd_per_kg_km"))
     # Taxes paid at entry are financed during the haul gateway -> site as well.
-    tax_in = tariffs.loc[list(zip(inb["origin"], inb["product"]))]
+    tax_in = _rows(tariffs, inb["origin"], inb["product"])
     entry_value = costs.dutiable_value(prod["order_value_usd"].to_numpy(), declared_share,
                                        inb["mode"].isin(on_sale_price).to_numpy())
     entry_tax = np.where(
@@ -256,7 +267,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                       .rename(columns={"mode": "lane_mode"}), on="origin")
     dm["km"] = _lookup(distances.gateway_zone, dm["gateway"], dm["zone"])
     prod = products.loc[dm["product"]]
-    tax = tariffs.loc[list(zip(dm["origin"], dm["product"]))]
+    tax = _rows(tariffs, dm["origin"], dm["product"])
     value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
     duty_rate = np.where(p("policy.parcel_fta") >= 0.5, tax["fta_duty_rate"], tax["mfn_duty_rate"])
