@@ -1,0 +1,240 @@
+"""``python solve.py --stochastic``: solve the two-stage model, write summary.json, report.md and tables.
+
+Output folder: ``results/<scenario>-stochastic/`` unless ``--out`` is given (so a stochastic
+run never replaces the deterministic ``results/<scenario>/``). Files, written atomically:
+``summary.json``, ``report.md``, ``scenarios.csv`` (one row per scenario: costs by term,
+orders by mode, dead stock), ``stock.csv`` (first-stage stock by mode, site, origin,
+product), ``sites.csv`` (sites opened by the stochastic and the deterministic plan).
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, ScenarioError
+from ..results import write_atomically
+from .analysis import cvar, value_of_information
+from .scenarios import load_scenario_set
+from .twostage import STOCH_TERMS, build_data
+
+MODES = ("bonded", "general_trade", "direct_mail", "unmet")
+
+
+def _usd(x: float) -> str:
+    if abs(x) >= 1e9:
+        return f"USD {x / 1e9:,.3f} bn"
+    if abs(x) >= 1e6:
+        return f"USD {x / 1e6:,.2f} M"
+    return f"USD {x:,.0f}"
+
+
+def _opened(first_stage: dict) -> list[dict]:
+    return [{"site": k, "level": l} for (k, l), v in sorted(first_stage["open"].items()) if v >= 0.5]
+
+
+def distribution(values, probs, alpha: float) -> dict:
+    """Mean, standard deviation, 5/50/95 % quantiles, CVaR_alpha, best and worst of a discrete distribution."""
+    v, p = np.asarray(values, float), np.asarray(probs, float) / np.sum(probs)
+    order = np.argsort(v)
+    cum = np.cumsum(p[order])
+
+    def q(x):
+        return float(v[order][min(np.searchsorted(cum, x - 1e-12), len(v) - 1)])
+
+    mean = float(np.dot(v, p))
+    return {"mean": mean, "std": float(np.sqrt(max(np.dot(p, (v - mean) ** 2), 0.0))), "p05": q(0.05),
+            "p50": q(0.5), "p95": q(0.95), f"cvar_{alpha:g}": cvar(v, p, alpha), "best": float(v.min()),
+            "worst": float(v.max())}
+
+
+def mode_split(table: pd.DataFrame) -> dict:
+    """Expected share of demand (orders) by mode."""
+    p = table["probability"].to_numpy() / table["probability"].sum()
+    total = float(np.dot(p, table["demand_orders"]))
+    return {mdl: float(np.dot(p, table[f"{mdl}_orders"])) / total if total > 0 else 0.0 for mdl in MODES}
+
+
+def build_summary(scenario, vi: dict, scen_source: str) -> dict:
+    rp, ev = vi["best"], vi["ev"]
+    t = rp.scenarios
+    probs = t["probability"].to_numpy()
+    alpha = scenario.param("risk.alpha")
+    report = vi["rp"].report
+    p = t["probability"].to_numpy() / t["probability"].sum()
+    return {
+        "scenario": scenario.name,
+        "model": "two-stage stochastic (extensive form, HiGHS)",
+        "status": report.status,
+        "objective": vi["rp_value"],
+        "objective_measure": "expected cost" if scenario.param("risk.weight") <= 0 else
+        f"(1 - {scenario.param('risk.weight'):g}) x expected cost + {scenario.param('risk.weight'):g} x CVaR_{alpha:g}",
+        "bound": report.bound,
+        "gap": report.gap if vi["rp_source"] == "extensive form" else
+        (vi["rp_value"] - report.bound) / abs(vi["rp_value"]) if report.bound is not None else None,
+        "rp_source": vi["rp_source"],
+        "scenarios": {"count": len(t), "source": scen_source},
+        "seconds": {k: round(v, 2) for k, v in vi["timings"].items()},
+        "build_seconds": round(vi["rp"].build_seconds, 2),
+        "handoff_seconds": round(report.handoff_seconds, 2),
+        "solve_seconds": round(report.solve_seconds, 2),
+        "model_size": vi["rp"].model_size,
+        "value_of_stochastic_solution": vi["vss"],
+        "expected_value_of_perfect_information": vi["evpi"],
+        "eev": vi["eev_value"], "ws": vi["ws_value"], "ev_objective": ev.objective,
+        "cost_distribution": distribution(t["total_cost"], probs, alpha),
+        "dead_stock_orders": distribution(t["dead_stock_orders"], probs, alpha),
+        "dead_stock_usd": distribution(t["dead_stock_cost"], probs, alpha),
+        "expected_cost_breakdown": {k: float(np.dot(p, t[k])) for k in STOCH_TERMS},
+        "mode_share": mode_split(t),
+        "stock_orders": float(rp.stock["stock_orders"].sum()),
+        "sites_opened": _opened(rp.first_stage),
+        "deterministic_plan": {
+            "sites_opened": _opened(ev.first_stage),
+            "stock_orders": float(ev.stock["stock_orders"].sum()),
+            "mode_share_on_scenarios": mode_split(vi["eev"].scenarios),
+            "cost_distribution": distribution(vi["eev"].scenarios["total_cost"], probs, alpha),
+            "dead_stock_orders_mean": float(np.dot(p, vi["eev"].scenarios["dead_stock_orders"])),
+        },
+        "parameters": {k: v for k, v in scenario.parameters.items() if k.startswith(("uncertainty.", "risk."))},
+        "input_hash": scenario.input_hash(),
+    }
+
+
+def report_markdown(s: dict) -> str:
+    cd, dp = s["cost_distribution"], s["deterministic_plan"]
+    alpha_key = next(k for k in cd if k.startswith("cvar_"))
+    ms, dms = s["mode_share"], dp["mode_share_on_scenarios"]
+    sites = ", ".join(f"{x['site']} ({x['level']})" for x in s["sites_opened"]) or "none"
+    dsites = ", ".join(f"{x['site']} ({x['level']})" for x in dp["sites_opened"]) or "none"
+    gap = "n/a" if s["gap"] is None else f"{s['gap']:.1e}"
+    lines = [
+        f"# Scenario `{s['scenario']}` under uncertainty (two-stage model)",
+        "",
+        f"Sites and stock are committed before the year's demand and USD/VND rate are known; "
+        f"{s['scenarios']['count']} scenarios ({s['scenarios']['source']}). Model: docs/uncertainty.md.",
+        "",
+        f"**Status:** {s['status']}; {s['objective_measure']} **{_usd(s['objective'])}** per year "
+        f"(best bound {_usd(s['bound']) if s['bound'] is not None else 'n/a'}, gap {gap}; from the {s['rp_source']}).",
+        "",
+        "## What uncertainty is worth",
+        "",
+        f"- **Value of the stochastic solution (VSS): {_usd(s['value_of_stochastic_solution'])}** per year: "
+        f"what planning with the scenarios saves against the deterministic plan (forecast demand) "
+        f"run on the same scenarios ({_usd(s['eev'])}).",
+        f"- **Expected value of perfect information (EVPI): {_usd(s['expected_value_of_perfect_information'])}** "
+        f"per year: what knowing each year's demand and rate in advance would save (wait-and-see {_usd(s['ws'])}).",
+        "",
+        "## Cost distribution over the scenarios (USD per year)",
+        "",
+        "| plan | mean | 5 % | median | 95 % | CVaR | worst |",
+        "|---|---|---|---|---|---|---|",
+        f"| stochastic | {cd['mean']:,.0f} | {cd['p05']:,.0f} | {cd['p50']:,.0f} | {cd['p95']:,.0f} | "
+        f"{cd[alpha_key]:,.0f} | {cd['worst']:,.0f} |",
+        f"| deterministic | {dp['cost_distribution']['mean']:,.0f} | {dp['cost_distribution']['p05']:,.0f} | "
+        f"{dp['cost_distribution']['p50']:,.0f} | {dp['cost_distribution']['p95']:,.0f} | "
+        f"{dp['cost_distribution'][alpha_key]:,.0f} | {dp['cost_distribution']['worst']:,.0f} |",
+        "",
+        f"CVaR is the mean of the worst {1 - float(alpha_key[5:]):.0%} of scenarios.",
+        "",
+        "## Stock and dead stock",
+        "",
+        f"- Stock pre-positioned: {s['stock_orders']:,.0f} orders (deterministic plan: {dp['stock_orders']:,.0f}).",
+        f"- Dead stock (unsold at year end): mean {s['dead_stock_orders']['mean']:,.0f} orders "
+        f"({_usd(s['dead_stock_usd']['mean'])}), 95 % {s['dead_stock_orders']['p95']:,.0f}, worst "
+        f"{s['dead_stock_orders']['worst']:,.0f} orders (deterministic plan: mean {dp['dead_stock_orders_mean']:,.0f}).",
+        "",
+        "## Mode split (expected share of orders)",
+        "",
+        "| plan | bonded | general trade | direct mail | unmet |",
+        "|---|---|---|---|---|",
+        f"| stochastic | {ms['bonded']:.1%} | {ms['general_trade']:.1%} | {ms['direct_mail']:.1%} | {ms['unmet']:.1%} |",
+        f"| deterministic | {dms['bonded']:.1%} | {dms['general_trade']:.1%} | {dms['direct_mail']:.1%} | "
+        f"{dms['unmet']:.1%} |",
+        "",
+        "## Sites",
+        "",
+        f"- Stochastic plan ({len(s['sites_opened'])}): {sites}",
+        f"- Deterministic plan ({len(dp['sites_opened'])}): {dsites}",
+        "",
+        "## Expected cost breakdown (USD per year)",
+        "",
+        *[f"- {k}: {v:,.0f}" for k, v in s["expected_cost_breakdown"].items()],
+        "",
+        f"Solved in {sum(s['seconds'].values()):.0f} s (extensive form {s['seconds'].get('rp_seconds', 0):.0f} s, "
+        f"deterministic plan and its evaluation {s['seconds'].get('ev_seconds', 0):.0f} s, "
+        f"wait-and-see {s['seconds'].get('ws_seconds', 0):.0f} s).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    raise TypeError(type(o))
+
+
+def write_outputs(out_dir: Path, summary: dict, vi: dict) -> None:
+    rp, ev = vi["best"], vi["ev"]
+    sites = pd.DataFrame([{"plan": "stochastic", **x} for x in summary["sites_opened"]]
+                         + [{"plan": "deterministic", **x} for x in summary["deterministic_plan"]["sites_opened"]])
+    files = {
+        "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=_json_default)),
+        "report.md": lambda p: p.write_text(report_markdown(summary), encoding="utf-8"),
+        "scenarios.csv": lambda p: rp.scenarios.to_csv(p, index=False),
+        "stock.csv": lambda p: pd.concat([rp.stock.assign(plan="stochastic"), ev.stock.assign(plan="deterministic")])
+        .to_csv(p, index=False),
+        "sites.csv": lambda p: sites.to_csv(p, index=False),
+    }
+    write_atomically(Path(out_dir), files)
+
+
+def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, workers=None) -> int:
+    """Solve, evaluate VSS and EVPI, write the outputs. Exit code: 0 solved, 2 bad input, 3 no solution."""
+    from ..network import scenario_road_distances
+
+    if args is not None and getattr(args, "out", None) is None:
+        out_dir = Path(out_dir).parent / f"{scenario.name}-stochastic"
+    t0 = time.perf_counter()
+    try:
+        scen = load_scenario_set(scenario, scenarios_csv)
+        data = build_data(scenario, scenario_road_distances(scenario), scen)
+    except (DataError, ScenarioError) as exc:
+        for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    print(f"Two-stage model of '{scenario.name}': {len(scen.names)} scenarios ({scen.source}), "
+          f"gap {options.mip_rel_gap:g}", flush=True)
+    vi = value_of_information(data, options, workers=workers, progress=lambda m: print("  " + m, flush=True))
+    if vi["rp"].objective is None:
+        print(f"error: no solution ({vi['status']}; HiGHS: {vi['rp'].report.highs_status})", file=sys.stderr)
+        return 3
+    summary = build_summary(scenario, vi, scen.source)
+    summary["seconds"]["total"] = round(time.perf_counter() - t0, 2)
+    write_outputs(out_dir, summary, vi)
+    cd = summary["cost_distribution"]
+    ms = summary["mode_share"]
+    print(f"Scenario {scenario.name} (stochastic): {summary['status']}, {summary['objective_measure']} "
+          f"{summary['objective']:,.0f} USD/year (bound {summary['bound'] or float('nan'):,.0f}, "
+          f"gap {summary['gap'] if summary['gap'] is not None else float('nan'):.2e})")
+    print(f"VSS {summary['value_of_stochastic_solution']:,.0f} USD/year, "
+          f"EVPI {summary['expected_value_of_perfect_information']:,.0f} USD/year")
+    print(f"Cost: mean {cd['mean']:,.0f}, 95 % {cd['p95']:,.0f}, worst {cd['worst']:,.0f}; dead stock mean "
+          f"{summary['dead_stock_orders']['mean']:,.0f} orders")
+    print("Mode split: " + ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in ms.items()))
+    print(f"Sites opened ({len(summary['sites_opened'])}): "
+          + ", ".join(f"{x['site']} {x['level']}" for x in summary["sites_opened"]))
+    print(f"Results written to {out_dir}/ (summary.json, report.md, scenarios.csv, stock.csv, sites.csv) "
+          f"in {summary['seconds']['total']:.0f} s")
+    if summary["status"] != "optimal":
+        print(f"warning: extensive form not proven optimal ({summary['status']}); gap {summary['gap']}",
+              file=sys.stderr)
+    return 0

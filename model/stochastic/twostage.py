@@ -1,0 +1,277 @@
+"""The two-stage model: commit sites and stock before the year, serve realised demand after.
+
+First stage (before demand and the exchange rate are known): ``open[k,l]`` and
+``stock[m,k,o,p]``, the orders of product p from origin o pre-positioned in stock mode m
+(bonded, general trade) at site k for the year, moved in bulk through the cheapest gateway.
+Second stage (per scenario s): ``sell[s,m,k,c,o,p]`` from that stock, ``direct[s,o,c,p]`` by
+direct mail, ``unmet[s,c,o,p]`` at the penalty; stock left over costs
+``uncertainty.dead_stock_loss x order value`` per order. docs/uncertainty.md has the equations.
+
+Money is USD per year at the planned rate ``finance.usd_vnd``; the year's rate is
+``fx[s] x finance.usd_vnd``. What is paid after the sale in foreign currency terms scales
+with ``fx[s]``: duty and VAT assessed at the sale (bonded release, direct-mail clearance; the
+customs value is converted at the day's rate), the parcel freight, and the goods of a
+direct-mail order (bought abroad after the sale; stocked goods were bought at the planned
+rate). Domestic costs (handling, trucking, last mile, facilities) are in VND and do not move.
+
+All per-order coefficients come from :func:`model.formulation.sets.build_inputs` (the same
+arc tables as the deterministic model); nothing is re-derived here.
+"""
+from __future__ import annotations
+
+import gc
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from ..errors import ScenarioError
+from ..formulation.facility import add_facility_decisions
+from ..formulation.sets import ModelInputs, build_inputs
+from .scenarios import ScenarioSet
+
+#: Cost terms of the two-stage model, in report order (USD per year).
+STOCH_TERMS = (
+    "fixed_cost", "linehaul_cost", "trucking_cost", "handling_cost", "last_mile_cost", "direct_mail_cost",
+    "duty_tax_cost", "duty_financing_cost", "inventory_cost", "direct_mail_goods_fx_cost", "dead_stock_cost",
+    "unmet_penalty",
+)
+FIRST_STAGE_TERMS = ("linehaul_cost", "trucking_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost")
+
+
+@dataclass
+class TwoStageData:
+    """Plain tables for the two-stage model (USD per order, orders per year)."""
+
+    inputs: ModelInputs          # the deterministic arc tables (forecast demand)
+    stock_keys: pd.DataFrame     # mode, site, origin, product, <FIRST_STAGE_TERMS>, stock_cost, value, dead_stock_cost
+    sale_arcs: pd.DataFrame      # mode, site, zone, origin, product, km, lead_hours, handling_cost, last_mile_cost, sale_tax
+    direct_arcs: pd.DataFrame    # origin, gateway, zone, product, lead_hours, direct_mail_cost, last_mile_cost, duty_tax_cost, value
+    scenarios: ScenarioSet
+    risk_alpha: float
+    risk_weight: float
+
+    def with_scenarios(self, scenarios: ScenarioSet) -> "TwoStageData":
+        return TwoStageData(self.inputs, self.stock_keys, self.sale_arcs, self.direct_arcs, scenarios,
+                            self.risk_alpha, self.risk_weight)
+
+
+def check_supported(scenario) -> None:
+    """The stochastic model is the one-period model without service or single-sourcing rows."""
+    p = scenario.param
+    unsupported = [(k, v) for k, v in (("periods", p("periods") != 1), ("service.min_share", p("service.min_share") > 0),
+                                       ("service.single_sourcing", p("service.single_sourcing") >= 0.5)) if v]
+    if unsupported:
+        keys = ", ".join(f"'{k}' = {p(k):g}" for k, _ in unsupported)
+        raise ScenarioError(f"the stochastic model (docs/uncertainty.md) does not support {keys}: "
+                            "set periods=1, service.min_share=0, service.single_sourcing=0")
+
+
+def nearest_sites(arcs: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Keep, for each zone, the arcs of its ``n`` nearest sites by road km (all modes of those sites)."""
+    pairs = arcs[["site", "zone", "km"]].drop_duplicates(["site", "zone"])
+    pairs = pairs.sort_values(["zone", "km", "site"], kind="stable")
+    pairs = pairs[pairs.groupby("zone").cumcount() < n]
+    return arcs.merge(pairs[["site", "zone"]], on=["site", "zone"])
+
+
+def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
+    """Split the deterministic per-order costs into what is paid with the stock and what after the sale."""
+    check_supported(scenario)
+    inputs = build_inputs(scenario, distances)
+    out = inputs.outbound_arcs
+    # Per stock position (mode, site, origin, product): taxes, their financing and holding are the
+    # same for every zone the order goes to; those paid at entry are paid on all the stock.
+    keys = ["mode", "site", "origin", "product"]
+    sk = out.groupby(keys, sort=True).agg(
+        entry=("taxes_paid_at_entry", "first"), tax=("duty_tax_cost", "first"),
+        duty_financing_cost=("duty_financing_cost", "first"), inventory_cost=("inventory_cost", "first"),
+    ).reset_index()
+    inb = inputs.inbound_arcs.assign(_in=lambda d: d["linehaul_cost"] + d["trucking_cost"] + d["duty_financing_cost"])
+    inb = inb.sort_values([*keys, "_in"]).drop_duplicates(keys)  # cheapest gateway (no gateway capacity)
+    sk = sk.merge(inb[[*keys, "gateway", "linehaul_cost", "trucking_cost", "duty_financing_cost"]]
+                  .rename(columns={"duty_financing_cost": "fin_in"}), on=keys, how="inner")
+    sk["duty_tax_cost"] = np.where(sk["entry"], sk["tax"], 0.0)
+    sk["duty_financing_cost"] = sk["duty_financing_cost"] + sk["fin_in"]
+    products = scenario.tables["products"].set_index("product")
+    sk["value"] = products.loc[sk["product"], "order_value_usd"].to_numpy()
+    sk["dead_stock_cost"] = scenario.param("uncertainty.dead_stock_loss") * sk["value"]
+    sk["stock_cost"] = sk[list(FIRST_STAGE_TERMS)].sum(axis=1)
+    stock_keys = sk[[*keys, "gateway", *FIRST_STAGE_TERMS, "stock_cost", "value", "dead_stock_cost", "entry"]]
+
+    n = int(scenario.param("uncertainty.sites_per_zone"))
+    sale = nearest_sites(out, n).merge(sk[[*keys, "entry", "tax"]], on=keys, how="inner")
+    sale["sale_tax"] = np.where(sale["entry"], 0.0, sale["tax"])
+    sale = sale[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
+                 "sale_tax"]].sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
+
+    dm = inputs.direct_arcs.assign(_c=lambda d: d[["direct_mail_cost", "last_mile_cost", "duty_tax_cost"]].sum(axis=1))
+    dm = dm.sort_values(["origin", "zone", "product", "_c"]).drop_duplicates(["origin", "zone", "product"])
+    dm["value"] = products.loc[dm["product"], "order_value_usd"].to_numpy()
+    dm = dm[["origin", "gateway", "zone", "product", "lead_hours", "direct_mail_cost", "last_mile_cost",
+             "duty_tax_cost", "value"]].reset_index(drop=True)
+    return TwoStageData(inputs, stock_keys.reset_index(drop=True), sale, dm, scenarios,
+                        float(scenario.param("risk.alpha")), float(scenario.param("risk.weight")))
+
+
+def _keys(df, cols):
+    return list(df[cols].itertuples(index=False, name=None))
+
+
+def build_model(data: TwoStageData, names: list[str] | None = None, probabilities: dict | None = None,
+                first_stage: dict | None = None, strong_linking: bool = True) -> pyo.ConcreteModel:
+    """The extensive form over scenarios ``names`` (default all), or one scenario's model for mpi-sppy.
+
+    ``probabilities`` weight the scenarios in the objective (default: the scenario set's,
+    renormalised over ``names``). ``first_stage`` = {"open": {(k,l): 0/1}, "stock": {key: orders}}
+    fixes the first stage (evaluating a given plan: then the model is an LP).
+    """
+    gc_was = gc.isenabled()
+    gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
+    try:
+        return _build(data, names, probabilities, first_stage, strong_linking and first_stage is None)
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def _build(data, names, probabilities, first_stage, strong_linking):
+    sc = data.scenarios
+    names = list(sc.names if names is None else names)
+    if probabilities is None:
+        p = sc.probability.loc[names]
+        probabilities = (p / p.sum()).to_dict()
+    inputs = data.inputs
+    m = pyo.ConcreteModel(name="cbec_two_stage")
+    lv = inputs.site_levels
+    lv_keys = _keys(lv, ["site", "level"])
+    force_open = set(inputs.sites.loc[inputs.sites["force_open"], "site"])
+    add_facility_decisions(m, dict(zip(lv_keys, lv["capacity"].astype(float))),
+                           dict(zip(lv_keys, lv["fixed_cost"].astype(float))), force_open)
+
+    sk = data.stock_keys
+    sk_keys = _keys(sk, ["mode", "site", "origin", "product"])
+    m.STOCK = pyo.Set(initialize=sk_keys, dimen=4, ordered=True)
+    m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
+    stock_cost = dict(zip(sk_keys, sk["stock_cost"].astype(float)))
+    dead = dict(zip(sk_keys, sk["dead_stock_cost"].astype(float)))
+    m.first_stage_cost = pyo.Expression(expr=m.fixed_cost + sum(stock_cost[q] * m.stock[q] for q in sk_keys))
+
+    sale = data.sale_arcs
+    sale_keys = _keys(sale, ["mode", "site", "zone", "origin", "product"])
+    sale_fixed = dict(zip(sale_keys, (sale["handling_cost"] + sale["last_mile_cost"]).astype(float)))
+    sale_tax = dict(zip(sale_keys, sale["sale_tax"].astype(float)))
+    dm = data.direct_arcs
+    dm_keys = _keys(dm, ["origin", "zone", "product"])
+    dm_fixed = dict(zip(dm_keys, (dm["last_mile_cost"] - dm["value"]).astype(float)))
+    dm_fx = dict(zip(dm_keys, (dm["direct_mail_cost"] + dm["duty_tax_cost"] + dm["value"]).astype(float)))
+
+    dem = sc.demand[sc.demand["scenario"].isin(names)]
+    dem_keys = sorted(set(zip(dem["zone"], dem["origin"], dem["product"])))
+    demand = {(s, c, o, p): q for s, c, o, p, q in dem[["scenario", "zone", "origin", "product", "orders"]]
+              .itertuples(index=False, name=None)}
+    m.SCEN = pyo.Set(initialize=names, ordered=True)
+    m.DEMAND = pyo.Set(initialize=dem_keys, dimen=3, ordered=True)
+    m.SALE = pyo.Set(initialize=sale_keys, dimen=5, ordered=True)
+    dm_set = [a for a in dm_keys if (a[1], a[0], a[2]) in set(dem_keys)]
+    m.DIRECT = pyo.Set(initialize=dm_set, dimen=3, ordered=True)
+    m.sell = pyo.Var(m.SCEN, m.SALE, within=pyo.NonNegativeReals)
+    m.direct = pyo.Var(m.SCEN, m.DIRECT, within=pyo.NonNegativeReals)
+    m.unmet = pyo.Var(m.SCEN, m.DEMAND, within=pyo.NonNegativeReals)
+
+    # stock_available[s,m,k,o,p]: sum_c sell <= stock (what is not sold is dead stock)
+    sold_from = defaultdict(list)
+    served = defaultdict(list)
+    for a in sale_keys:
+        sold_from[(a[0], a[1], a[3], a[4])].append(a)
+        served[(a[2], a[3], a[4])].append(a)
+    served_direct = {(a[1], a[0], a[2]): a for a in dm_set}
+    m.stock_available = pyo.Constraint(
+        m.SCEN, m.STOCK, rule=lambda m, s, *q: sum(m.sell[s, a] for a in sold_from[q]) <= m.stock[q]
+        if sold_from[q] else pyo.Constraint.Skip)
+    # demand_balance[s,c,o,p]: sum sell + direct + unmet = demand[s,c,o,p]
+    m.demand_balance = pyo.Constraint(
+        m.SCEN, m.DEMAND, rule=lambda m, s, c, o, p: sum(m.sell[s, a] for a in served[c, o, p])
+        + (m.direct[s, served_direct[c, o, p]] if (c, o, p) in served_direct else 0)
+        + m.unmet[s, c, o, p] == demand.get((s, c, o, p), 0.0))
+
+    # throughput_capacity[k]: stock received <= capacity of the level built (it all passes the site)
+    at_site = defaultdict(list)
+    for q in sk_keys:
+        at_site[q[1]].append(q)
+    cap = defaultdict(list)
+    for (k, l) in lv_keys:
+        cap[k].append((k, l))
+    m.throughput_capacity = pyo.Constraint(
+        sorted(at_site), rule=lambda m, k: sum(m.stock[q] for q in at_site[k])
+        <= sum(float(lv.set_index(["site", "level"]).at[kl, "capacity"]) * m.open[kl] for kl in cap[k])
+        if cap[k] else sum(m.stock[q] for q in at_site[k]) <= 0)
+    # stock_linking[m,k,o,p]: stock <= (largest demand it could serve in any scenario) x open[k];
+    # redundant with capacity for integer open, tightens the LP relaxation
+    # over every scenario of the set, not only ``names``: a one-scenario model for mpi-sppy must
+    # allow the same first stage as the extensive form
+    everywhere = sc.demand.groupby(["scenario", "zone", "origin", "product"])["orders"].sum().to_dict()
+    most = {}
+    for q, arcs in sold_from.items():
+        zones = {a[2] for a in arcs}
+        most[q] = max(sum(everywhere.get((s, c, q[2], q[3]), 0.0) for c in zones) for s in sc.names)
+    # for PH's rho (model.stochastic.sppy): first-stage cost per unit and a typical size of each variable
+    m._fixed_cost_coef = dict(zip(lv_keys, lv["fixed_cost"].astype(float)))
+    m._stock_cost_coef = stock_cost
+    m._stock_size = most
+    if first_stage is None:
+        m.stock_linking = pyo.Constraint(
+            m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * sum(m.open[kl] for kl in cap[q[1]]))
+    if strong_linking:
+        # sell_linking[s,m,k,c,o,p]: sell <= demand[s,c,o,p] x open[k], the disaggregated form of the
+        # deterministic model's strong_linking; without it the LP bound is weak and even one
+        # scenario of the default data takes about a minute instead of seconds (docs/uncertainty.md)
+        m.sell_linking = pyo.Constraint(
+            m.SCEN, m.SALE, rule=lambda m, s, md, k, c, o, p: m.sell[s, md, k, c, o, p]
+            <= demand.get((s, c, o, p), 0.0) * sum(m.open[kl] for kl in cap[k]))
+    if math.isfinite(inputs.max_sites):
+        m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
+
+    fx = sc.fx.to_dict()
+
+    def second(m, s):
+        f = fx[s]
+        return (sum((sale_fixed[a] + f * sale_tax[a] - dead[a[0], a[1], a[3], a[4]]) * m.sell[s, a] for a in sale_keys)
+                + sum(dead[q] * m.stock[q] for q in sk_keys)
+                + sum((dm_fixed[a] + f * dm_fx[a]) * m.direct[s, a] for a in dm_set)
+                + sum(inputs.unmet_penalty * m.unmet[s, d] for d in dem_keys))
+
+    m.second_stage_cost = pyo.Expression(m.SCEN, rule=second)
+    m.scenario_cost = pyo.Expression(m.SCEN, rule=lambda m, s: m.first_stage_cost + m.second_stage_cost[s])
+    m.expected_cost = pyo.Expression(expr=sum(probabilities[s] * m.scenario_cost[s] for s in names))
+    w, alpha = data.risk_weight, data.risk_alpha
+    if w > 0:
+        # CVaR_alpha = min_eta eta + E[(cost - eta)^+] / (1 - alpha) (Rockafellar & Uryasev), linear
+        m.eta = pyo.Var(within=pyo.Reals)
+        m.excess = pyo.Var(m.SCEN, within=pyo.NonNegativeReals)
+        m.cvar_excess = pyo.Constraint(m.SCEN, rule=lambda m, s: m.excess[s] >= m.scenario_cost[s] - m.eta)
+        m.cvar = pyo.Expression(expr=m.eta + sum(probabilities[s] * m.excess[s] for s in names) / (1 - alpha))
+        m.total_cost = pyo.Objective(expr=(1 - w) * m.expected_cost + w * m.cvar, sense=pyo.minimize)
+    else:
+        m.total_cost = pyo.Objective(expr=m.expected_cost, sense=pyo.minimize)
+    if first_stage is not None:
+        fix_first_stage(m, first_stage)
+    return m
+
+
+def first_stage_values(m) -> dict:
+    """The first-stage decisions of a solved model: open levels (0/1) and stock (orders)."""
+    return {"open": {kl: round(m.open[kl].value or 0.0) for kl in m.SITE_LEVELS},
+            "stock": {q: max(m.stock[q].value or 0.0, 0.0) for q in m.STOCK}}
+
+
+def fix_first_stage(m, first_stage: dict) -> None:
+    """Fix ``open`` and ``stock`` to a plan (missing keys: 0). Stock at a site not opened is dropped."""
+    opened = {kl[0] for kl, v in first_stage["open"].items() if v >= 0.5}
+    for kl in m.SITE_LEVELS:
+        m.open[kl].fix(1 if first_stage["open"].get(kl, 0) >= 0.5 else 0)
+    for q in m.STOCK:
+        m.stock[q].fix(first_stage["stock"].get(q, 0.0) if q[1] in opened else 0.0)
