@@ -122,7 +122,7 @@ def _keys(df, cols):
 
 
 def build_model(data: TwoStageData, names: list[str] | None = None, probabilities: dict | None = None,
-                first_stage: dict | None = None, strong_linking: bool = True) -> pyo.ConcreteModel:
+                first_stage: dict | None = None, strong_linking: bool = False) -> pyo.ConcreteModel:
     """The extensive form over scenarios ``names`` (default all), or one scenario's model for mpi-sppy.
 
     ``probabilities`` weight the scenarios in the objective (default: the scenario set's,
@@ -227,8 +227,8 @@ def _build(data, names, probabilities, first_stage, strong_linking):
             m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * sum(m.open[kl] for kl in cap[q[1]]))
     if strong_linking:
         # sell_linking[s,m,k,c,o,p]: sell <= demand[s,c,o,p] x open[k], the disaggregated form of the
-        # deterministic model's strong_linking; without it the LP bound is weak and even one
-        # scenario of the default data takes about a minute instead of seconds (docs/uncertainty.md)
+        # deterministic model's strong_linking. Off by default: it adds a row per scenario and sale
+        # arc, and on the default data it did not make the EF faster (docs/uncertainty.md)
         m.sell_linking = pyo.Constraint(
             m.SCEN, m.SALE, rule=lambda m, s, md, k, c, o, p: m.sell[s, md, k, c, o, p]
             <= demand.get((s, c, o, p), 0.0) * sum(m.open[kl] for kl in cap[k]))
