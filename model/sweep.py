@@ -30,7 +30,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -648,6 +647,7 @@ def main(argv=None) -> int:
     """Exit status: 0 every point solved, 1 some points failed (tables still written), 2 bad input."""
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    import distributed  # noqa: F401  (importing it sets its log level; lower it afterwards)
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines would break the progress bar
     try:
         if bool(args.grid) == bool(args.points):

@@ -89,9 +89,10 @@ def test_rerun_reads_the_cache_and_resumes_after_deleting_one_point(data, tmp_pa
     resumed = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True)
     assert solved == [{"policy.cbec_tax_factor": "0.75"}] and resumed.cached == 2
     assert resumed.points["objective"].tolist() == pytest.approx([expected_objective(f) for f in (0.5, 0.75, 1.0)])
-    # other solver options are other inputs: nothing is reused
-    other = sweep.run_sweep(base, pts, out, SolverOptions(mip_rel_gap=1e-6), workers=1, quiet=True)
-    assert other.cached == 0 and len(solved) == 4
+    # other solver options or a warm start are other inputs: another key, nothing reused
+    h = base.input_hash()
+    assert len({sweep.point_key(h, EXACT), sweep.point_key(h, SolverOptions(mip_rel_gap=1e-6)),
+                sweep.point_key(h, EXACT, warm_start=True), sweep.point_key(h, SolverOptions(mip_rel_gap=0.0))}) == 3
 
 
 def test_failing_points_are_recorded_with_their_reason_and_the_rest_finish(data, tmp_path):
@@ -129,3 +130,13 @@ def test_cli_bad_grid_is_exit_2(data, tmp_path, capsys):
     assert sweep.main([str(data), "--grid", "policy.nope=1,2", "--out", str(tmp_path / "x")]) == 2
     assert "unknown parameter 'policy.nope'" in capsys.readouterr().err
     assert sweep.main([str(data), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_warm_start_chains_split_at_finished_points():
+    """Chains run along the last key; a finished (cached) point splits a chain and starts the rest."""
+    pts = sweep.grid_points(["demand.growth=1,2", "policy.cbec_tax_factor=0,0.5,1"])
+    keys = [f"k{i}" for i in range(6)]
+    todo = {k: sweep.PointJob(k, p, None, EXACT) for k, p in zip(keys, pts) if k != "k1"}  # k1 is cached
+    chains = sweep._chains(list(zip(pts, keys)), todo, list(pts[0]))
+    assert [([j.key for j in c], before) for c, before in chains] == [
+        (["k0"], None), (["k2"], "k1"), (["k3", "k4", "k5"], None)]
