@@ -270,7 +270,8 @@ def main(argv=None) -> int:
         return 2
     out = args.out or ROOT / "results" / "-".join(["compare", *(r.name for r in runs)])[:120]
     table, sites = write_comparison(runs, out, map_png=args.map)
-    with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:,.6g}".format):
+    with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format",
+                           lambda v: f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.6g}"):
         print(table.to_string())
     diff = sites[sites["differs"]]
     print(f"Sites that differ ({len(diff)}):" if len(diff) else "Every run opens the same sites.")
