@@ -84,3 +84,13 @@ def test_unknown_mode_in_dutiable_basis_is_an_error_naming_the_key(tmp_path):
     from model import ScenarioError
     with pytest.raises(ScenarioError, match="policy.dutiable_basis"):
         solve(scenario(tmp_path, {"policy.dutiable_basis": "bonded,ship"}), OPTS)
+
+
+def test_sea_transit_days_cost_pipeline_capital(tmp_path):
+    """Bulk sea lane of 10 days, order value 100, cost of capital 0.1, no obsolescence: the goods
+    are owned in transit, 100 x 0.1 x 10 / 365 = 0.273973 USD per order of inventory_cost;
+    1000 orders -> 273.97 on top of 1000 fixed + 1000 x (1 + 1) = 3000."""
+    sc = scenario(tmp_path, demand={"01": 1000.0}, bulk_transit_days=10.0, parcel_usd_per_order=500.0)
+    r = solve(sc, OPTS)
+    assert r.summary["cost_breakdown"]["inventory_cost"] == pytest.approx(1000 * 100 * 0.1 * 10 / 365, rel=1e-9)
+    assert r.objective == pytest.approx(3000 + 1000 * 100 * 0.1 * 10 / 365, rel=1e-9)

@@ -24,7 +24,7 @@ PARAMETERS = {
 
 
 def tables(demand=None, sites=None, levels=None, mfn=0.0, fta=0.0, vat=0.0, value=100.0, days_in_stock=0.0,
-           bulk_usd_per_kg=1.0, parcel_usd_per_order=50.0, handling=1.0, **params) -> dict[str, pd.DataFrame]:
+           bulk_usd_per_kg=1.0, parcel_usd_per_order=50.0, handling=1.0, bulk_transit_days=0.0, **params) -> dict[str, pd.DataFrame]:
     """Tables of a one-product, one-origin scenario on the 106 E meridian.
 
     Zones 01 (lat 10), 02 (lat 11), 03 (lat 12); gateways SEA and AIR at lat 10;
@@ -54,7 +54,7 @@ def tables(demand=None, sites=None, levels=None, mfn=0.0, fta=0.0, vat=0.0, valu
                                   "province": ["01", "01"]}),
         "lanes": pd.DataFrame({"origin": ["O1", "O1"], "gateway": ["SEA", "AIR"], "service": ["bulk", "parcel"],
                                "mode": ["sea", "air"], "cost_usd_per_kg": [bulk_usd_per_kg, 0.0],
-                               "cost_usd_per_order": [0.0, parcel_usd_per_order], "transit_days": [5.0, 3.0]}),
+                               "cost_usd_per_order": [0.0, parcel_usd_per_order], "transit_days": [bulk_transit_days, 3.0]}),
         "sites": pd.DataFrame({"site": list(sites), "name": list(sites), "lat": list(sites.values()), "lon": 106.0,
                                "province": "01", "site_type": "icd", "bonded_allowed": True, "force_open": False,
                                "force_closed": False, "handling_usd_per_order": handling}),

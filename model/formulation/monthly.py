@@ -64,13 +64,16 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     def timed(keys):
         return [(*a, t) for a in keys for t in months]
 
-    m.MONTHS = pyo.Set(initialize=months, ordered=True)
-    m.DEMAND = pyo.Set(initialize=list(demand), dimen=4, ordered=True)
+    # Annual plan: outbound is yearly, so each month's residual demand is share_t x the year's;
+    # direct mail and unmet (no capacity, costs alike every month) can be yearly too, exactly.
     reroute = inputs.monthly_reassignment
+    m.MONTHS = pyo.Set(initialize=months, ordered=True)
+    m.DEMAND = pyo.Set(initialize=list(demand) if reroute else list(annual), dimen=4 if reroute else 3, ordered=True)
     m.INBOUND_ARCS = pyo.Set(initialize=timed(in_arcs), dimen=6, ordered=True)
     m.OUTBOUND_ARCS = pyo.Set(initialize=timed(out_arcs) if reroute else out_arcs, dimen=6 if reroute else 5,
                               ordered=True)
-    m.DIRECT_ARCS = pyo.Set(initialize=timed(dir_arcs), dimen=5, ordered=True)
+    m.DIRECT_ARCS = pyo.Set(initialize=timed(dir_arcs) if reroute else dir_arcs, dimen=5 if reroute else 4,
+                            ordered=True)
     m.STOCK = pyo.Set(initialize=timed(stock_pos), dimen=5, ordered=True)
     m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
     m.outbound = pyo.Var(m.OUTBOUND_ARCS, within=pyo.NonNegativeReals)
@@ -78,25 +81,35 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
 
-    outbound_family = (oa, out_arcs, m.outbound) if reroute else (oa, out_arcs, m.outbound, (None,))
+    yearly = (None,)
+    outbound_family = (oa, out_arcs, m.outbound) if reroute else (oa, out_arcs, m.outbound, yearly)
+    direct_family = (da, dir_arcs, m.direct) if reroute else (da, dir_arcs, m.direct, yearly)
     add_objective(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": outbound_family,
-                      "direct": (da, dir_arcs, m.direct), "stock": (sk, stock_pos, m.stock)},
+                      "direct": direct_family, "stock": (sk, stock_pos, m.stock)},
                   periods=months, unmet_penalty=inputs.unmet_penalty)
     add_emissions(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": outbound_family,
-                      "direct": (da, dir_arcs, m.direct)}, periods=months, cap_t=inputs.co2_cap_t)
+                      "direct": direct_family}, periods=months, cap_t=inputs.co2_cap_t)
 
     def out_t(a, t):
         """Orders on outbound arc a in month t."""
         return m.outbound[(*a, t)] if reroute else share[t] * m.outbound[a]
 
     served = defaultdict(list)
-    for a in out_arcs:
-        for t in months:
-            served[(a[2], a[3], a[4], t)].append(out_t(a, t))
-    for a in dir_arcs:
-        for t in months:
-            served[(a[2], a[0], a[3], t)].append(m.direct[(*a, t)])
-    m.demand_balance = pyo.Constraint(m.DEMAND, rule=lambda m, *d: sum(served[d]) + m.unmet[d] == demand[d])
+    if reroute:
+        for a in out_arcs:
+            for t in months:
+                served[(a[2], a[3], a[4], t)].append(m.outbound[(*a, t)])
+        for a in dir_arcs:
+            for t in months:
+                served[(a[2], a[0], a[3], t)].append(m.direct[(*a, t)])
+        rhs = demand
+    else:
+        for a in out_arcs:
+            served[(a[2], a[3], a[4])].append(m.outbound[a])
+        for a in dir_arcs:
+            served[(a[2], a[0], a[3])].append(m.direct[a])
+        rhs = annual
+    m.demand_balance = pyo.Constraint(m.DEMAND, rule=lambda m, *d: sum(served[d]) + m.unmet[d] == rhs[d])
 
     into, out_of = defaultdict(list), defaultdict(list)
     for a in in_arcs:
@@ -138,7 +151,8 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     if inputs.max_sites != float("inf"):
         m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
     if inputs.service_min_share > 0:
-        _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t)
+        _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t,
+                           (lambda a, t: m.direct[(*a, t)]) if reroute else (lambda a, t: share[t] * m.direct[a]))
     if inputs.single_sourcing:
         if reroute:
             add_single_sourcing(m, timed(out_arcs),
@@ -148,7 +162,7 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     return m
 
 
-def _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t) -> None:
+def _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t, dir_t) -> None:
     target, share = inputs.service_target_hours, inputs.service_min_share
     scope = (lambda c: c) if inputs.service_per_zone else (lambda c: "national")
     fast, total = defaultdict(list), defaultdict(float)
@@ -157,7 +171,7 @@ def _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t) -> 
             fast[scope(a[2])] += [out_t(a, t) for t in months]
     for a, lead in zip(dir_arcs, inputs.direct_arcs["lead_hours"]):
         if lead <= target:
-            fast[scope(a[2])] += [m.direct[(*a, t)] for t in months]
+            fast[scope(a[2])] += [dir_t(a, t) for t in months]
     for d, v in demand.items():
         total[scope(d[0])] += v
     m.SERVICE_SCOPES = pyo.Set(initialize=sorted(total), ordered=True)

@@ -21,7 +21,7 @@ TERM_SOURCES = {
     "duty_tax_cost": [("outbound", "duty_tax_cost"), ("direct", "duty_tax_cost")],
     "duty_financing_cost": [("inbound", "duty_financing_cost"), ("outbound", "duty_financing_cost"),
                             ("stock", "financing_cost"), ("direct", "duty_financing_cost")],
-    "inventory_cost": [("outbound", "inventory_cost"), ("stock", "holding_cost")],
+    "inventory_cost": [("inbound", "inventory_cost"), ("outbound", "inventory_cost"), ("stock", "holding_cost")],
 }
 
 

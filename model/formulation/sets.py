@@ -238,7 +238,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
 
     # Inbound bulk line-haul, per stock mode, for (origin, product) pairs that some outbound arc sells.
     keys = out[["mode", "site", "origin", "product"]].drop_duplicates()
-    inb = bulk[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order"]].rename(
+    inb = bulk[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]].rename(
         columns={"mode": "lane_mode"}).merge(keys, on="origin")
     inb["km"] = _lookup(distances.gateway_site, inb["gateway"], inb["site"])
     prod = products.loc[inb["product"]]
@@ -254,13 +254,18 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         costs.import_taxes(entry_value, tax_in["fta_duty_rate"].to_numpy(), tax_in["vat_rate"].to_numpy()), 0.0)
     truck_days = _hours(distances.gateway_site_hours, inb["km"].to_numpy(), inb["gateway"], inb["site"], speed) / HOURS_PER_DAY
     inb["duty_financing_cost"] = costs.duty_financing_cost(entry_tax, r, truck_days)
+    # Pipeline stock: the importer owns the goods from departure (FOB), so the days at sea or in
+    # the air cost capital and ageing like days on the shelf: sea is cheap per kg but slow.
+    inb["inventory_cost"] = costs.inventory_cost(prod["order_value_usd"].to_numpy(), r,
+                                                 prod["obsolescence_rate_per_year"].to_numpy(),
+                                                 inb["transit_days"].to_numpy())
     inb["co2_kg"] = (costs.emissions_kg(w, _international_km(t, inb), inb["lane_mode"].map(co2_factor).to_numpy())
                      + costs.emissions_kg(w, inb["km"].to_numpy(), co2_factor["road"]))
     inb = inb[["mode", "origin", "gateway", "site", "product", "km", "linehaul_cost", "trucking_cost",
-               "duty_financing_cost", "co2_kg"]]
+               "duty_financing_cost", "inventory_cost", "co2_kg"]]
     if prune_gateways:
         inb = keep_cheapest(inb, ["mode", "origin", "site", "product"],
-                            ["linehaul_cost", "trucking_cost", "duty_financing_cost"])
+                            ["linehaul_cost", "trucking_cost", "duty_financing_cost", "inventory_cost"])
 
     # Direct mail: each parcel lane of the origin, to every zone with demand.
     dm = demand.merge(parcel[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]]
