@@ -239,10 +239,12 @@ def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:
 
 
 def solve_lp_duals(m: pyo.ConcreteModel, options: SolverOptions | None = None,
-                   skip=()) -> tuple[SolveReport, dict]:
+                   skip=(), relax_integers: bool = False) -> tuple[SolveReport, dict]:
     """The LP of ``m`` with every integer variable fixed at its current (rounded) value, and its duals.
 
     Used for shadow prices (:mod:`model.insight.shadow`); the default MIP path above is untouched.
+    ``relax_integers=True`` solves the LP relaxation instead (binaries in [0, 1], none fixed), as
+    arc pricing (:mod:`model.arc_pricing`) needs.
     Constraint components named in ``skip`` are deactivated for this LP (e.g. ``strong_linking``,
     redundant once the binaries are fixed, whose binding rows would make the duals of demand rows
     non-unique). Returns the report and ``{constraint data: dual}``, each dual being d(objective)
@@ -251,11 +253,17 @@ def solve_lp_duals(m: pyo.ConcreteModel, options: SolverOptions | None = None,
     afterwards; fixing and deactivation are undone.
     """
     options = options or SolverOptions()
-    fixed = []
+    fixed, relaxed = [], []
     for v in m.component_data_objects(pyo.Var, active=True):
         if v.is_integer() and not v.fixed:
-            v.fix(round(v.value or 0.0))
-            fixed.append(v)
+            if relax_integers:
+                if not v.is_binary():
+                    raise ValueError(f"relax_integers: {v.name} is integer but not binary")
+                v.domain = pyo.UnitInterval
+                relaxed.append(v)
+            else:
+                v.fix(round(v.value or 0.0))
+                fixed.append(v)
     skipped = [c for name in skip if (c := getattr(m, name, None)) is not None and c.active]
     for c in skipped:
         c.deactivate()
@@ -291,4 +299,6 @@ def solve_lp_duals(m: pyo.ConcreteModel, options: SolverOptions | None = None,
             c.activate()
         for v in fixed:
             v.unfix()
+        for v in relaxed:
+            v.domain = pyo.Binary
     return report, duals
