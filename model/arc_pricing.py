@@ -20,7 +20,9 @@ can be from the optimum of the full model, by LP duality (column generation's pr
 
    (every arc's flow is at most its zone's demand, by ``demand_balance``; a new arc's
    ``strong_linking`` row gets dual 0). The bound holds whether or not pricing converged.
-5. Add the arcs with ``rc_a < -tolerance`` and repeat, until none is left or ``max_rounds``.
+5. Add the arcs with ``rc_a < -tolerance`` and repeat, until none is left, or the bound is within
+   ``stop_gap`` of the restricted LP (``(LP - bound) / LP``; default a quarter of the MIP gap, so
+   pricing spends little of the gap budget), or ``max_rounds``.
 6. Solve the MIP on the final arc set. Its incumbent is feasible for the full model (a subset of
    its arcs), so ``certified_gap = (objective - full_lp_bound) / objective`` is a true gap to
    the full model's optimum. (The MIP's own bound holds for the restricted model only.)
@@ -197,18 +199,20 @@ class _Pricer:
 
 def solve_with_arc_pricing(full: ModelInputs, options: SolverOptions | None = None, nearest: int = 5,
                            max_rounds: int = 10, tolerance: float = 1e-4,
-                           max_added_per_round: int = 500_000) -> PricedSolve:
+                           max_added_per_round: int = 500_000, stop_gap: float | None = None) -> PricedSolve:
     """Solve ``full`` (from :func:`model.formulation.build_inputs`) on a priced arc subset (module docstring).
 
     ``nearest``: sites per zone to start with; ``tolerance``: USD per order below which a negative
     reduced cost brings its arc in (smaller ones are still charged to the bound);
-    ``max_added_per_round``: the most negative arcs added per round.
+    ``max_added_per_round``: the most negative arcs added per round; ``stop_gap``: see the module
+    docstring (0 = price until no arc is negative).
     """
     if full.periods != 1:
         raise ValueError("arc pricing is for the one-period model (periods = 1)")
     if full.single_sourcing:
         raise ValueError("arc pricing does not price single-sourcing binaries (service.single_sourcing = 1)")
     options = options or SolverOptions()
+    stop_gap = options.mip_rel_gap / 4 if stop_gap is None else stop_gap
     t0 = time.perf_counter()
     pricer = _Pricer(full)
     keep = nearest_mask(full, nearest)
@@ -230,9 +234,11 @@ def solve_with_arc_pricing(full: ModelInputs, options: SolverOptions | None = No
         rounds.append({"round": len(rounds) + 1, "arcs": int(keep.sum()), "lp_objective": lp.objective,
                        "full_lp_bound": bound, "negative_arcs": int(len(negative)),
                        "build_s": tl - tb, "lp_s": tp - tl, "pricing_s": time.perf_counter() - tp})
-        log.info("arc pricing round %d: %d arcs, LP %.6g, full-model bound %.6g, %d arcs price negative",
-                 len(rounds), keep.sum(), lp.objective, bound, len(negative))
-        if not len(negative) or len(rounds) >= max_rounds:
+        log.info("arc pricing round %d: %d arcs, LP %.6g, full-model bound %.6g, %d arcs price negative "
+                 "(build %.1f s, LP %.1f s)", len(rounds), keep.sum(), lp.objective, bound, len(negative),
+                 tl - tb, tp - tl)
+        within = (lp.objective - bound) <= stop_gap * max(abs(lp.objective), 1e-10)
+        if not len(negative) or within or len(rounds) >= max_rounds:
             break
         if len(negative) > max_added_per_round:
             negative = negative[np.argsort(rc[negative])[:max_added_per_round]]

@@ -39,7 +39,7 @@ def test_pricing_brings_in_the_missing_arc_and_reaches_the_full_optimum(full):
     m = create_model(full)
     full_opt = solve_model(m, EXACT).objective
     full_lp = solve_lp_duals(create_model(full), relax_integers=True)[0].objective
-    r = solve_with_arc_pricing(full, EXACT, nearest=1)
+    r = solve_with_arc_pricing(full, EXACT, nearest=1)  # gap 0: price until no arc is negative
     assert r.rounds[0]["negative_arcs"] >= 1 and len(r.rounds) >= 2
     assert r.report.objective == pytest.approx(full_opt, rel=1e-9)
     # converged: the bound is the full model's LP relaxation, computed independently
