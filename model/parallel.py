@@ -8,6 +8,7 @@ with its reason; it never stops the others.
 """
 from __future__ import annotations
 
+import logging
 import os
 import traceback
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ def map_jobs(fn: Callable[[Any], Any], items: Iterable[Any], workers: int | None
         return results
 
     from dask.distributed import Client, LocalCluster, as_completed
+
+    # importing distributed sets its loggers to INFO: cluster start-up chatter would bury the
+    # command's own output (sweep, breakeven, regret); keep its warnings and errors
+    logging.getLogger("distributed").setLevel(logging.WARNING)
 
     cluster = None
     if scheduler is None:

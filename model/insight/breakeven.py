@@ -13,9 +13,17 @@ interval [below, above] of width <= tol with what changes there (sites opened or
 zones whose dominant mode changes). Resolution and cost: each switch costs about
 log2(grid step / tol) solves after the grid; the command prints the total. A switch between
 two grid points with the same signature and back again (a network that changes, then returns)
-is missed: refine ``--grid`` to look for those. Each solve stops within the MIP gap, so
-near-ties between site sets (cost differences below about gap x objective) can appear as
-spurious switches; compare with ``alternatives``.
+is missed: refine ``--grid`` to look for those.
+
+Near-ties. Each solve stops within the MIP gap, so two values may return different site sets
+that cost the same to within the gap (on the default data ten site sets lie within 0.02 % of
+the optimum). Before a difference in site sets counts as a switch, each network is re-solved
+at the other value with its sites fixed (open or closed; levels free): the switch is
+*resolved* only if each network costs more than ``gap x objective`` above the other's solution
+at the other's value, i.e. each is beaten at the other end. Otherwise the pair is a *near-tie*
+(reported with both cross costs, not bisected): the chosen network does not change there by
+more than the solver resolves. Changes of the dominant mode with the same site set are always
+switches (the flows are an LP, solved exactly).
 """
 from __future__ import annotations
 
@@ -96,26 +104,54 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
             if progress:
                 progress(v, res)
 
+    crossed: dict[tuple[float, float], float] = {}  # (network found at v, value w) -> its cost at w
+    near_ties: dict[tuple[float, float], dict] = {}
+
+    def cross_evaluate(pairs):
+        """Cost of the network found at v when solved at w, sites fixed, for each (v, w) not known yet."""
+        todo = [(v, w) for v, w in dict.fromkeys(pairs) if (v, w) not in crossed]
+        force = {v: {k: 1 for k in evaluated[v]["sites"]} for v, _ in todo}
+        jobs = [{"scenario": with_parameters(scenario, {key: w}), "options": options,
+                 "rules": SiteRules(hook=hook, force={**{k: 0 for k in candidates}, **force[v]})} for v, w in todo]
+        out = map_jobs(solve_job, jobs, workers=workers if len(jobs) > 1 else 1, scheduler=scheduler)
+        for (v, w), res in zip(todo, out):
+            ok = not isinstance(res, JobFailure) and res["objective"] is not None
+            crossed[(v, w)] = res["objective"] if ok else math.inf
+
+    def differ(pairs):
+        """The pairs (a, b) whose networks differ by more than the solver resolves (module docstring)."""
+        sites_differ = [(a, b) for a, b in pairs if set(evaluated[a]["sites"]) != set(evaluated[b]["sites"])]
+        cross_evaluate([p for a, b in sites_differ for p in ((a, b), (b, a))])
+        kept = []
+        for a, b in pairs:
+            if signature(evaluated[a]) == signature(evaluated[b]):
+                continue
+            if (a, b) in sites_differ:
+                margin = options.mip_rel_gap
+                beaten_at_b = crossed[(a, b)] > evaluated[b]["objective"] + margin * abs(evaluated[b]["objective"])
+                beaten_at_a = crossed[(b, a)] > evaluated[a]["objective"] + margin * abs(evaluated[a]["objective"])
+                if not (beaten_at_a and beaten_at_b):
+                    near_ties[(a, b)] = {"below": a, "above": b, "cost_below_network_at_above": crossed[(a, b)],
+                                         "objective_above": evaluated[b]["objective"],
+                                         "cost_above_network_at_below": crossed[(b, a)],
+                                         "objective_below": evaluated[a]["objective"],
+                                         "change": describe_change(evaluated[a], evaluated[b])}
+                    continue
+            kept.append((a, b))
+        return kept
+
     evaluate([float(v) for v in np.linspace(lo, hi, grid)])
-    pending = []
+    candidates = sorted({k for res in evaluated.values() for k in res["sites"]} | set(_candidate_sites(scenario)))
     pts = sorted(evaluated)
-    for a, b in zip(pts, pts[1:]):
-        if signature(evaluated[a]) != signature(evaluated[b]):
-            pending.append((a, b))
+    pending = differ(list(zip(pts, pts[1:])))
     switches = []
     while pending:
         todo = [(a, b) for a, b in pending if b - a > tol]
         switches += [(a, b) for a, b in pending if b - a <= tol]
         # every open interval's midpoint in one parallel batch
         evaluate([(a + b) / 2 for a, b in todo])
-        pending = []
-        for a, b in todo:
-            mid = (a + b) / 2
-            sa, sm, sb = signature(evaluated[a]), signature(evaluated[mid]), signature(evaluated[b])
-            if sm != sa:
-                pending.append((a, mid))
-            if sm != sb:
-                pending.append((mid, b))
+        halves = [h for a, b in todo for h in ((a, (a + b) / 2), ((a + b) / 2, b))]
+        pending = differ(halves)
     switches.sort()
     out_switches = []
     for a, b in switches:
@@ -126,9 +162,16 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
     points = [{"value": v, **{k: evaluated[v][k] for k in ("objective", "bound", "gap", "status", "sites",
                                                             "dominant_mode", "kpis", "solve_seconds")}}
               for v in sorted(evaluated)]
+    ties = [{**t, "text": change_text(t["change"])} for _, t in sorted(near_ties.items())]
     return {"key": key, "unit": keys.at[key, "unit"], "range": [lo, hi], "tol": tol, "grid": grid,
-            "gap": options.mip_rel_gap, "switches": out_switches, "points": points, "solves": len(evaluated),
+            "gap": options.mip_rel_gap, "switches": out_switches, "near_ties": ties, "points": points,
+            "solves": len(evaluated), "fixed_site_solves": len(crossed),
             "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _candidate_sites(scenario) -> list:
+    """Every candidate site of the scenario (sites.csv)."""
+    return list(scenario.tables["sites"]["site"])
 
 
 def points_table(found: dict) -> pd.DataFrame:
@@ -203,8 +246,12 @@ def _run(args) -> int:
     write_insight(base, out, {"breakeven": {args.key: section}, "shadow_prices": sp_section}, tables,
                   with_map=args.map)
     print(f"{len(found['switches'])} switch(es) of {args.key} in [{lo:g}, {hi:g}], resolution {found['tol']:.4g} "
-          f"({found['unit']}); {found['solves']} solves in {found['seconds']:.0f} s (plus the scenario itself):")
+          f"({found['unit']}); {found['solves']} solves and {found['fixed_site_solves']} fixed-site solves in "
+          f"{found['seconds']:.0f} s (plus the scenario itself):")
     for s in found["switches"]:
         print(f"  between {s['below']:.6g} and {s['above']:.6g}: {s['text']}")
+    for t in found["near_ties"]:
+        print(f"  near-tie between {t['below']:.6g} and {t['above']:.6g} ({t['text']}): each network costs within "
+              f"the {found['gap']:g} gap of the other at its value, not a resolved switch")
     print(f"Results written to {out}/ ({stem}.csv, {stem}_points.csv, summary.json -> insight, report.md)")
     return 0

@@ -68,7 +68,8 @@ def insight_markdown(summary: dict) -> list[str]:
     for key, be in (ins.get("breakeven") or {}).items():
         lines += ["", f"## Break-even values of `{key}`", "",
                   f"Searched {be['range'][0]:g} to {be['range'][1]:g} ({be['unit']}): {be['grid']} evenly spaced "
-                  f"solves, then bisection to a resolution of {be['tol']:.4g}; {be['solves']} solves in "
+                  f"solves, then bisection to a resolution of {be['tol']:.4g}; {be['solves']} solves "
+                  f"(+ {be.get('fixed_site_solves', 0)} with the sites fixed, to tell switches from near-ties) in "
                   f"{be['seconds']:.0f} s, each to a {be['gap']:g} gap."]
         if not be["switches"]:
             lines.append("The chosen sites and the main mode of every province stay the same over the whole range.")
@@ -77,6 +78,13 @@ def insight_markdown(summary: dict) -> list[str]:
             for s in be["switches"]:
                 lines.append(f"| {s['below']:.4g} | {s['above']:.4g} | {_usd(s['objective_below'])} | "
                              f"{_usd(s['objective_above'])} | {s['text']} |")
+        ties = be.get("near_ties") or []
+        if ties:
+            lines += ["", f"Near-ties (not switches): at {len(ties)} place(s) the solves returned different site sets "
+                      f"that each cost within the {be['gap']:g} gap of the other when re-solved at the other's value "
+                      "with their sites fixed, so the costs do not settle the choice there:", ""]
+            for t in ties:
+                lines.append(f"- between {t['below']:.4g} and {t['above']:.4g}: {t['text']}")
     reg = ins.get("regret")
     if reg:
         rows = [r for r in reg["rows"] if r["regret_open_usd"] is not None or r["regret_closed_usd"] is not None]
