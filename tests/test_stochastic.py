@@ -221,3 +221,18 @@ def test_mpisppy_agrees_with_the_extensive_form_within_its_gap(tmp_path):
     assert s["lower_bound"] <= ef * (1 + 1e-6)
     assert ef <= s["upper_bound"] * (1 + 1e-6)
     assert s["upper_bound"] - s["lower_bound"] == pytest.approx(s["gap"] * abs(s["upper_bound"]), rel=1e-6)
+
+
+def test_a_plan_a_hair_over_capacity_is_scaled_to_fit_when_fixed(tmp_path):
+    """Site S1 holds 1e8 orders; a plan read back with 1e8 x (1 + 1e-9) in stock (solver
+    tolerance) would make the fixed model infeasible. Fixed, the stock is (1 - 1e-9) x 1e8 and
+    the evaluation solves: demand 5e7 in both scenarios, so 5e7 sold and the rest dead stock."""
+    folder = write(tmp_path / "d", tables(levels=[("S1", "small", 1e8, 0.0)]))
+    csv = scenario_csv(tmp_path / "s.csv", [5e7, 5e7])
+    _, data = data_for(folder, {"uncertainty.dead_stock_loss": 0.1}, csv)
+    key = next(iter(build_model(data).STOCK))
+    plan = {"open": {("S1", "small"): 1}, "stock": {key: 1e8 * (1 + 1e-9)}}
+    r = solve_plan(data, EXACT, first_stage=plan)
+    assert r.report.status == "optimal"
+    assert r.stock["stock_orders"].sum() == pytest.approx(1e8 * (1 - 1e-9), rel=1e-12)
+    assert r.stock["mean_sold_orders"].sum() == pytest.approx(5e7, rel=1e-9)

@@ -172,6 +172,9 @@ def value_of_information(data: TwoStageData, options: SolverOptions | None = Non
     ev = solve_plan(data.with_scenarios(mean_scenario_like(data)), options)
     eev = solve_plan(data, options, first_stage=ev.first_stage)
     timings["ev_seconds"] = time.perf_counter() - t
+    if ev.objective is None or eev.objective is None:
+        which = "deterministic (EV) plan" if ev.objective is None else "EV plan evaluated on the scenarios (EEV)"
+        raise RuntimeError(f"the {which} has no solution ({(ev if ev.objective is None else eev).report.status})")
     eev_value = risk_measure(eev.scenarios["total_cost"], probs, w, a)
     rp_value = risk_measure(rp.scenarios["total_cost"], probs, w, a)
     rp_source = "extensive form"

@@ -268,10 +268,30 @@ def first_stage_values(m) -> dict:
             "stock": {q: max(m.stock[q].value or 0.0, 0.0) for q in m.STOCK}}
 
 
+#: Relative margin kept below a site's capacity when a plan's stock is fixed (see fix_first_stage).
+CAPACITY_MARGIN = 1e-9
+
+
 def fix_first_stage(m, first_stage: dict) -> None:
-    """Fix ``open`` and ``stock`` to a plan (missing keys: 0). Stock at a site not opened is dropped."""
+    """Fix ``open`` and ``stock`` to a plan (missing keys: 0). Stock at a site not opened is dropped.
+
+    A plan read back from HiGHS can hold a full site's stock a hair above its capacity (solver
+    tolerances on values of 1e8 orders); fixed, that makes ``throughput_capacity`` infeasible. Such
+    stock is scaled down to ``(1 - CAPACITY_MARGIN) x`` the capacity of the level opened.
+    """
     opened = {kl[0] for kl, v in first_stage["open"].items() if v >= 0.5}
     for kl in m.SITE_LEVELS:
         m.open[kl].fix(1 if first_stage["open"].get(kl, 0) >= 0.5 else 0)
+    stock = {q: first_stage["stock"].get(q, 0.0) if q[1] in opened else 0.0 for q in m.STOCK}
+    held = defaultdict(float)
+    for q, v in stock.items():
+        held[q[1]] += v
+    for k, total in held.items():
+        cap = sum(m._capacity[k, l] for l in m._levels_of.get(k, []) if m.open[k, l].value >= 0.5)
+        if total > cap * (1 - CAPACITY_MARGIN) and total > 0:
+            scale = cap * (1 - CAPACITY_MARGIN) / total
+            for q in stock:
+                if q[1] == k:
+                    stock[q] *= scale
     for q in m.STOCK:
-        m.stock[q].fix(first_stage["stock"].get(q, 0.0) if q[1] in opened else 0.0)
+        m.stock[q].fix(stock[q])
