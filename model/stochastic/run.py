@@ -166,7 +166,7 @@ def report_markdown(s: dict) -> str:
         "",
         *[f"- {k}: {v:,.0f}" for k, v in s["expected_cost_breakdown"].items()],
         "",
-        f"Solved in {sum(s['seconds'].values()):.0f} s (extensive form {s['seconds'].get('rp_seconds', 0):.0f} s, "
+        f"Solved in {s['seconds'].get('total', sum(s['seconds'].values())):.0f} s (extensive form {s['seconds'].get('rp_seconds', 0):.0f} s, "
         f"deterministic plan and its evaluation {s['seconds'].get('ev_seconds', 0):.0f} s, "
         f"wait-and-see {s['seconds'].get('ws_seconds', 0):.0f} s).",
         "",
