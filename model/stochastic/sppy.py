@@ -11,7 +11,7 @@ nonanticipative (first-stage) variables are ``open``, ``stock`` (and ``eta`` wit
 HiGHS cannot solve PH's quadratic proximal term with binaries, so the proximal terms are
 linearised (``--linearize-proximal-terms``, on by default here). The Lagrangian spoke gives
 the lower bound. The upper bound: PH's consensus ``xbar`` is rounded into a plan (per site
-the level with the largest ``xbar``, opened if that is >= 0.5; stock at unopened sites
+the level with the largest ``xbar``, opened if the site's ``xbar`` summed over levels is >= 0.5; stock at unopened sites
 dropped and scaled down to the capacity built) and that plan is evaluated on every
 scenario, the scenarios shared over all ranks. The final gap is (upper - lower) / upper.
 
@@ -137,13 +137,16 @@ def xbar_plan(ph, data) -> dict:
     s = next(iter(ph.local_scenarios.values()))
     xbar = {id(v): float(s._mpisppy_model.xbars[ndn_i].value) for ndn_i, v in s._mpisppy_data.nonant_indices.items()}
     lv = data.inputs.site_levels
-    best = {}
+    best, site_open = {}, {}
     for kl in s.SITE_LEVELS:
         x = xbar[id(s.open[kl])]
+        site_open[kl[0]] = site_open.get(kl[0], 0.0) + x
         if kl[0] not in best or x > best[kl[0]][1]:
             best[kl[0]] = (kl, x)
     force = set(data.inputs.sites.loc[data.inputs.sites["force_open"], "site"])
-    opened = {kl: 1 for k, (kl, x) in best.items() if x >= 0.5 or k in force}
+    # open a site when it is open in most scenarios (its levels' xbar summed): scenarios that
+    # agree on the site but not on its level must not close it
+    opened = {kl: 1 for k, (kl, x) in best.items() if site_open[k] >= 0.5 or k in force}
     cap = dict(zip(zip(lv["site"], lv["level"]), lv["capacity"].astype(float)))
     stock = {q: max(xbar[id(s.stock[q])], 0.0) for q in s.STOCK}
     for (k, l) in opened:
