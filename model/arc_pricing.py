@@ -48,7 +48,6 @@ from .solver import SolverOptions, SolveReport, solve_lp_duals, solve_model
 
 log = logging.getLogger(__name__)
 
-OUT_KEY = ["mode", "site", "zone", "origin", "product"]
 BALANCE_KEY = ["mode", "site", "origin", "product"]
 
 
@@ -128,7 +127,7 @@ class _Pricer:
 
     def reduced_costs(self, m, duals: dict, kept: np.ndarray) -> np.ndarray:
         """rc of every full arc (strong_linking duals included for the kept arcs)."""
-        out_keys = list(self.full.outbound_arcs.loc[kept, OUT_KEY].itertuples(index=False, name=None))
+        out_keys = list(m.OUTBOUND_ARCS)  # the kept arcs, in the table's order (restrict keeps it)
         a0 = out_keys[0]
         x0 = m.outbound[a0]
         s_d = _sign(m.demand_balance[a0[2], a0[3], a0[4]], x0)
@@ -185,8 +184,7 @@ class _Pricer:
 
     def check_kept(self, m, rc: np.ndarray, kept: np.ndarray, tol: float) -> None:
         """Dual feasibility and complementary slackness of the arcs in the model, as HiGHS found them."""
-        out_keys = self.full.outbound_arcs.loc[kept, OUT_KEY].itertuples(index=False, name=None)
-        x = np.array([m.outbound[a].value or 0.0 for a in out_keys])
+        x = np.array([m.outbound[a].value or 0.0 for a in m.OUTBOUND_ARCS])
         r = rc[kept]
         worst_neg = float(r.min()) if len(r) else 0.0
         used = x > 1e-6 * np.maximum(1.0, self.demand[self.demand_row[kept]])
