@@ -10,7 +10,8 @@ Each scenario is :func:`model.stochastic.twostage.build_model` over that one sce
 nonanticipative (first-stage) variables are ``open``, ``stock`` (and ``eta`` with CVaR).
 HiGHS cannot solve PH's quadratic proximal term with binaries, so the proximal terms are
 linearised (``--linearize-proximal-terms``, on by default here). The Lagrangian spoke gives
-the lower bound. The upper bound: PH's consensus ``xbar`` is rounded into a plan (per site
+the lower bound. The upper bound: PH's consensus ``xbar`` (the probability-weighted mean of the
+scenario solutions PH ended with, recomputed after the last iteration) is rounded into a plan (per site
 the level with the largest ``xbar``, opened if the site's ``xbar`` summed over levels is >= 0.5; stock at unopened sites
 dropped and scaled down to the capacity built) and that plan is evaluated on every
 scenario, the scenarios shared over all ranks. The final gap is (upper - lower) / upper.
@@ -201,6 +202,11 @@ def main(argv=None) -> int:
     wheel = WheelSpinner(hub, spokes)
     wheel.spin()
     t_ph = time.perf_counter() - t0
+    if wheel.on_hub():
+        # PH forms xbar only inside its iterations (mpisppy.phbase.iterk_loop), not after iteration 0:
+        # average the last scenario solutions here, on every hub rank (a collective on the hub's
+        # communicator), so the rounded plan is the consensus of the solutions PH ended with
+        wheel.spcomm.opt.Compute_Xbar()
     plan = xbar_plan(wheel.spcomm.opt, data) if wheel.on_hub() and wheel.spcomm.cylinder_rank == 0 else None
     plan = comm.bcast(plan, root=0)
     outer = comm.bcast(wheel.BestOuterBound if comm.Get_rank() == 0 else None, root=0)
