@@ -29,13 +29,16 @@ it is raised by subgradient steps (Polyak's rule towards the best plan's cost). 
 site's fixed cost spread over its capacity), ``L(lambda0)`` is the simple bound "every order
 on its cheapest path, each site's fixed cost paid per order at its best rate".
 
-**Upper bound** (a feasible plan, costed exactly): open the sites the subproblems chose; send
-each demand row to its cheapest open path or the alternative; give each site the smallest
-level that holds what it receives. If a site would receive more than its largest level, the
-flows are re-optimised by HiGHS as a transportation LP over each row's ``repair_arcs``
-cheapest open arcs (still a feasible plan). Then a local search: close or open one site at a
-time while that lowers the cost. ``gap = (plan cost - best L) / plan cost`` is a true gap to the
-optimum of the full model.
+**Upper bound** (a feasible plan, costed exactly). First from a MIP on clustered zones
+(:func:`aggregate_plan`): zones that see the sites alike (k-means on their path costs) are
+merged, the clustered model is solved by HiGHS, and its flows are split over the member zones
+in proportion to demand, which is feasible in the full model at the clustered objective. The
+same sites and levels are then re-assigned: each demand row to its cheapest open path; rows of
+a site that would overflow are re-routed by a transportation LP over their ``repair_arcs``
+cheapest open arcs (HiGHS), against what the other rows leave of each capacity. The cheaper of
+the two is kept. While the gap is open, subgradient iterations also try the sites the
+subproblems chose, and a local search closes or opens one site at a time. ``gap = (plan cost -
+best L) / plan cost`` is a true gap to the optimum of the full model.
 
 Scope: one period, no ``service_level``, ``co2_cap`` or single sourcing (they couple sites or
 arcs beyond the knapsack; asking is an error naming the key); ``max_sites`` is handled.
@@ -260,7 +263,7 @@ def _cheapest_open(p: FlowProblem, is_open: np.ndarray):
     return pos, best
 
 
-def evaluate_plan(p: FlowProblem, is_open: np.ndarray, repair_arcs: int = 5, threads: int | None = None,
+def evaluate_plan(p: FlowProblem, is_open: np.ndarray, repair_arcs: int = 10, threads: int | None = None,
                   level: np.ndarray | None = None, repair: bool = True) -> Plan | None:
     """Cost of opening the sites ``is_open`` (the cheapest-path assignment; see the module docstring).
 
@@ -274,7 +277,7 @@ def evaluate_plan(p: FlowProblem, is_open: np.ndarray, repair_arcs: int = 5, thr
     arcs = pos[to_site]
     through = np.bincount(p.arc_site[arcs], weights=p.D[to_site], minlength=len(p.sites))
     if (through > cap * (1 + 1e-12)).any():
-        return _repair(p, is_open, cap, repair_arcs, threads) if repair else None
+        return _repair(p, is_open, cap, pos, best, repair_arcs, threads) if repair else None
     level = _levels_for(p, is_open, through)
     fixed = sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0))
     variable = float(best[to_site] @ p.D[to_site] + p.alt[~to_site] @ p.D[~to_site])
@@ -292,30 +295,45 @@ def _levels_for(p: FlowProblem, is_open: np.ndarray, through: np.ndarray) -> np.
     return level
 
 
-def _repair(p: FlowProblem, is_open: np.ndarray, cap: np.ndarray, repair_arcs: int, threads) -> Plan:
-    """Transportation LP (HiGHS) over each row's ``repair_arcs`` cheapest open arcs, site capacities ``cap``."""
+def _repair(p: FlowProblem, is_open: np.ndarray, cap: np.ndarray, pos: np.ndarray, best: np.ndarray,
+            repair_arcs: int, threads) -> Plan:
+    """Re-route the rows of over-full sites by a transportation LP (HiGHS).
+
+    Rows whose cheapest open path is at a site over its capacity ``cap`` are re-optimised over
+    their ``repair_arcs`` cheapest open arcs and their alternative, against what the other rows
+    (kept on their cheapest paths) leave of each site's capacity; so the plan stays feasible and
+    the LP is small (only the rows around the over-full sites)."""
     import highspy
     from scipy import sparse
 
-    c = np.where(is_open[p.arc_site], p.cost, np.inf)
-    order = np.lexsort((c, p.arc_row))
-    rank = np.arange(len(order)) - p.seg[p.arc_row[order]]
-    cols = order[(rank < repair_arcs) & np.isfinite(c[order])]
-    n_a, n_d = len(cols), p.n_rows
+    to_site = best < p.alt
+    site_of_row = np.where(to_site, p.arc_site[np.maximum(pos, 0)], -1)
+    through = np.bincount(site_of_row[to_site], weights=p.D[to_site], minlength=len(p.sites))
+    over = through > cap * (1 + 1e-12)
+    free = to_site & over[np.maximum(site_of_row, 0)]
+    kept = to_site & ~free
+    residual = cap - np.bincount(site_of_row[kept], weights=p.D[kept], minlength=len(p.sites))
+    free_rows = np.flatnonzero(free)
+    new_row = np.full(p.n_rows, -1)
+    new_row[free_rows] = np.arange(len(free_rows))
+    cand = np.flatnonzero(free[p.arc_row] & is_open[p.arc_site])
+    cand = cand[np.lexsort((p.cost[cand], p.arc_row[cand]))]
+    first = np.searchsorted(p.arc_row[cand], p.arc_row[cand], side="left")
+    cols = cand[np.arange(len(cand)) - first < repair_arcs]
+    n_a, n_d = len(cols), len(free_rows)
     open_sites = np.flatnonzero(is_open)
     site_row = np.full(len(p.sites), -1)
     site_row[open_sites] = n_d + np.arange(len(open_sites))
-    rows = np.concatenate([p.arc_row[cols], site_row[p.arc_site[cols]], np.arange(n_d)])
+    rows = np.concatenate([new_row[p.arc_row[cols]], site_row[p.arc_site[cols]], np.arange(n_d)])
     colidx = np.concatenate([np.arange(n_a), np.arange(n_a), n_a + np.arange(n_d)])
     A = sparse.csc_matrix((np.ones(len(rows)), (rows, colidx)), shape=(n_d + len(open_sites), n_a + n_d))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_a + n_d, A.shape[0]
-    lp.col_cost_ = np.concatenate([p.cost[cols], p.alt])
+    lp.col_cost_ = np.concatenate([p.cost[cols], p.alt[free_rows]])
     lp.col_lower_ = np.zeros(n_a + n_d)
     lp.col_upper_ = np.full(n_a + n_d, highspy.kHighsInf)
-    biggest = cap[open_sites]
-    lp.row_lower_ = np.concatenate([p.D, np.full(len(open_sites), -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([p.D, biggest])
+    lp.row_lower_ = np.concatenate([p.D[free_rows], np.full(len(open_sites), -highspy.kHighsInf)])
+    lp.row_upper_ = np.concatenate([p.D[free_rows], np.maximum(residual[open_sites], 0.0)])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
     h = highspy.Highs()
@@ -328,12 +346,17 @@ def _repair(p: FlowProblem, is_open: np.ndarray, cap: np.ndarray, repair_arcs: i
         raise RuntimeError(f"capacity repair LP: {h.modelStatusToString(h.getModelStatus())}")
     x = np.asarray(h.getSolution().col_value)
     xa, y = np.maximum(x[:n_a], 0.0), np.maximum(x[n_a:], 0.0)
-    through = np.bincount(p.arc_site[cols], weights=xa, minlength=len(p.sites))
+    used = xa > 0
+    arcs = np.concatenate([pos[kept], cols[used]])
+    flows = np.concatenate([p.D[kept], xa[used]])
+    alt_flow = np.where(to_site, 0.0, p.D)
+    alt_flow[free_rows] = y
+    through = np.bincount(p.arc_site[arcs], weights=flows, minlength=len(p.sites))
     level = _levels_for(p, is_open, through)
     fixed = sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0))
-    used = xa > 0
-    return Plan(fixed + float(p.cost[cols] @ xa + p.alt @ y), level,
-                dict(zip(cols[used].tolist(), xa[used].tolist())), y, True)
+    log.debug("capacity repair: %d rows re-routed over %d arcs", n_d, n_a)
+    return Plan(fixed + float(p.cost[arcs] @ flows + p.alt @ alt_flow), level,
+                dict(zip(arcs.tolist(), flows.tolist())), alt_flow, True)
 
 
 def _move_estimates(p: FlowProblem, is_open: np.ndarray, level: np.ndarray) -> np.ndarray:
@@ -545,7 +568,7 @@ class LagrangianSolve:
 
 
 def solve_by_lagrangian(full: ModelInputs, gap: float = 1e-2, max_iterations: int = 300,
-                        time_limit: float | None = None, plan_every: int = 10, repair_arcs: int = 5,
+                        time_limit: float | None = None, plan_every: int = 10, repair_arcs: int = 10,
                         clusters: int = 100, threads: int | None = None, progress=None) -> LagrangianSolve:
     """Lower bound, plan and certified gap for ``full`` (module docstring), stopping at ``gap``.
 
@@ -562,17 +585,19 @@ def solve_by_lagrangian(full: ModelInputs, gap: float = 1e-2, max_iterations: in
     lv = lagrangian(p, lam)
     initial = best = lv.value
     kw = {"repair_arcs": repair_arcs, "threads": threads}
-    # first plans: every site open, then the local search; the clustered MIP's sites and levels
-    plan, moves = improve_plan(p, evaluate_plan(p, np.ones(len(p.sites), dtype=bool), **kw), deadline, **kw)
+    # first plan: the clustered MIP's sites and levels (split over the zones, or each row on its
+    # cheapest open path when no site overflows); without one, every site open, then the local search
+    plan, moves = None, 0
     if clusters:
         split = aggregate_plan(p, clusters, gap=gap / 4, threads=threads,
                                time_limit=None if not math.isfinite(deadline) else max(deadline - time.perf_counter(), 1))
         if split is not None:
-            # the same sites and levels, each row on its cheapest open path, when no site overflows
-            greedy = evaluate_plan(p, split.level >= 0, level=split.level, repair=False, **kw)
-            log.info("lagrangian: clustered MIP's plan %.6g, re-assigned %s (every site open, then local search: %.6g)",
-                     split.cost, "-" if greedy is None else f"{greedy.cost:.6g}", plan.cost)
-            plan = min([q for q in (plan, split, greedy) if q is not None], key=lambda q: q.cost)
+            greedy = evaluate_plan(p, split.level >= 0, level=split.level, **kw)
+            log.info("lagrangian: clustered MIP's plan %.6g, re-assigned %.6g%s", split.cost, greedy.cost,
+                     " (over-full sites repaired)" if greedy.repaired else "")
+            plan = min([q for q in (split, greedy) if q is not None], key=lambda q: q.cost)
+    if plan is None:
+        plan, moves = improve_plan(p, evaluate_plan(p, np.ones(len(p.sites), dtype=bool), **kw), deadline, **kw)
     plan_s = time.perf_counter() - t1
     history, theta, stall, it = [], 2.0, 0, 0
     t_plans = 0.0

@@ -56,12 +56,15 @@ def test_initial_bound_is_each_order_on_its_cheapest_path_with_fixed_cost_spread
     assert lagrangian(p, lam0).value == pytest.approx(100 * (6 + 3 * ONE + 0.003), rel=1e-9)
 
 
-def test_bound_is_below_and_plan_at_the_exact_optimum(tmp_path):
-    """Opening S2 alone costs 1000 + 100 x (4.223902 + 3.111951 + 2); both sites cost 2000 + more."""
+@pytest.mark.parametrize("clusters", [0, 100])
+def test_bound_is_below_and_plan_at_the_exact_optimum(tmp_path, clusters):
+    """Opening S2 alone costs 1000 + 100 x (4.223902 + 3.111951 + 2); both sites cost 2000 + more.
+    ``clusters=0``: the plan comes from every site open and the local search, the bound from the
+    subgradient steps; 100 clusters (more than the 3 zones): the MIP on the zones themselves."""
     full = inputs(tmp_path)
     opt = optimum_with_sites(full)
     assert opt == pytest.approx(1000 + 100 * (6 + 3 * ONE), rel=1e-9)
-    r = solve_by_lagrangian(full, gap=1e-9, max_iterations=300)
+    r = solve_by_lagrangian(full, gap=1e-9, max_iterations=300, clusters=clusters)
     assert r.initial_bound <= r.bound <= opt * (1 + 1e-9)
     assert r.objective == pytest.approx(opt, rel=1e-9)
     assert r.sites_opened()["site"].tolist() == ["S2"]

@@ -117,6 +117,8 @@ def drop_dominated_general_trade(out: pd.DataFrame) -> pd.DataFrame:
     moving flow to the cheaper twin keeps every constraint. (With a service constraint, the
     bonded twin's customs release may put it over the lead-time target, so nothing is dropped.)
     """
+    if not (out["mode"] == "general_trade").any():  # nothing to drop; skips a group-by over every arc
+        return out
     per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
     key = ["site", "zone", "origin", "product"]
     cost = out[per_order].sum(axis=1)
