@@ -34,9 +34,9 @@ on its cheapest path, each site's fixed cost paid per order at its best rate".
 merged, the clustered model is solved by HiGHS, and its flows are split over the member zones
 in proportion to demand, which is feasible in the full model at the clustered objective. The
 same sites and levels are then re-assigned: each demand row to its cheapest open path; rows of
-a site that would overflow are re-routed by a transportation LP over their ``repair_arcs``
-cheapest open arcs (HiGHS), against what the other rows leave of each capacity. The cheaper of
-the two is kept. While the gap is open, subgradient iterations also try the sites the
+a site that would overflow are re-routed (only when the gap is not yet met) by a transportation
+LP over their ``repair_arcs`` cheapest open arcs (HiGHS), against what the other rows leave of
+each capacity. The cheaper of the two is kept. While the gap is open, subgradient iterations also try the sites the
 subproblems chose, and a local search closes or opens one site at a time. ``gap = (plan cost -
 best L) / plan cost`` is a true gap to the optimum of the full model.
 
@@ -592,9 +592,12 @@ def solve_by_lagrangian(full: ModelInputs, gap: float = 1e-2, max_iterations: in
         split = aggregate_plan(p, clusters, gap=gap / 4, threads=threads,
                                time_limit=None if not math.isfinite(deadline) else max(deadline - time.perf_counter(), 1))
         if split is not None:
-            greedy = evaluate_plan(p, split.level >= 0, level=split.level, **kw)
-            log.info("lagrangian: clustered MIP's plan %.6g, re-assigned %.6g%s", split.cost, greedy.cost,
-                     " (over-full sites repaired)" if greedy.repaired else "")
+            # re-routing the rows of over-full sites (an LP) only when the gap asks for it
+            within = (split.cost - best) <= gap * abs(split.cost)
+            greedy = evaluate_plan(p, split.level >= 0, level=split.level, repair=not within, **kw)
+            log.info("lagrangian: clustered MIP's plan %.6g, re-assigned %s", split.cost,
+                     "- (a site would overflow; not repaired, the gap is met)" if greedy is None else
+                     f"{greedy.cost:.6g}" + (" (over-full sites repaired)" if greedy.repaired else ""))
             plan = min([q for q in (split, greedy) if q is not None], key=lambda q: q.cost)
     if plan is None:
         plan, moves = improve_plan(p, evaluate_plan(p, np.ones(len(p.sites), dtype=bool), **kw), deadline, **kw)
