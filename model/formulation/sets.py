@@ -206,8 +206,10 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         out = stocked.merge(mode_sites, how="cross")
     out = out[(out["mode"] != "bonded") | out["product"].isin(positive)].reset_index(drop=True)
 
-    prod = products.loc[out["product"]]
-    tax = _rows(tariffs, out["origin"], out["product"])
+    # only the columns used, so the per-arc lookups stay small (memory on 10^7 arcs)
+    prod = products[["order_value_usd", "weight_kg_per_order", "days_in_stock", "obsolescence_rate_per_year"]
+                    ].loc[out["product"]]
+    tax = _rows(tariffs[["fta_duty_rate", "vat_rate"]], out["origin"], out["product"])
     value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
     days = prod["days_in_stock"].to_numpy()
@@ -224,7 +226,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     out["lead_hours"] = (np.where(bonded, p("policy.bonded_clearance_hours") * time_factor, 0.0)
                          + p("service.processing_hours")
                          + _hours(distances.site_zone_hours, out["km"].to_numpy(), out["site"], out["zone"], speed))
-    out["handling_cost"] = t["sites"].set_index("site").loc[out["site"], "handling_usd_per_order"].to_numpy()
+    out["handling_cost"] = t["sites"].set_index("site")["handling_usd_per_order"].loc[out["site"]].to_numpy()
     out["last_mile_cost"] = costs.last_mile_cost(weight, out["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                  p("costs.last_mile_usd_per_kg_km"))
     out["duty_tax_cost"] = np.where(bonded, tax_b, tax_g)
