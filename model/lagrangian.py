@@ -53,13 +53,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from .arc_pricing import per_order_cost
+from .arc_pricing import BALANCE_KEY, per_order_cost
 from .formulation.sets import ModelInputs
 
 log = logging.getLogger(__name__)
 
 DEMAND_KEY = ["zone", "origin", "product"]
-BALANCE_KEY = ["mode", "site", "origin", "product"]
 
 
 def index_of(rows: pd.DataFrame, table: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -192,7 +191,6 @@ class LagrangianValue:
     value: float
     subgradient: np.ndarray      # D_d - sum_a x_a - y_d, per demand row
     chosen_sites: np.ndarray     # bool per site
-    chosen_level: np.ndarray     # level index per site (-1: not chosen)
 
 
 def lagrangian(p: FlowProblem, lam: np.ndarray) -> LagrangianValue:
@@ -205,7 +203,6 @@ def lagrangian(p: FlowProblem, lam: np.ndarray) -> LagrangianValue:
     w = p.D[p.arc_row[order]]
     r = rc[order]
     best_val = np.zeros(len(p.sites))
-    best_lvl = np.full(len(p.sites), -1)
     take = np.zeros(len(order))  # x_a of the best level of each site
     for k in range(len(p.sites)):
         lo, hi = starts[k], starts[k + 1]
@@ -218,7 +215,7 @@ def lagrangian(p: FlowProblem, lam: np.ndarray) -> LagrangianValue:
                 v += (C - (cw[n - 1] if n > 0 else 0.0)) * r[lo + n]
             vals[j] = p.fixed[k][j] + v
         j = int(np.argmin(vals))
-        best_val[k], best_lvl[k] = vals[j], j
+        best_val[k] = vals[j]
         n, C = cut[j], p.caps[k][j]
         take[lo:lo + n] = w[lo:lo + n]
         if n < hi - lo:
@@ -233,7 +230,7 @@ def lagrangian(p: FlowProblem, lam: np.ndarray) -> LagrangianValue:
     flow = np.bincount(p.arc_row[order[used]], weights=take[used], minlength=p.n_rows)
     y = np.where(p.alt < lam, p.D, 0.0)
     value = float(lam @ p.D + np.minimum(0.0, p.alt - lam) @ p.D + best_val[chosen].sum())
-    return LagrangianValue(value, p.D - flow - y, chosen, np.where(chosen, best_lvl, -1))
+    return LagrangianValue(value, p.D - flow - y, chosen)
 
 
 # ---- upper bound ------------------------------------------------------------------------------
