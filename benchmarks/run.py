@@ -102,25 +102,19 @@ def child_measure(args) -> dict:
         distances = scenario_road_distances(sc)
         t2 = time.perf_counter()
         if args.lagrangian:  # Lagrangian bound + feasible plan on arrays, no Pyomo model (model/lagrangian.py)
-            from model.lagrangian import solve_by_lagrangian
+            from model.lagrangian import full_model_size, solve_by_lagrangian
 
             inputs = build_inputs(sc, distances)
             t3 = time.perf_counter()
             lag = solve_by_lagrangian(inputs, gap=opts.mip_rel_gap, time_limit=args.time_limit, threads=args.threads)
             t5 = time.perf_counter()
-            n_lv = len(inputs.site_levels)
-            n_out = len(inputs.outbound_arcs)
-            n_bal = len(inputs.inbound_arcs[["mode", "site", "origin", "product"]].drop_duplicates())
-            n_sites = inputs.site_levels["site"].nunique()
             out.update(load_s=t1 - t0, distances_s=t2 - t1, arcs_s=t3 - t2, build_s=t3 - t1, handoff_s=0.0,
                        solve_s=t5 - t3, total_s=t5 - t0, status="certified gap" if lag.gap <= opts.mip_rel_gap
                        else "stopped", objective=lag.objective, bound=lag.bound, gap=lag.gap,
                        initial_bound=lag.initial_bound, iterations=lag.iterations, method="lagrangian",
                        lagrangian_seconds=lag.seconds, sites_opened=len(lag.sites_opened()),
                        repaired=lag.plan.repaired, peak_rss_mb_self=_self_rss_mb(),
-                       # the full model's size (docs/formulation.md), which is never built
-                       n_vars=n_lv + n_out + len(inputs.inbound_arcs) + len(inputs.direct_arcs) + len(inputs.demand),
-                       n_cons=len(inputs.demand) + n_bal + 2 * n_sites + n_out, n_bin=n_lv)
+                       **full_model_size(inputs))  # the full model is never built
             return out
         if args.price_arcs:  # exact bound over all arcs, from a priced subset (model/arc_pricing.py)
             from model.arc_pricing import solve_with_arc_pricing

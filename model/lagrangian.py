@@ -174,6 +174,19 @@ def flow_problem(full: ModelInputs) -> FlowProblem:
         arcs_full=len(out), arcs_dominated=int(np.isfinite(cost).sum() - len(arc)))
 
 
+def full_model_size(full: ModelInputs) -> dict:
+    """Variables, binaries and constraints the one-period Pyomo model of ``full`` would have
+    (docs/formulation.md), without building it: ``open``, ``inbound``, ``outbound``, ``direct``,
+    ``unmet``; ``demand_balance``, ``site_flow_balance``, ``one_level``, ``throughput_capacity``,
+    ``strong_linking``."""
+    n_levels = len(full.site_levels)
+    n_out = len(full.outbound_arcs)
+    n_sites = full.site_levels["site"].nunique()
+    n_balance = len(full.inbound_arcs[BALANCE_KEY].drop_duplicates())
+    return {"n_vars": n_levels + n_out + len(full.inbound_arcs) + len(full.direct_arcs) + len(full.demand),
+            "n_cons": len(full.demand) + n_balance + 2 * n_sites + n_out, "n_bin": n_levels}
+
+
 # ---- lower bound ------------------------------------------------------------------------------
 
 def initial_multipliers(p: FlowProblem) -> np.ndarray:
@@ -276,10 +289,15 @@ def evaluate_plan(p: FlowProblem, is_open: np.ndarray, repair_arcs: int = 10, th
     if (through > cap * (1 + 1e-12)).any():
         return _repair(p, is_open, cap, pos, best, repair_arcs, threads) if repair else None
     level = _levels_for(p, is_open, through)
-    fixed = sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0))
+    fixed = _fixed_cost(p, level)
     variable = float(best[to_site] @ p.D[to_site] + p.alt[~to_site] @ p.D[~to_site])
     return Plan(fixed + variable, level, dict(zip(arcs.tolist(), p.D[to_site].tolist())),
                 np.where(to_site, 0.0, p.D), False)
+
+
+def _fixed_cost(p: FlowProblem, level: np.ndarray) -> float:
+    """Fixed cost of the open levels (USD/yr); ``level`` -1 = closed."""
+    return float(sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0)))
 
 
 def _levels_for(p: FlowProblem, is_open: np.ndarray, through: np.ndarray) -> np.ndarray:
@@ -350,7 +368,7 @@ def _repair(p: FlowProblem, is_open: np.ndarray, cap: np.ndarray, pos: np.ndarra
     alt_flow[free_rows] = y
     through = np.bincount(p.arc_site[arcs], weights=flows, minlength=len(p.sites))
     level = _levels_for(p, is_open, through)
-    fixed = sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0))
+    fixed = _fixed_cost(p, level)
     log.debug("capacity repair: %d rows re-routed over %d arcs", n_d, n_a)
     return Plan(fixed + float(p.cost[arcs] @ flows + p.alt @ alt_flow), level,
                 dict(zip(arcs.tolist(), flows.tolist())), alt_flow, True)
@@ -530,7 +548,7 @@ def aggregate_plan(p: FlowProblem, clusters: int = 100, sites_per_cluster: int =
     flow = xa[j_arc[hit]] * p.D[p.arc_row[hit]] / D[agg_row[p.arc_row[hit]]]
     alt_flow = p.D - np.bincount(p.arc_row[hit], weights=flow, minlength=p.n_rows)
     alt_flow = np.maximum(alt_flow, 0.0)
-    fixed = sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0))
+    fixed = _fixed_cost(p, level)
     cost = fixed + float(p.cost[hit] @ flow + p.alt @ alt_flow)
     log.info("clustered MIP: %d rows, %d arcs, objective %.6g (%s), %d sites; split over the zones: %.6g",
              n_rows, n_a, h.getInfo().objective_function_value, status, (level >= 0).sum(), cost)
