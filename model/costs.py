@@ -37,10 +37,29 @@ def import_taxes(value_usd, duty_rate, vat_rate):
     return import_duty(value_usd, duty_rate) + import_vat(value_usd, duty_rate, vat_rate)
 
 
+def output_vat(sale_value_usd, vat_rate):
+    """VAT on a domestic sale (USD per order): what the state keeps once import VAT is credited."""
+    return np.asarray(sale_value_usd) * vat_rate
+
+
+def cbec_taxes(value_usd, duty_rate, vat_rate, duty_factor, vat_factor):
+    """(duty, VAT) of a CBEC retail import (USD per order): duty x ``duty_factor``, then VAT on
+    (value + that duty) x ``vat_factor`` (China: factors 0 and 0.7 within the limits)."""
+    duty = import_duty(np.asarray(value_usd), np.asarray(duty_rate) * duty_factor)
+    return duty, (np.asarray(value_usd) + duty) * vat_rate * vat_factor
+
+
+def de_minimis_exempt(value_usd, de_minimis_usd):
+    """True where a parcel's value is at or below the exemption threshold ("up to VND 1 M",
+    Decision 78/2010/QD-TTg); a threshold of 0 exempts nothing."""
+    value = np.asarray(value_usd)
+    return (value <= de_minimis_usd) & (de_minimis_usd > 0)
+
+
 def direct_mail_taxes(value_usd, duty_rate, vat_rate, de_minimis_usd):
-    """Duty + VAT on a direct-mail parcel: nothing below the de-minimis value, else the full amount."""
+    """Duty + VAT on a direct-mail parcel: nothing at or below the de-minimis value, else the full amount."""
     taxes = import_taxes(value_usd, duty_rate, vat_rate)
-    return np.where(np.asarray(value_usd) < de_minimis_usd, 0.0, taxes)
+    return np.where(de_minimis_exempt(value_usd, de_minimis_usd), 0.0, taxes)
 
 
 def duty_financing_cost(amount_usd, cost_of_capital, days_paid_before_sale):

@@ -34,31 +34,101 @@ def lead_time_kpis(flows: pd.DataFrame, total_demand: float, target_hours: float
 
 
 def money_kpis(flows: pd.DataFrame, products: pd.DataFrame, cost_of_capital: float) -> dict:
-    """Duties and VAT paid, duties deferred to the sale, financing saved by deferral, working capital.
+    """Taxes paid, what was paid before the sale, and the working capital tied up in stock.
 
+    - ``duties_and_vat_paid_usd``: duty + VAT the state keeps (import VAT net of credits).
+    - ``taxes_paid_at_entry_usd``: taxes paid at entry, before the order is sold (general-trade duty
+      and import VAT; bonded taxes when ``policy.bonded_duty_at_sale`` = 0).
     - ``duties_deferred_usd``: taxes on stocked orders paid at the sale rather than at entry.
-    - ``duty_financing_saved_usd``: what those taxes would have cost to finance from entry to sale
-      (amount x r x days in stock / 365).
+    - ``duty_financing_saved_usd``: what those deferred taxes would have cost to finance from entry
+      to sale (amount x r x days in stock / 365).
     - ``working_capital_usd``: average capital tied up in stock in Vietnam over the year:
-      orders x (value + taxes prepaid at entry) x days in stock / 365.
+      orders x value x days in stock / 365 + the taxes paid at entry held to the sale.
     """
-    out = flows[flows["leg"] == "outbound"].copy()
+    out = flows[flows["leg"] == "outbound"]
     prod = products.set_index("product")
     value = out["product"].map(prod["order_value_usd"]).to_numpy(float)
     days = out["product"].map(prod["days_in_stock"]).to_numpy(float)
     orders = out["orders"].to_numpy(float)
-    at_entry = out["taxes_paid_at_entry"].to_numpy(bool)
     taxes = out["duty_tax_cost"].to_numpy(float)  # USD on the whole flow
-    deferred = float(taxes[~at_entry].sum())
-    saved = float((taxes * cost_of_capital * days / DAYS_PER_YEAR)[~at_entry].sum())
-    prepaid_taxes = np.where(at_entry, taxes, 0.0)
-    working = float(((orders * value + prepaid_taxes) * days / DAYS_PER_YEAR).sum())
+    at_entry = out["tax_at_entry_usd"].to_numpy(float)
+    deferred = np.where(at_entry > 0, 0.0, taxes)
     return {
         "duties_and_vat_paid_usd": float(flows["duty_tax_cost"].sum()),
-        "duties_deferred_usd": deferred,
-        "duty_financing_saved_usd": saved,
-        "working_capital_usd": working,
+        "taxes_paid_at_entry_usd": float(flows["tax_at_entry_usd"].sum()),
+        "duties_deferred_usd": float(deferred.sum()),
+        "duty_financing_saved_usd": float((deferred * cost_of_capital * days / DAYS_PER_YEAR).sum()),
+        "working_capital_usd": float(((orders * value + at_entry) * days / DAYS_PER_YEAR).sum()),
     }
+
+
+def tax_kpis(flows: pd.DataFrame, products: pd.DataFrame, modes) -> dict:
+    """What a policy maker reads: tax revenue by regime and when it is collected, effective tax rates.
+
+    - ``tax_revenue_usd``: {total, duty, vat, by_regime: {mode: USD}, at_entry, at_sale}; duty and
+      VAT the state keeps (import VAT net of credits); ``at_entry`` is collected before the sale
+      (gross import VAT of general trade included: it is credited later), ``at_sale`` the rest
+      (net of those credits, so the two add up to the total).
+    - ``effective_tax_rate``: {overall, by_regime: {mode: share}}: taxes / sale value of the goods
+      (USD of duty + VAT per USD of sale price ex VAT); None where a regime carries nothing.
+    Duties and VAT are transfers to the state, not resource costs: see ``network_cost_usd``.
+    """
+    sold = flows[flows["leg"].isin(["outbound", "parcel"])]
+    value = sold["orders"].to_numpy(float) * sold["product"].map(products.set_index("product")["order_value_usd"]).to_numpy(float)
+    by = sold.assign(_value=value).groupby("mode")[["duty_tax_cost", "_value"]].sum()
+    total_tax, total_value = float(sold["duty_tax_cost"].sum()), float(value.sum())
+    at_entry = float(sold["tax_at_entry_usd"].sum())
+    return {
+        "tax_revenue_usd": {
+            "total": total_tax, "duty": float(sold["duty_usd"].sum()), "vat": float(sold["vat_usd"].sum()),
+            "by_regime": {md: float(by["duty_tax_cost"].get(md, 0.0)) for md in modes},
+            "at_entry": at_entry, "at_sale": total_tax - at_entry,
+        },
+        "effective_tax_rate": {
+            "overall": total_tax / total_value if total_value > 0 else None,
+            "by_regime": {md: (float(by.at[md, "duty_tax_cost"] / by.at[md, "_value"])
+                               if md in by.index and by.at[md, "_value"] > 0 else None) for md in modes},
+        },
+    }
+
+
+def network_cost_kpis(cost_breakdown: dict) -> dict:
+    """``network_cost_usd``: the objective without duties, VAT and the unmet penalty (the resource
+    cost of the network: logistics, handling, stock, financing, facilities), USD per year."""
+    transfers = ("duty_tax_cost", "unmet_penalty")
+    return {"network_cost_usd": float(sum(v for k, v in cost_breakdown.items() if k not in transfers))}
+
+
+def lead_time_by_mode(flows: pd.DataFrame, paths: pd.DataFrame | None, demand: pd.DataFrame, modes) -> dict:
+    """Per regime: lead time (days) of the orders it carries, and of its best route for every demand
+    row whether or not it carries them (the counterfactual), each as mean, p5, p95 weighted by orders.
+
+    ``{mode: {"carried": {mean, p5, p95, orders} | None, "best_route": {mean, p5, p95, coverage}}}``;
+    ``coverage``: share of demand with a route of this regime (None where it has none at all).
+    """
+    def stats(lead_h, w):
+        if len(lead_h) == 0 or w.sum() <= 0:
+            return None
+        d = np.asarray(lead_h, float) / 24.0
+        return {"mean": float(np.average(d, weights=w)), "p5": weighted_quantile(d, w, 0.05),
+                "p95": weighted_quantile(d, w, 0.95)}
+
+    delivered = flows[flows["leg"].isin(["outbound", "parcel"])]
+    total = float(demand["orders"].sum())
+    out = {}
+    for md in modes:
+        f = delivered[delivered["mode"] == md]
+        carried = stats(f["lead_hours"].to_numpy(float), f["orders"].to_numpy(float))
+        if carried is not None:
+            carried["orders"] = float(f["orders"].sum())
+        best = None
+        if paths is not None and len(paths):
+            r = paths[paths["mode"] == md].merge(demand, on=["zone", "origin", "product"])
+            best = stats(r["lead_hours"].to_numpy(float), r["orders"].to_numpy(float))
+            if best is not None:
+                best["coverage"] = float(r["orders"].sum() / total) if total > 0 else None
+        out[md] = {"carried": carried, "best_route": best}
+    return out
 
 
 def emissions_kpis(flows: pd.DataFrame, total_demand: float) -> dict:
@@ -73,6 +143,6 @@ def emissions_kpis(flows: pd.DataFrame, total_demand: float) -> dict:
     total = float(flows["co2_t"].sum())
     return {
         "co2_t": total,
-        "co2_t_by_mode": {m: float(by_mode.get(m, 0.0)) for m in ("bonded", "general_trade", "direct_mail")},
+        "co2_t_by_mode": {m: float(by_mode.get(m, 0.0)) for m in by_mode.index if m != "unmet"},
         "co2_kg_per_order": total * 1000.0 / delivered if delivered > 0 else None,
     }

@@ -12,7 +12,8 @@ import pyomo.environ as pyo
 from .formulation import ModelInputs, build_inputs, create_model
 from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
-from .kpis import emissions_kpis, lead_time_kpis, money_kpis
+from . import regimes
+from .kpis import emissions_kpis, lead_time_by_mode, lead_time_kpis, money_kpis, network_cost_kpis, tax_kpis
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
@@ -113,8 +114,10 @@ def _assign_solution(result: Result) -> None:
         shares, unmet = mode_shares(result.flows, total_demand)
         opened = result.sites[result.sites["opened"]]
         sc = result.scenario
+        costs = cost_breakdown(m)
+        products = sc.tables["products"]
         summary.update({
-            "cost_breakdown": cost_breakdown(m),
+            "cost_breakdown": costs,
             "sites_opened": [{"site": k, "level": l, "utilisation": round(float(u), 6)}
                              for k, l, u in zip(opened["site"], opened["level"], opened["utilisation"])],
             "mode_share": shares,
@@ -122,9 +125,15 @@ def _assign_solution(result: Result) -> None:
             "unmet": explain_unmet(result),
             "kpis": {
                 **lead_time_kpis(result.flows, total_demand, sc.param("service.target_hours")),
-                **money_kpis(result.flows, sc.tables["products"], sc.param("finance.cost_of_capital")),
+                **money_kpis(result.flows, products, sc.param("finance.cost_of_capital")),
+                **tax_kpis(result.flows, products, regimes.MODES),
+                **network_cost_kpis(costs),
+                "lead_time_days_by_mode": lead_time_by_mode(result.flows, inputs.regime_paths, inputs.demand,
+                                                            regimes.MODES),
                 **emissions_kpis(result.flows, total_demand),
             },
+            "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
+                        for md, r in regimes.REGISTRY.items()},
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})

@@ -1,8 +1,11 @@
 """report.md: the result in plain words for a policy maker."""
 from __future__ import annotations
 
+from . import regimes
+
 LEVER_KEYS = (
-    "policy.cbec_tax_factor", "policy.cbec_duty_free", "policy.order_value_cap_usd", "policy.de_minimis_usd",
+    "policy.cbec_tax_factor", "policy.cbec_duty_factor", "policy.cbec_direct_purchase", "policy.order_value_cap_usd",
+    "policy.de_minimis_usd", "policy.parcel_fta", "policy.origin_waiver_usd", "policy.vat_rate",
     "policy.eligible_zones", "policy.positive_list", "policy.bonded_duty_at_sale", "policy.bonded_clearance_hours",
     "policy.direct_clearance_hours", "policy.single_window", "policy.max_sites", "modes.general_trade",
     "finance.cost_of_capital", "service.target_hours", "service.min_share", "demand.growth",
@@ -10,12 +13,43 @@ LEVER_KEYS = (
 )
 
 
+def _lead_time_lines(k: dict) -> list[str]:
+    """Lead time of each regime: what it carries, and its best route for every order (counterfactual)."""
+    lines = [f"Orders arrive in {k['lead_time_mean_hours'] / 24:.2g} days on average "
+             f"(95 % within {k['lead_time_p95_hours'] / 24:.2g} days); "
+             f"**{k['share_within_target']:.0%}** arrive within the {k['service_target_hours']:.0f}-hour target.", "",
+             "| regime | carries: mean (p5-p95) days | its best route for every order: mean (p5-p95) days |",
+             "|---|---|---|"]
+    for md, v in (k.get("lead_time_days_by_mode") or {}).items():
+        def cell(x):
+            return "-" if not x else f"{x['mean']:.2g} ({x['p5']:.2g}-{x['p95']:.2g})"
+        if v["carried"] or v["best_route"]:
+            lines.append(f"| {regimes.label(md)} | {cell(v['carried'])} | {cell(v['best_route'])} |")
+    return lines
+
+
+def _tax_lines(k: dict) -> list[str]:
+    """Tax revenue (a transfer to the state, not a resource cost) by regime and when it is collected."""
+    rev, rate = k["tax_revenue_usd"], k["effective_tax_rate"]
+    by = ", ".join(f"{regimes.label(md)} {_usd(v)} ({rate['by_regime'][md]:.3g} of sale value)"
+                   for md, v in rev["by_regime"].items() if v > 0 and rate["by_regime"].get(md) is not None)
+    return [
+        f"- Tax revenue (duty {_usd(rev['duty'])}, VAT {_usd(rev['vat'])}): {_usd(rev['total'])}, "
+        f"an effective rate of {rate['overall'] or 0:.3g} of the goods' sale value; by regime: {by or 'none'}.",
+        f"- Collected at entry, before the sale: {_usd(rev['at_entry'])} (general-trade import VAT is credited "
+        f"later); at or after the sale: {_usd(rev['at_sale'])}. Taxes deferred to the sale in bonded stock: "
+        f"{_usd(k['duties_deferred_usd'])}, saving {_usd(k['duty_financing_saved_usd'])} of financing.",
+        f"- Cost of the network without duties and VAT (transfers, not resource costs): {_usd(k['network_cost_usd'])}.",
+    ]
+
+
 def _usd(x: float) -> str:
+    """USD to 3 significant figures (the data support no more)."""
     if abs(x) >= 1e9:
-        return f"USD {x / 1e9:,.2f} bn"
+        return f"USD {x / 1e9:.3g} bn"
     if abs(x) >= 1e6:
-        return f"USD {x / 1e6:,.1f} M"
-    return f"USD {x:,.0f}"
+        return f"USD {x / 1e6:.3g} M"
+    return f"USD {x:,.3g}"
 
 
 def report_markdown(result) -> str:
@@ -32,11 +66,11 @@ def report_markdown(result) -> str:
         "",
         "## How orders reach customers",
         "",
-        f"- Bonded warehouses (stock first, duty paid when sold): **{shares['bonded']:.1%}** of orders.",
-        f"- General trade (duty paid at import, stock duty-paid): **{shares['general_trade']:.1%}**.",
-        f"- Direct mail from abroad after the sale: **{shares['direct_mail']:.1%}**.",
-        f"- Not served: {s['unmet_share']:.1%}.",
+        *[f"- {regimes.label(md).capitalize()} ({regimes.REGISTRY[md].description}): **{shares[md]:.0%}** of orders."
+          for md in regimes.MODES if shares.get(md, 0.0) > 0 or regimes.REGISTRY[md].enabled(sc.param)],
+        f"- Not served: {s['unmet_share']:.0%}.",
         "",
+        *_lead_time_lines(k),
         f"Orders arrive in {k['lead_time_mean_hours']:.0f} hours on average (95 % within {k['lead_time_p95_hours']:.0f} h); "
         f"**{k['share_within_target']:.1%}** arrive within the {k['service_target_hours']:.0f}-hour target.",
         "",
@@ -52,9 +86,7 @@ def report_markdown(result) -> str:
         "",
         "## Taxes and money tied up",
         "",
-        f"- Duties and VAT paid: {_usd(k['duties_and_vat_paid_usd'])}.",
-        f"- Of these, paid at the sale instead of at import (deferred in bonded warehouses): "
-        f"{_usd(k['duties_deferred_usd'])}; financing saved by the deferral: {_usd(k['duty_financing_saved_usd'])}.",
+        *_tax_lines(k),
         f"- Average working capital tied up in stock in Vietnam: {_usd(k['working_capital_usd'])}.",
         "",
         "## Transport emissions",
@@ -75,7 +107,7 @@ def report_markdown(result) -> str:
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)
-        shown = ", ".join(v) if isinstance(v, list) else ("all" if v == "*" else f"{v:g}")
+        shown = ", ".join(v) if isinstance(v, list) else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}")
         lines.append(f"| `{key}` | {shown or '(none)'} |")
     if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret
         from .insight.report import insight_markdown

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from . import regimes
 from .formulation import TERMS
+from .formulation.sets import TAX_COLUMNS
 
 FLOW_TOL = 1e-6  # orders; smaller values are solver noise
 
@@ -41,13 +43,23 @@ def site_table(m, inputs, scenario) -> pd.DataFrame:
     chosen = lv[lv["open"] == 1].drop(columns="open")
     s = s.merge(chosen, on="site", how="left")
     s["opened"] = s["level"].notna()
-    through = _var_frame(m.outbound, ["mode", "site", "zone", "origin", "product"]).groupby("site")["orders"].sum()
+    held = {(md, k) for md, k, l in getattr(m, "HOLDINGS", []) if round(m.hold[md, k, l].value or 0.0) == 1}
+    comp = {(md, k): c for md, k, l, c in (inputs.regime_sites.itertuples(index=False, name=None)
+                                           if inputs.regime_sites is not None else [])
+            if (md, k) in held and (k, l) in set(zip(chosen["site"], chosen["level"]))}
+    ob = _var_frame(m.outbound, ["mode", "site", "zone", "origin", "product"])
+    through = ob.groupby("site")["orders"].sum()
     s["throughput_orders"] = s["site"].map(through).fillna(0.0)
     s["capacity_orders"] = s.pop("capacity")
     s["utilisation"] = np.where(s["opened"], s["throughput_orders"] / s["capacity_orders"], np.nan)
     s["fixed_cost_usd"] = s.pop("fixed_cost").fillna(0.0)
+    s["compliance_cost_usd"] = [sum(c for (md, k), c in comp.items() if k == site) for site in s["site"]]
+    by_mode = ob.groupby(["site", "mode"])["orders"].sum()
+    s["regimes_held"] = [" ".join(md for md in regimes.STOCKED if by_mode.get((site, md), 0.0) > FLOW_TOL)
+                         for site in s["site"]]
     return s[["site", "name", "province", "lat", "lon", "site_type", "may_open", "bonded_ok", "reason", "force_open",
-              "opened", "level", "capacity_orders", "throughput_orders", "utilisation", "fixed_cost_usd"]]
+              "opened", "level", "capacity_orders", "throughput_orders", "utilisation", "regimes_held",
+              "fixed_cost_usd", "compliance_cost_usd"]]
 
 
 def flow_table(m, inputs, scenario) -> pd.DataFrame:
@@ -56,24 +68,23 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     ``stock`` leg carrying its holding and financing cost, so the rows re-price the objective."""
     weight = scenario.tables["products"].set_index("product")["weight_kg_per_order"]
     parts = []
-    cost_cols = [t for t in TERMS if t not in ("fixed_cost", "unmet_penalty")]
+    cost_cols = [t for t in TERMS if t not in ("fixed_cost", "compliance_cost", "unmet_penalty")]
+    per_order_taxes = {c: c for c in TAX_COLUMNS}
 
     def add(arcs, var, keycols, leg, coefficients=None):
         df = _var_frame(var, keycols)
         df = df[df["orders"] > FLOW_TOL].merge(arcs, on=keycols, how="left", validate="many_to_one")
-        for t, col in (coefficients or {t: t for t in cost_cols}).items():
+        for t, col in {**(coefficients or {t: t for t in cost_cols}), **per_order_taxes}.items():
             df[t] = df["orders"] * (df[col] if col in df.columns else 0.0)
         df["co2_t"] = df["orders"] * df["co2_kg"] / 1000.0 if "co2_kg" in df.columns else 0.0
-        if "mode" not in df.columns:
-            df["mode"] = "direct_mail"
         df["leg"] = leg
         parts.append(df)
 
     add(inputs.inbound_arcs, m.inbound, ["mode", "origin", "gateway", "site", "product"], "inbound")
     add(inputs.outbound_arcs, m.outbound, ["mode", "site", "zone", "origin", "product"], "outbound")
-    add(inputs.direct_arcs, m.direct, ["origin", "gateway", "zone", "product"], "parcel")
+    add(inputs.direct_arcs, m.direct, ["mode", "origin", "gateway", "zone", "product"], "parcel")
     if hasattr(m, "stock"):
-        add(inputs.stock_keys.drop(columns="taxes_paid_at_entry"), m.stock, ["mode", "site", "origin", "product"],
+        add(inputs.stock_keys, m.stock, ["mode", "site", "origin", "product"],
             "stock", {"inventory_cost": "holding_cost", "duty_financing_cost": "financing_cost"})
     un = _var_frame(m.unmet, ["zone", "origin", "product"])
     un = un[un["orders"] > FLOW_TOL].copy()
@@ -88,14 +99,14 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     flows[money] = flows[money].fillna(0.0)
     flows["cost_usd"] = flows[money].sum(axis=1)
     flows["usd_per_order"] = flows["cost_usd"] / flows["orders"]
-    for c, default in (("km", np.nan), ("lead_hours", np.nan), ("taxes_paid_at_entry", False), ("co2_t", 0.0)):
+    for c, default in (("km", np.nan), ("lead_hours", np.nan), ("co2_t", 0.0), *((c, 0.0) for c in TAX_COLUMNS)):
         if c not in flows:
             flows[c] = default
     flows["co2_t"] = flows["co2_t"].fillna(0.0)
-    flows["taxes_paid_at_entry"] = flows["taxes_paid_at_entry"].astype("boolean").fillna(False).astype(bool)
+    flows[list(TAX_COLUMNS)] = flows[list(TAX_COLUMNS)].fillna(0.0)
     month = ["month"] if "month" in flows else []
     return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", *month, "orders", "kg", "km",
-                  "lead_hours", "usd_per_order", "cost_usd", *money, "taxes_paid_at_entry", "co2_t"]]
+                  "lead_hours", "usd_per_order", "cost_usd", *money, *TAX_COLUMNS, "co2_t"]]
 
 
 def cost_breakdown(m) -> dict[str, float]:
@@ -104,11 +115,13 @@ def cost_breakdown(m) -> dict[str, float]:
 
 
 def mode_shares(flows: pd.DataFrame, total_demand: float) -> tuple[dict, float]:
-    """Shares of demand (orders) by mode, and the unmet share."""
-    def share(mode, leg):
-        return float(flows.loc[(flows["mode"] == mode) & (flows["leg"] == leg), "orders"].sum() / total_demand)
-    return ({"bonded": share("bonded", "outbound"), "direct_mail": share("direct_mail", "parcel"),
-             "general_trade": share("general_trade", "outbound")}, share("unmet", "unmet"))
+    """Shares of demand (orders) by regime (every regime of the registry, in its order), and the
+    unmet share (0 when there is no demand)."""
+    delivered = flows[flows["leg"].isin(["outbound", "parcel"])].groupby("mode")["orders"].sum()
+    unmet = flows.loc[flows["leg"] == "unmet", "orders"].sum()
+    if total_demand <= 0:
+        return {md: 0.0 for md in regimes.MODES}, 0.0
+    return ({md: float(delivered.get(md, 0.0) / total_demand) for md in regimes.MODES}, float(unmet / total_demand))
 
 
 def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:

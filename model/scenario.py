@@ -105,6 +105,8 @@ def _check_value(key: str, value, source: str):
         except TypeError:
             raise _param_error(source, f"parameter '{key}' expects a list of {unit} (or '*'), got {value!r}",
                                f"a list of {unit} (or '*') for parameter '{key}'") from None
+    if keys.at[key, "type"] == "optional number" and (value is None or str(value).strip().lower() in ("", "none")):
+        return None  # unset: the tables' own values apply (e.g. policy.vat_rate -> tariffs.csv)
     if isinstance(value, str):
         try:
             value = float(value)

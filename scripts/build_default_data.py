@@ -238,11 +238,16 @@ LAND_PARCEL = [  # parcels cross by truck; no parcel rail service
 # economic / border / free-trade zones; every candidate is one of these. K21 Long Thanh: airport
 # area, True, although the airport opens only ~2026 (set force_closed in a "today" scenario).
 # force_open False: no operating CBEC bonded facility found in Vietnam. force_closed False.
-# handling: ASSUMPTION 10,000 VND/order = published fulfilment fees (fbu.asia: inbound
-# 800-1,100 VND/item, outbound 2,400 VND first item + 1,100 each next, bag 800-1,700 VND;
-# ~6,000 VND for a 1.5-item order) + ~60 % for bonded release (per-order customs data, seals,
-# supervision).
-HANDLING_VND_PER_ORDER = 10_000
+# handling: ASSUMPTION 6,000 VND/order of plain fulfilment at any site = published fulfilment
+# fees (fbu.asia: inbound 800-1,100 VND/item, outbound 2,400 VND first item + 1,100 each next,
+# bag 800-1,700 VND; ~6,000 VND for a 1.5-item order). Bonded CBEC stock adds
+# BONDED_RELEASE_VND_PER_ORDER (parameter costs.bonded_release_usd_per_order): ASSUMPTION ~4,000
+# VND (~60 % more) for per-order release (customs data per order, seals, supervision); it is
+# charged to bonded orders only (model/regimes/bonded.py), never to general trade.
+HANDLING_VND_PER_ORDER = 6_000
+BONDED_RELEASE_VND_PER_ORDER = 4_000
+# Decree 134/2016/ND-CP Art. 29(2) (amended by Decree 18/2021/ND-CP): express goods <= VND 1 M duty-free.
+DUTY_DE_MINIMIS_VND = 1_000_000
 
 # Site levels ---------------------------------------------------------------------------------------
 # Ready-built warehouse rent, USD/m2/month: North and South from the reference file (CBRE,
@@ -734,9 +739,11 @@ def build() -> dict[str, str]:
         kind, spec = RENT_BY_CLUSTER[r["cluster"]]
         rent = ref_value(ref, spec) if kind == "ref" else spec
         for level, area, tput, capex, compliance in LEVELS:
-            fixed = area * rent * 12 + area * capex * crf + compliance
-            rows.append([r["id"], level, area * tput, int(round(fixed, -3))])
-    out["site_levels"] = to_csv_text(["site", "level", "capacity_orders_per_year", "fixed_cost_usd_per_year"], rows)
+            # the compliance cost is paid only where bonded stock is held (model/regimes/bonded.py)
+            fixed = area * rent * 12 + area * capex * crf
+            rows.append([r["id"], level, area * tput, int(round(fixed, -3)), compliance])
+    out["site_levels"] = to_csv_text(["site", "level", "capacity_orders_per_year", "fixed_cost_usd_per_year",
+                                      "bonded_compliance_usd_per_year"], rows)
 
     # road corridors ----------------------------------------------------------------------------
     out.update(build_roads(prov))
@@ -750,21 +757,28 @@ def build() -> dict[str, str]:
          "Annual cost of capital on duties and stock paid before the sale",
          "vn_parameters_reference cost_of_capital_default (ASSUMPTION there: commercial lending ~6-10 %)"),
         ("policy.cbec_tax_factor", 1.0, "share",
-         "Multiplier on duty + VAT for orders released from a bonded CBEC facility",
-         "Vietnam has no preferential CBEC tax regime today: bonded releases pay the full duty and VAT"),
+         "Multiplier on the import VAT of CBEC retail imports (bonded releases; CBEC direct-purchase parcels)",
+         "Vietnam has no preferential CBEC tax regime today: bonded releases pay the full VAT"),
         ("policy.bonded_duty_at_sale", 1, "0 or 1",
          "Duty and VAT are paid when goods leave the bonded warehouse for the domestic market, not on arrival",
          "Customs Law 54/2014/QH13 Art. 61-62 and Decree 68/2016/ND-CP (amended by Decree 67/2020/ND-CP): "
          "goods in a bonded warehouse are under customs supervision and duty-suspended; goods taken into "
          "the domestic market go through import procedures and pay duty and VAT then"),
-        ("policy.parcel_fta", 0, "0 or 1",
-         "Whether direct-mail parcels get the FTA rate (0 = they pay MFN)",
-         "ASSUMPTION: a preferential rate needs a proof of origin (e.g. C/O Form E for ACFTA) per "
-         "consignment; single low-value parcels practically never carry one"),
+        ("policy.parcel_fta", 1, "0 or 1",
+         "Parcels at or below policy.origin_waiver_usd get the FTA rate without a certificate of origin (0 = MFN)",
+         "ACFTA origin procedures (Circular 12/2019/TT-BCT): no Form E for consignments of FOB value up to "
+         "USD 200 with an origin declaration, postal goods included; RCEP Art. 3.22(3) (Circular "
+         "05/2022/TT-BCT Art. 25): customs value up to USD 200. Whether customs grants it on express lines in "
+         "practice is not confirmed (data/SOURCES.md); with policy.duty_de_minimis_usd it matters only above it"),
         ("policy.de_minimis_usd", 0, "USD per order",
-         "Value under which a parcel pays no duty or VAT",
-         "Decision 01/2025/QD-TTg abolished the VND 1 M exemption of Decision 78/2010/QD-TTg from "
-         "2025-02-18 (vn_parameters_reference)"),
+         "Value at or below which a parcel pays no VAT (and no duty)",
+         "Decision 01/2025/QD-TTg repealed the VND 1 M VAT and duty exemption of Decision 78/2010/QD-TTg "
+         "from 2025-02-18 (vn_parameters_reference)"),
+        ("policy.duty_de_minimis_usd", sig(DUTY_DE_MINIMIS_VND / VND_PER_USD), "USD per order",
+         "Value at or below which an express parcel pays no import duty (VAT still due)",
+         f"Decree 134/2016/ND-CP Art. 29(2) as amended by Decree 18/2021/ND-CP: express goods of a customs "
+         f"value of VND 1 M or less are duty-free; still in force after Decision 01/2025/QD-TTg (EY tax alert, "
+         f"March 2025; amended wording not read: medium confidence) / {VND_PER_USD} VND/USD"),
         ("costs.truck_usd_per_kg_km", sig(truck), "USD per kg-km",
          "Gateway -> site line-haul trucking per kg and road km",
          f"vn_parameters_reference truck_cost_ftl_vnd_per_tkm (2,000 VND/t-km, low confidence) / "
@@ -777,6 +791,10 @@ def build() -> dict[str, str]:
          "Distance part of a domestic parcel delivery, per kg and road km",
          f"vn_parameters_reference parcel_linehaul_vnd_per_kg_km (8 VND, derived from GHTK "
          f"intra- vs inter-region prices, low confidence) / {VND_PER_USD} VND/USD"),
+        ("costs.bonded_release_usd_per_order", sig(BONDED_RELEASE_VND_PER_ORDER / VND_PER_USD), "USD per order",
+         "Per-order release from bonded stock (customs data per order, seals, supervision), on top of the site's handling",
+         f"ASSUMPTION: ~VND {BONDED_RELEASE_VND_PER_ORDER:,} per order, ~60 % over plain fulfilment (VND "
+         f"{HANDLING_VND_PER_ORDER:,}); bonded orders only / {VND_PER_USD} VND/USD"),
         ("costs.parcel_clearance_usd_per_order", sig(PARCEL_CLEARANCE_VND / VND_PER_USD), "USD per order",
          "Customs clearance charge per direct-mail parcel",
          "ASSUMPTION: express broker charge ~VND 7,500 per parcel; statutory customs fee is VND 20,000 "

@@ -38,12 +38,58 @@ def test_cbec_tax_factor_scales_bonded_taxes(tmp_path):
     assert r.summary["cost_breakdown"]["duty_tax_cost"] == pytest.approx(7000.0, rel=1e-9)
 
 
-def test_cbec_duty_free_waives_duty_but_not_vat(tmp_path):
-    """FTA duty 10 %: bonded tax = 10 + 110 x 10 % = 21 -> 5000 + 23000 = 28000; duty-free:
-    tax = 100 x 10 % = 10 -> 17000."""
+def test_cbec_duty_factor_scales_duty_only(tmp_path):
+    """FTA duty 10 %: bonded tax = 10 + 110 x 10 % = 21 -> 5000 + 23000 = 28000; duty factor 0:
+    tax = 100 x 10 % = 10 -> 17000; factor 0.5: duty 5 + VAT 105 x 10 % = 15.5 -> 22500."""
     assert run(tmp_path / "a", fta=0.1).objective == pytest.approx(28000.0, rel=1e-9)
-    r = run(tmp_path / "b", {"policy.cbec_duty_free": 1}, fta=0.1)
-    assert r.objective == pytest.approx(17000.0, rel=1e-9)
+    assert run(tmp_path / "b", {"policy.cbec_duty_factor": 0}, fta=0.1).objective == pytest.approx(17000.0, rel=1e-9)
+    assert run(tmp_path / "c", {"policy.cbec_duty_factor": 0.5}, fta=0.1).objective == pytest.approx(22500.0, rel=1e-9)
+
+
+def test_cbec_tax_factor_scales_vat_only(tmp_path):
+    """FTA duty 10 %, factor 0.7: duty 10 stays, VAT 110 x 10 % x 0.7 = 7.7 -> tax 17.7 per order ->
+    5000 + 1000 x 19.7 = 24700 (a factor on duty + VAT would give 0.7 x 21 = 14.7 -> 21700)."""
+    r = run(tmp_path, {"policy.cbec_tax_factor": 0.7}, fta=0.1)
+    assert r.objective == pytest.approx(24700.0, rel=1e-9)
+    assert r.summary["kpis"]["tax_revenue_usd"]["duty"] == pytest.approx(10000.0, rel=1e-9)
+    assert r.summary["kpis"]["tax_revenue_usd"]["vat"] == pytest.approx(7700.0, rel=1e-9)
+
+
+def test_vat_rate_overrides_every_tariff_row(tmp_path):
+    """policy.vat_rate 0.13 over tariffs.csv's 10 %: bonded tax 13 -> 5000 + 15000 = 20000; the
+    effective tax rate is 13 / 100 = 0.13, at the CBEC factor 0.7 it is 0.091 (China's 9.1 %)."""
+    r = run(tmp_path / "a", {"policy.vat_rate": 0.13})
+    assert r.objective == pytest.approx(20000.0, rel=1e-9)
+    assert r.summary["kpis"]["effective_tax_rate"]["by_regime"]["bonded"] == pytest.approx(0.13, rel=1e-9)
+    r = run(tmp_path / "b", {"policy.vat_rate": 0.13, "policy.cbec_tax_factor": 0.7})
+    assert r.summary["kpis"]["effective_tax_rate"]["overall"] == pytest.approx(0.091, rel=1e-9)
+
+
+def test_parcel_fta_under_the_origin_proof_waiver(tmp_path):
+    """No site (only parcels). MFN 20 %: 3 + 20 + 12 = 35 -> 35000. policy.parcel_fta with the
+    waiver at 100 USD (= the value, 'not exceeding'): FTA duty 0 -> 3 + 10 = 13 -> 13000; a waiver
+    threshold just below the value: MFN again -> 35000."""
+    over = {"policy.eligible_zones": [], "policy.parcel_fta": 1}
+    assert run(tmp_path / "a", {"policy.eligible_zones": []}).objective == pytest.approx(35000.0, rel=1e-9)
+    assert run(tmp_path / "b", {**over, "policy.origin_waiver_usd": 100}).objective == pytest.approx(13000.0, rel=1e-9)
+    assert run(tmp_path / "c", {**over, "policy.origin_waiver_usd": 99.99}).objective == pytest.approx(35000.0, rel=1e-9)
+
+
+def test_duty_de_minimis_exempts_duty_not_vat(tmp_path):
+    """No site; express parcels at or below 100 USD duty-free: 3 + 0 + 100 x 10 % = 13 -> 13000."""
+    r = run(tmp_path, {"policy.eligible_zones": [], "policy.duty_de_minimis_usd": 100})
+    assert r.objective == pytest.approx(13000.0, rel=1e-9)
+    assert r.summary["kpis"]["tax_revenue_usd"]["duty"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cbec_direct_purchase_gives_parcels_the_cbec_rates(tmp_path):
+    """China-like factors (duty 0, VAT 0.7): a CBEC direct-purchase parcel costs 3 + 0.7 x 10 = 10 per
+    order -> 10000, cheaper than bonded (5000 + 1000 x 9 = 14000); without the lever parcels pay MFN."""
+    over = {"policy.cbec_tax_factor": 0.7, "policy.cbec_duty_factor": 0}
+    assert run(tmp_path / "a", over).objective == pytest.approx(14000.0, rel=1e-9)
+    r = run(tmp_path / "b", {**over, "policy.cbec_direct_purchase": 1})
+    assert r.objective == pytest.approx(10000.0, rel=1e-9)
+    assert r.summary["mode_share"]["cbec_direct"] == pytest.approx(1.0)
 
 
 def test_order_value_cap_removes_cbec_treatment_above_it(tmp_path):
@@ -59,6 +105,12 @@ def test_de_minimis_exempts_cheap_parcels(tmp_path):
     assert r.summary["mode_share"]["direct_mail"] == pytest.approx(1.0)
 
 
+def test_de_minimis_includes_the_threshold(tmp_path):
+    """Decision 78/2010 exempted consignments of 'VND 1 M or less': a 100 USD parcel at a 100 USD
+    threshold pays nothing -> 3000 (a strict '<' would tax it: bonded 17000)."""
+    assert run(tmp_path, {"policy.de_minimis_usd": 100}).objective == pytest.approx(3000.0, rel=1e-9)
+
+
 def test_no_eligible_zone_means_no_bonded_site(tmp_path):
     """eligible_zones = [] and no general trade: only direct mail, 35000, no site opens."""
     r = run(tmp_path, {"policy.eligible_zones": []})
@@ -71,17 +123,44 @@ def test_empty_positive_list_keeps_products_out_of_bonded(tmp_path):
     assert r.objective == pytest.approx(35000.0, rel=1e-9)
 
 
-def test_general_trade_pays_financing_on_duty_paid_at_entry(tmp_path):
-    """73 days in stock, r = 0.1. Inventory = 100 x 0.1 x 73/365 = 2 per order for any stock mode.
-    Bonded: 1 + 1 + 10 + 2 = 14 -> 19000. Without eligible zones, general trade: duty + VAT 10
-    paid at entry, financed 10 x 0.1 x 73/365 = 0.2 per order -> 5000 + 14200 = 19200."""
-    assert run(tmp_path / "b", {"modes.general_trade": 1}, days_in_stock=73.0).objective == \
-        pytest.approx(19000.0, rel=1e-9)
-    r = run(tmp_path / "g", {"modes.general_trade": 1, "policy.eligible_zones": []}, days_in_stock=73.0)
-    assert r.objective == pytest.approx(19200.0, rel=1e-9)
+def test_general_trade_duty_on_customs_value_and_vat_credited(tmp_path):
+    """73 days in stock, r = 0.1, FTA duty 10 %, customs value 0.7 x 100 = 70; inventory 100 x 0.1 x
+    73/365 = 2 per order for any stock mode. Bonded (taxed at sale on the price): 1 + 1 + 10 + 110 x
+    10 % + 2 = 25 -> 30000. General trade (no bonded site): duty 70 x 10 % = 7 financed 73 days
+    (7 x 0.1 x 0.2 = 0.14), import VAT 77 x 10 % = 7.7 credited after 20 days (7.7 x 0.1 x 20/365),
+    VAT kept by the state = output VAT 100 x 10 % = 10 -> 5000 + 1000 x (1 + 1 + 7 + 10 + 2) + 140 +
+    1000 x 7.7 x 0.1 x 20/365 = 26182.19: general trade wins when both are allowed."""
+    over = {"policy.dutiable_basis": ["bonded", "direct_mail"], "finance.vat_credit_days": 20,
+            "policy.declared_value_share": 0.7}
+    assert run(tmp_path / "b", over, days_in_stock=73.0, fta=0.1).objective == pytest.approx(30000.0, rel=1e-9)
+    over["modes.general_trade"] = 1
+    r = run(tmp_path / "g", over, days_in_stock=73.0, fta=0.1)
+    financing = 1000 * (7 * 0.1 * 73 / 365 + 7.7 * 0.1 * 20 / 365)
+    assert r.objective == pytest.approx(5000 + 1000 * (1 + 1 + 7 + 10 + 2) + financing, rel=1e-9)
     assert r.summary["mode_share"]["general_trade"] == pytest.approx(1.0)
-    assert r.summary["cost_breakdown"]["duty_financing_cost"] == pytest.approx(200.0, rel=1e-9)
+    assert r.summary["cost_breakdown"]["duty_financing_cost"] == pytest.approx(financing, rel=1e-9)
     assert r.summary["kpis"]["duties_deferred_usd"] == pytest.approx(0.0, abs=1e-9)
+    rev = r.summary["kpis"]["tax_revenue_usd"]
+    assert rev["at_entry"] == pytest.approx(1000 * (7 + 7.7), rel=1e-9)  # gross of the later credit
+    assert rev["at_sale"] == pytest.approx(1000 * (17 - 14.7), rel=1e-9)
+
+
+def test_bonded_premium_and_compliance_only_on_bonded(tmp_path):
+    """Days 0, no duty. Bonded: 1 + 1 + 10 = 12 -> 17000. General trade: the same 12 plus import VAT
+    70 x 10 % financed 35 days (0.0671) -> 17067.1, so bonded wins by the deferral alone. A bonded
+    release premium of 0.5 per order, or a bonded compliance cost of 2000 a year at the site, flips it
+    to general trade, whose cost does not change (17067.1): neither is charged to general trade."""
+    gt = 5000 + 1000 * (12 + 7 * 0.1 * 35 / 365)
+    over = {"modes.general_trade": 1, "policy.dutiable_basis": ["bonded", "direct_mail"], "finance.vat_credit_days": 35}
+    r = run(tmp_path / "a", over)
+    assert r.objective == pytest.approx(17000.0, rel=1e-9) and r.summary["mode_share"]["bonded"] == pytest.approx(1.0)
+    r = run(tmp_path / "b", {**over, "costs.bonded_release_usd_per_order": 0.5})
+    assert r.objective == pytest.approx(gt, rel=1e-9) and r.summary["mode_share"]["general_trade"] == pytest.approx(1.0)
+    r = run(tmp_path / "c", over, levels=[("S1", "small", 1e6, 5000.0, 2000.0)])
+    assert r.objective == pytest.approx(gt, rel=1e-9) and r.summary["cost_breakdown"]["compliance_cost"] == 0.0
+    r = run(tmp_path / "d", {"finance.vat_credit_days": 35}, levels=[("S1", "small", 1e6, 5000.0, 2000.0)])
+    assert r.objective == pytest.approx(19000.0, rel=1e-9)  # bonded only: it pays the compliance
+    assert r.summary["cost_breakdown"]["compliance_cost"] == pytest.approx(2000.0)
 
 
 def test_bonded_duty_at_entry_is_financed(tmp_path):
@@ -89,6 +168,17 @@ def test_bonded_duty_at_entry_is_financed(tmp_path):
     r = run(tmp_path, {"policy.bonded_duty_at_sale": 0}, days_in_stock=73.0)
     assert r.objective == pytest.approx(19200.0, rel=1e-9)
     assert r.summary["kpis"]["duties_deferred_usd"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_bonded_paid_at_entry_uses_the_cbec_tax_on_the_haul_too(tmp_path):
+    """Site one degree north of the gateway: the haul takes 111.195 km / 50 km/h = 2.2239 h. Paid at
+    entry with CBEC factor 0.7, the tax 7 is financed over 73 days + the haul:
+    1000 x 7 x 0.1 x (73 + 2.2239 / 24) / 365 (the full tax 10 on the haul would add 0.076)."""
+    r = run(tmp_path, {"policy.bonded_duty_at_sale": 0, "policy.cbec_tax_factor": 0.7}, days_in_stock=73.0,
+            sites={"S1": 11.0})
+    haul_days = KM_PER_DEGREE / 50 / 24
+    assert r.summary["cost_breakdown"]["duty_financing_cost"] == pytest.approx(
+        1000 * 7 * 0.1 * (73 + haul_days) / 365, rel=1e-9)
 
 
 def test_deferral_kpis(tmp_path):
@@ -160,6 +250,8 @@ def test_set_accepts_every_declared_key_and_rejects_types():
 
     for key, row in parameter_keys().iterrows():
         value = "*" if row["type"] == "list" else (row["default"] or "1")
+        if row["type"] == "optional number" and value == "none":
+            value = "0.1"
         if row["type"] != "list" and not math.isfinite(float(value)):
             value = "1"
         load_scenario(overrides={key: value})

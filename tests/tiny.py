@@ -59,7 +59,8 @@ def tables(demand=None, sites=None, levels=None, mfn=0.0, fta=0.0, vat=0.0, valu
                                "province": "01", "site_type": "icd", "bonded_allowed": True, "force_open": False,
                                "force_closed": False, "handling_usd_per_order": handling}),
         "site_levels": pd.DataFrame(levels, columns=["site", "level", "capacity_orders_per_year",
-                                                     "fixed_cost_usd_per_year"]),
+                                                     "fixed_cost_usd_per_year", "bonded_compliance_usd_per_year"][
+                                                         :len(levels[0])]),
     }
 
 

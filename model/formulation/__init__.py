@@ -1,23 +1,24 @@
 """The Pyomo model of the CBEC bonded network (docs/formulation.md, same names).
 
-``create_model(inputs)`` builds, in order: the facility decisions (``open``), the flow
+``create_model(inputs)`` builds, in order: the site decisions (``open``, ``hold`` of a regime
+with a compliance cost, ``max_sites`` when finite: :func:`facility.add_site_setup`), the flow
 variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expression per
 objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
-``demand_balance``, ``site_flow_balance``, ``one_level``, ``throughput_capacity``,
-``strong_linking``, and when the scenario asks, ``max_sites``, ``service_level`` and ``co2_cap``
-(the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products is enforced by the sparse index sets
+``demand_balance``, ``site_flow_balance``, ``one_level``, ``hold_link``, ``throughput_capacity``,
+``hold_capacity``, ``strong_linking``, and when the scenario asks, ``service_level``,
+``single_source`` and ``co2_cap`` (the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products is enforced by the sparse index sets
 themselves (:mod:`model.formulation.sets`): an ineligible arc has no variable.
 """
 from __future__ import annotations
 
 import gc
-import math
 from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
+from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
 from .objective import add_emissions, add_objective
+from .service import add_service_level
 from .sourcing import add_single_sourcing
 from .sets import TERMS, ModelInputs, build_inputs, zone_demand
 
@@ -30,6 +31,14 @@ def _keys(df, cols):
 
 def _coef(df, keys, col):
     return dict(zip(keys, df[col].astype(float).tolist()))
+
+
+def _by(keys, var, group):
+    """group(key) -> [var[key], ...] over ``keys``."""
+    out = defaultdict(list)
+    for a in keys:
+        out[group(a)].append(var[a])
+    return out
 
 
 def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
@@ -47,21 +56,18 @@ def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
 
 def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="cbec_bonded_network")
-    lv = inputs.site_levels
-    lv_keys = _keys(lv, ["site", "level"])
-    force_open = set(inputs.sites.loc[inputs.sites["force_open"], "site"])
-    add_facility_decisions(m, _coef(lv, lv_keys, "capacity"), _coef(lv, lv_keys, "fixed_cost"), force_open)
+    add_site_setup(m, inputs)
 
     dem_keys = _keys(inputs.demand, ["zone", "origin", "product"])
     demand = _coef(inputs.demand, dem_keys, "orders")
     in_keys = _keys(inputs.inbound_arcs, ["mode", "origin", "gateway", "site", "product"])
     out_keys = _keys(inputs.outbound_arcs, ["mode", "site", "zone", "origin", "product"])
-    dir_keys = _keys(inputs.direct_arcs, ["origin", "gateway", "zone", "product"])
+    dir_keys = _keys(inputs.direct_arcs, ["mode", "origin", "gateway", "zone", "product"])
 
     m.DEMAND = pyo.Set(initialize=dem_keys, dimen=3, ordered=True)
     m.INBOUND_ARCS = pyo.Set(initialize=in_keys, dimen=5, ordered=True)
     m.OUTBOUND_ARCS = pyo.Set(initialize=out_keys, dimen=5, ordered=True)
-    m.DIRECT_ARCS = pyo.Set(initialize=dir_keys, dimen=4, ordered=True)
+    m.DIRECT_ARCS = pyo.Set(initialize=dir_keys, dimen=5, ordered=True)
 
     m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
     m.outbound = pyo.Var(m.OUTBOUND_ARCS, within=pyo.NonNegativeReals)
@@ -79,7 +85,7 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     for a in out_keys:
         served[(a[2], a[3], a[4])].append(m.outbound[a])
     for a in dir_keys:
-        served[(a[2], a[0], a[3])].append(m.direct[a])
+        served[(a[3], a[1], a[4])].append(m.direct[a])
     m.demand_balance = pyo.Constraint(
         m.DEMAND, rule=lambda m, c, o, p: sum(served[c, o, p]) + m.unmet[c, o, p] == demand[c, o, p])
 
@@ -93,35 +99,15 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.site_flow_balance = pyo.Constraint(
         kop, rule=lambda m, md, k, o, p: sum(into[md, k, o, p]) == sum(out_of[md, k, o, p]))
 
-    # throughput_capacity[k] (both stock modes share the site) and strong_linking[md,k,c,o,p]
-    through = defaultdict(list)
-    for a in out_keys:
-        through[a[1]].append(m.outbound[a])
-    add_throughput_capacity(m, through)
-    add_strong_linking(m, m.outbound, {a: demand[a[2], a[3], a[4]] for a in out_keys}, site_of=lambda a: a[1])
+    # throughput_capacity[k] (every stocked regime shares the site), hold_capacity[md,k] and
+    # strong_linking[md,k,c,o,p]
+    add_throughput_capacity(m, _by(out_keys, m.outbound, lambda a: a[1]))
+    add_hold_capacity(m, _by(out_keys, m.outbound, lambda a: (a[0], a[1])))
+    add_strong_linking(m, m.outbound, {a: demand[a[2], a[3], a[4]] for a in out_keys}, site_of=lambda a: a[1],
+                       mode_of=lambda a: a[0])
 
-    if math.isfinite(inputs.max_sites):
-        m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
     if inputs.service_min_share > 0:
         add_service_level(m, inputs, out_keys, dir_keys, demand)
     if inputs.single_sourcing:
         add_single_sourcing(m, out_keys, {a: demand[a[2], a[3], a[4]] for a in out_keys})
     return m
-
-
-def add_service_level(m, inputs: ModelInputs, out_keys, dir_keys, demand) -> None:
-    """``service_level[z]``: orders delivered within the target >= min_share x demand (z = zone or 'national')."""
-    target, share = inputs.service_target_hours, inputs.service_min_share
-    fast = defaultdict(list)
-    total = defaultdict(float)
-    scope = (lambda c: c) if inputs.service_per_zone else (lambda c: "national")
-    for a, lead in zip(out_keys, inputs.outbound_arcs["lead_hours"]):
-        if lead <= target:
-            fast[scope(a[2])].append(m.outbound[a])
-    for a, lead in zip(dir_keys, inputs.direct_arcs["lead_hours"]):
-        if lead <= target:
-            fast[scope(a[2])].append(m.direct[a])
-    for (c, o, p), d in demand.items():
-        total[scope(c)] += d
-    m.SERVICE_SCOPES = pyo.Set(initialize=sorted(total), ordered=True)
-    m.service_level = pyo.Constraint(m.SERVICE_SCOPES, rule=lambda m, z: sum(fast[z]) >= share * total[z])

@@ -30,8 +30,9 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import add_facility_decisions, add_strong_linking, add_throughput_capacity
+from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
 from .objective import add_emissions, add_objective
+from .service import add_service_level
 from .sets import ModelInputs
 from .sourcing import add_single_sourcing
 
@@ -47,18 +48,15 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     prev = {t: months[i - 1] for i, t in enumerate(months)}
     nxt = {t: months[(i + 1) % len(months)] for i, t in enumerate(months)}
 
-    lv = inputs.site_levels
-    lv_keys = _keys(lv, ["site", "level"])
-    cap = dict(zip(lv_keys, lv["capacity"].astype(float)))
-    force_open = set(inputs.sites.loc[inputs.sites["force_open"], "site"])
-    add_facility_decisions(m, cap, dict(zip(lv_keys, lv["fixed_cost"].astype(float))), force_open)
+    add_site_setup(m, inputs)
+    cap = m.capacity
 
     annual = dict(zip(_keys(inputs.demand, ["zone", "origin", "product"]), inputs.demand["orders"].astype(float)))
     demand = {(*d, t): annual[d] * share[t] for d in annual for t in months}
     ia, oa, da, sk = inputs.inbound_arcs, inputs.outbound_arcs, inputs.direct_arcs, inputs.stock_keys
     in_arcs = _keys(ia, ["mode", "origin", "gateway", "site", "product"])
     out_arcs = _keys(oa, ["mode", "site", "zone", "origin", "product"])
-    dir_arcs = _keys(da, ["origin", "gateway", "zone", "product"])
+    dir_arcs = _keys(da, ["mode", "origin", "gateway", "zone", "product"])
     stock_pos = _keys(sk, ["mode", "site", "origin", "product"])
 
     def timed(keys):
@@ -72,7 +70,7 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.INBOUND_ARCS = pyo.Set(initialize=timed(in_arcs), dimen=6, ordered=True)
     m.OUTBOUND_ARCS = pyo.Set(initialize=timed(out_arcs) if reroute else out_arcs, dimen=6 if reroute else 5,
                               ordered=True)
-    m.DIRECT_ARCS = pyo.Set(initialize=timed(dir_arcs) if reroute else dir_arcs, dimen=5 if reroute else 4,
+    m.DIRECT_ARCS = pyo.Set(initialize=timed(dir_arcs) if reroute else dir_arcs, dimen=6 if reroute else 5,
                             ordered=True)
     m.STOCK = pyo.Set(initialize=timed(stock_pos), dimen=5, ordered=True)
     m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
@@ -101,13 +99,13 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
                 served[(a[2], a[3], a[4], t)].append(m.outbound[(*a, t)])
         for a in dir_arcs:
             for t in months:
-                served[(a[2], a[0], a[3], t)].append(m.direct[(*a, t)])
+                served[(a[3], a[1], a[4], t)].append(m.direct[(*a, t)])
         rhs = demand
     else:
         for a in out_arcs:
             served[(a[2], a[3], a[4])].append(m.outbound[a])
         for a in dir_arcs:
-            served[(a[2], a[0], a[3])].append(m.direct[a])
+            served[(a[3], a[1], a[4])].append(m.direct[a])
         rhs = annual
     m.demand_balance = pyo.Constraint(m.DEMAND, rule=lambda m, *d: sum(served[d]) + m.unmet[d] == rhs[d])
 
@@ -123,7 +121,7 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     m.stock_cover = pyo.Constraint(m.STOCK, rule=lambda m, md, k, o, p, t: m.stock[md, k, o, p, t] >= (
         cover[md, k, o, p] * sum(out_t(a, nxt[t]) for a in out_of[md, k, o, p])))
 
-    levels_of = m._levels_of
+    levels_of = m.LEVELS
     sites = list(m.SITES)
     arrivals, held = defaultdict(list), defaultdict(list)
     for a in in_arcs:
@@ -140,19 +138,22 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         [(k, t) for k in sites for t in months if held[k, t]],
         rule=lambda m, k, t: sum(held[k, t]) <= sum(cap[k, l] * storage * m.open[k, l] for l in levels_of[k]))
 
-    through = defaultdict(list)
+    through, through_held = defaultdict(list), defaultdict(list)
     for a in out_arcs:
-        through[a[1]] += [m.outbound[(*a, t)] for t in months] if reroute else [m.outbound[a]]
+        flows = [m.outbound[(*a, t)] for t in months] if reroute else [m.outbound[a]]
+        through[a[1]] += flows
+        through_held[(a[0], a[1])] += flows
     add_throughput_capacity(m, through)
+    add_hold_capacity(m, through_held)
     # strong_linking on the year's flow of each arc: outbound[t] <= demand[t] per month already
     # follows from demand_balance, and one row per arc (not per arc and month) keeps the LP 12x smaller.
     m.annual_outbound = pyo.Expression(out_arcs, rule=lambda m, *a: sum(out_t(a, t) for t in months))
-    add_strong_linking(m, m.annual_outbound, {a: annual[(a[2], a[3], a[4])] for a in out_arcs}, site_of=lambda a: a[1])
-    if inputs.max_sites != float("inf"):
-        m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
+    add_strong_linking(m, m.annual_outbound, {a: annual[(a[2], a[3], a[4])] for a in out_arcs}, site_of=lambda a: a[1],
+                       mode_of=lambda a: a[0])
     if inputs.service_min_share > 0:
-        _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t,
-                           (lambda a, t: m.direct[(*a, t)]) if reroute else (lambda a, t: share[t] * m.direct[a]))
+        dir_t = (lambda a, t: m.direct[(*a, t)]) if reroute else (lambda a, t: share[t] * m.direct[a])
+        add_service_level(m, inputs, out_arcs, dir_arcs, demand, lambda a: [out_t(a, t) for t in months],
+                          lambda a: [dir_t(a, t) for t in months])
     if inputs.single_sourcing:
         if reroute:
             add_single_sourcing(m, timed(out_arcs),
@@ -160,19 +161,3 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         else:
             add_single_sourcing(m, out_arcs, {a: annual[(a[2], a[3], a[4])] for a in out_arcs})
     return m
-
-
-def _add_service_level(m, inputs, out_arcs, dir_arcs, demand, months, out_t, dir_t) -> None:
-    target, share = inputs.service_target_hours, inputs.service_min_share
-    scope = (lambda c: c) if inputs.service_per_zone else (lambda c: "national")
-    fast, total = defaultdict(list), defaultdict(float)
-    for a, lead in zip(out_arcs, inputs.outbound_arcs["lead_hours"]):
-        if lead <= target:
-            fast[scope(a[2])] += [out_t(a, t) for t in months]
-    for a, lead in zip(dir_arcs, inputs.direct_arcs["lead_hours"]):
-        if lead <= target:
-            fast[scope(a[2])] += [dir_t(a, t) for t in months]
-    for d, v in demand.items():
-        total[scope(d[0])] += v
-    m.SERVICE_SCOPES = pyo.Set(initialize=sorted(total), ordered=True)
-    m.service_level = pyo.Constraint(m.SERVICE_SCOPES, rule=lambda m, z: sum(fast[z]) >= share * total[z])

@@ -1,13 +1,11 @@
 """Sparse index sets and per-order coefficients, as tidy DataFrames (no Pyomo here).
 
-Three fulfilment modes compete for each (zone, origin, product) demand:
-
-- ``bonded`` (B): bulk line-haul to a bonded site; duty + VAT at the CBEC rate paid when
-  each order is released (``policy.bonded_duty_at_sale``); customs release on the order's clock.
-- ``general_trade`` (G): bulk import with duty + VAT paid at entry at the full (FTA) rate;
-  stock held duty-paid at an opened site (``modes.general_trade``).
-- ``direct_mail`` (D): one parcel per order after the sale; MFN rate unless
-  ``policy.parcel_fta``; international transit and clearance on the order's clock.
+Each fulfilment regime of :data:`model.regimes.REGISTRY` that the policy enables competes for
+each (zone, origin, product) demand. A *stocked* regime (bonded CBEC stock, general-trade
+stock) has inbound arcs origin -> gateway -> site and outbound arcs site -> zone; a *parcel*
+regime (cross-border parcel, CBEC direct purchase) has direct arcs origin -> gateway -> zone.
+The regime's own module says its handling, taxes, when they are paid and credited, clearance
+time and eligibility; this module only builds the arcs and asks the regime for their prices.
 
 Only arcs that exist are created. Each arc table carries one column per objective term it
 feeds (USD per order), its road km and, for arcs on the order's clock, its lead time (hours).
@@ -21,12 +19,14 @@ import numpy as np
 import pandas as pd
 
 from .. import costs
+from .. import regimes as reg
 from ..errors import ScenarioError
 from ..network import RoadDistances, great_circle_km
 
 #: Objective terms, in report order; each is a named Pyomo Expression (docs/formulation.md).
 TERMS = (
     "fixed_cost",
+    "compliance_cost",
     "linehaul_cost",
     "trucking_cost",
     "handling_cost",
@@ -37,11 +37,13 @@ TERMS = (
     "inventory_cost",
     "unmet_penalty",
 )
-#: Modes that hold stock at a site.
-STOCK_MODES = ("bonded", "general_trade")
-#: The three ways an order reaches a customer (names used by policy.dutiable_basis and mode_share).
-MODES = ("bonded", "general_trade", "direct_mail")
+#: Regimes that hold stock at a site / send a parcel per order (names as in the registry).
+STOCK_MODES = reg.STOCKED
+PARCEL_MODES = reg.PARCEL
+MODES = reg.MODES
 HOURS_PER_DAY = 24.0
+#: Per-order tax columns of every outbound and direct arc (USD per order), for the KPIs.
+TAX_COLUMNS = ("duty_usd", "vat_usd", "tax_at_entry_usd")
 
 
 @dataclass
@@ -50,10 +52,10 @@ class ModelInputs:
 
     demand: pd.DataFrame          # zone, origin, product, orders
     site_levels: pd.DataFrame     # site, level, capacity, fixed_cost
-    sites: pd.DataFrame           # site, may_open, bonded_ok, force_open, reason
+    sites: pd.DataFrame           # site, may_open, <regime>_ok ..., force_open, reason
     inbound_arcs: pd.DataFrame    # mode, origin, gateway, site, product, km, linehaul_cost, trucking_cost, duty_financing_cost
-    outbound_arcs: pd.DataFrame   # mode, site, zone, origin, product, km, lead_hours, <terms>
-    direct_arcs: pd.DataFrame     # origin, gateway, zone, product, km, lead_hours, <terms>
+    outbound_arcs: pd.DataFrame   # mode, site, zone, origin, product, km, lead_hours, <terms>, <TAX_COLUMNS>
+    direct_arcs: pd.DataFrame     # mode, origin, gateway, zone, product, km, lead_hours, <terms>, <TAX_COLUMNS>
     unmet_penalty: float          # USD per order
     max_sites: float              # most sites open (inf = no limit)
     service_target_hours: float
@@ -66,6 +68,12 @@ class ModelInputs:
     single_sourcing: bool = False
     monthly_reassignment: bool = False  # periods = 12: outbound per month (True) or a yearly plan (False)
     co2_cap_t: float = math.inf   # tonnes CO2e per year (inf = no cap); every arc table has co2_kg per order
+    #: mode, site, level, compliance (USD per year): the yearly cost of holding a regime at a site
+    #: (regimes with a compliance column only; the model's ``hold[md,k,l]`` binaries)
+    regime_sites: pd.DataFrame | None = None
+    #: mode, zone, origin, product, usd_per_order, lead_hours: each regime's cheapest path for
+    #: every demand row, whether or not the plan uses it (fixed and compliance costs left out)
+    regime_paths: pd.DataFrame | None = None
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -110,21 +118,29 @@ def keep_cheapest(arcs: pd.DataFrame, group: list[str], cost_columns: list[str])
     return order.drop_duplicates(group, keep="first").drop(columns="_total").sort_index()
 
 
-def drop_dominated_general_trade(out: pd.DataFrame) -> pd.DataFrame:
-    """Drop general-trade arcs whose bonded twin (same site, zone, origin, product) costs no more.
+def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame) -> pd.DataFrame:
+    """Drop stocked arcs whose twin under a regime with no compliance cost of its own (same site,
+    zone, origin, product) costs no more per order, path included (outbound + the cheapest inbound).
 
-    Exact without a service constraint: the twins share the site's capacity and opening, so
-    moving flow to the cheaper twin keeps every constraint. (With a service constraint, the
-    bonded twin's customs release may put it over the lead-time target, so nothing is dropped.)
+    Exact without a service constraint, a CO2 cap or single sourcing: the twins share the site's
+    capacity and opening, and the twin needs nothing the dropped arc does not (no ``hold``
+    binary), so moving flow to it keeps every constraint and costs no more.
+    ``inbound_min``: mode, origin, site, product, inbound (USD per order, the cheapest gateway).
     """
-    if not (out["mode"] == "general_trade").any():  # nothing to drop; skips a group-by over every arc
-        return out
+    free = [r.name for r in reg.REGISTRY.values() if r.stocked and r.compliance_column is None]
+    if not out["mode"].isin(free).any() or out["mode"].nunique() < 2:
+        return out  # nothing can dominate; skips a group-by over every arc
     per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
     key = ["site", "zone", "origin", "product"]
-    cost = out[per_order].sum(axis=1)
-    # the cheapest bonded twin of each row (NaN if none), by group transform: no Python tuples per row
-    twin = cost.where(out["mode"] == "bonded").groupby([out[c] for c in key], sort=False).transform("min")
-    dominated = (out["mode"] == "general_trade") & twin.notna() & (twin <= cost)
+    inb = out[["mode", "origin", "site", "product"]].merge(inbound_min, how="left", on=["mode", "origin", "site", "product"])
+    cost = out[per_order].sum(axis=1).to_numpy() + inb["inbound"].fillna(np.inf).to_numpy()
+    cost = pd.Series(cost, index=out.index)
+    is_free = out["mode"].isin(free)
+    # the cheapest compliance-free twin of each row (NaN if none), by group transform
+    twin = cost.where(is_free).groupby([out[c] for c in key], sort=False).transform("min")
+    # a free arc is not dominated by itself (only strictly cheaper free twins of another regime would be:
+    # they cannot exist, one free regime per site here); a free arc is kept
+    dominated = ~is_free & twin.notna() & (twin <= cost)
     return out[~dominated]
 
 
@@ -149,12 +165,63 @@ def _hours(hours: pd.DataFrame | None, km: np.ndarray, rows, cols, speed: float)
     return _lookup(hours, rows, cols) if hours is not None else km / speed
 
 
+def vat_rates(scenario, origins, products) -> np.ndarray:
+    """VAT rate per (origin, product) row: ``policy.vat_rate`` when set, else tariffs.csv."""
+    override = scenario.param("policy.vat_rate")
+    if override is not None and not (isinstance(override, float) and math.isnan(override)):
+        return np.full(len(origins), float(override))
+    tariffs = scenario.tables["tariffs"].set_index(["origin", "product"])
+    return _rows(tariffs[["vat_rate"]], origins, products)["vat_rate"].to_numpy(float)
+
+
+def goods(scenario, arcs: pd.DataFrame, products: pd.DataFrame) -> reg.Goods:
+    """Per-order values and rates of each arc (its mode, origin and product), for the regimes' tax rules."""
+    p = scenario.param
+    tariffs = scenario.tables["tariffs"].set_index(["origin", "product"])
+    tax = _rows(tariffs[["fta_duty_rate", "mfn_duty_rate"]], arcs["origin"], arcs["product"])
+    prod = products.loc[arcs["product"]]
+    value = prod["order_value_usd"].to_numpy(float)
+    on_sale_price = arcs["mode"].isin(scenario.selected("policy.dutiable_basis", MODES)).to_numpy()
+    return reg.Goods(value=value, base=costs.dutiable_value(value, p("policy.declared_value_share"), on_sale_price),
+                     fta=tax["fta_duty_rate"].to_numpy(float), mfn=tax["mfn_duty_rate"].to_numpy(float),
+                     vat=vat_rates(scenario, arcs["origin"], arcs["product"]),
+                     days=prod["days_in_stock"].to_numpy(float))
+
+
+def _subset(g: reg.Goods, mask: np.ndarray) -> reg.Goods:
+    return reg.Goods(**{f: getattr(g, f)[mask] for f in ("value", "base", "fta", "mfn", "vat", "days")})
+
+
+def price_taxes(scenario, arcs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """Per-order tax columns of each arc under its regime's rule: duty_usd, vat_usd, duty_tax_cost,
+    tax_at_entry_usd, held_to_sale_usd, duty_financing_cost (over the days in stock and the credit)."""
+    p = scenario.param
+    g = goods(scenario, arcs, products)
+    n = len(arcs)
+    cols = {c: np.zeros(n) for c in ("duty_usd", "vat_usd", "tax_at_entry_usd", "held_to_sale_usd",
+                                      "duty_financing_cost")}
+    mode = arcs["mode"].to_numpy()
+    for name in pd.unique(mode):
+        mask = mode == name
+        sub = _subset(g, mask)
+        t = reg.REGISTRY[name].taxes(sub, p)
+        cols["duty_usd"][mask] = t.duty
+        cols["vat_usd"][mask] = t.vat
+        cols["tax_at_entry_usd"][mask] = t.paid_at_entry
+        cols["held_to_sale_usd"][mask] = t.held_to_sale
+        cols["duty_financing_cost"][mask] = t.financing(p("finance.cost_of_capital"), sub.days)
+    out = pd.DataFrame(cols, index=arcs.index)
+    out["duty_tax_cost"] = out["duty_usd"] + out["vat_usd"]
+    return out
+
+
 def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = True,
                  nearest_sites: int | None = None) -> ModelInputs:
-    """Arc tables and coefficients of the three modes under the scenario's policy.
+    """Arc tables and coefficients of every enabled regime under the scenario's policy.
 
     ``prune_dominated`` keeps, for each (mode, origin, site, product) and (origin, zone,
-    product, within target), only the cheapest gateway (:func:`keep_cheapest`).
+    product, within target), only the cheapest gateway (:func:`keep_cheapest`), and drops
+    dominated stocked arcs (:func:`drop_dominated_stock`).
     ``nearest_sites`` (None = off, the default): a HEURISTIC, not exact, for very large
     instances (benchmarks/run.py --nearest-sites): each zone keeps stock-mode arcs to its K
     nearest sites by road km only (docs/performance.md, benchmark table, for its measured effect).
@@ -163,38 +230,31 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     p = scenario.param
     r = p("finance.cost_of_capital")
     speed = p("network.truck_speed_kmh")
-    single_window = p("policy.single_window") >= 0.5
-    time_factor = p("policy.single_window_time_factor") if single_window else 1.0
-    fee_factor = p("policy.single_window_fee_factor") if single_window else 1.0
     target = p("service.target_hours")
-    on_sale_price = set(scenario.selected("policy.dutiable_basis", MODES))
-    declared_share = p("policy.declared_value_share")
     co2_factor = {mode: p(f"co2.{mode}_kg_per_tkm") for mode in ("sea", "air", "road", "rail")}
     co2_cap = p("policy.co2_cap_t")
     # Under a CO2 cap a dearer gateway may emit less: keep every gateway then.
     prune_gateways = prune_dominated and not math.isfinite(co2_cap)
     products = t["products"].set_index("product")
-    tariffs = t["tariffs"].set_index(["origin", "product"])
     demand = zone_demand(scenario)
     sites = site_status(scenario)
     positive = set(scenario.selected("policy.positive_list",
                                      products.index if p("policy.positive_list") != "*"
                                      else products.index[products["cbec_positive_list"]]))
+    regimes = reg.enabled(p)
+    stocked_regimes = [x for x in regimes if x.stocked]
 
     levels = t["site_levels"].rename(columns={"capacity_orders_per_year": "capacity",
                                               "fixed_cost_usd_per_year": "fixed_cost"})
-    levels = levels[levels["site"].isin(sites.loc[sites["may_open"], "site"])]
-    levels = levels[["site", "level", "capacity", "fixed_cost"]].reset_index(drop=True)
+    levels = levels[levels["site"].isin(sites.loc[sites["may_open"], "site"])].reset_index(drop=True)
 
     lanes = t["lanes"]
     bulk = lanes[lanes["service"] == "bulk"]
     parcel = lanes[lanes["service"] == "parcel"]
 
-    # Stock modes: every site that may open (G) or may host a bonded facility (B).
-    mode_sites = [("general_trade", s) for s in sites.loc[sites["may_open"], "site"]] \
-        if p("modes.general_trade") >= 0.5 else []
-    mode_sites += [("bonded", s) for s in sites.loc[sites["bonded_ok"], "site"]]
-    mode_sites = pd.DataFrame(mode_sites, columns=["mode", "site"])
+    # Stocked regimes: every site where the regime may be held.
+    mode_sites = pd.DataFrame([(x.name, s) for x in stocked_regimes for s in sites.loc[sites[x.site_eligible], "site"]],
+                              columns=["mode", "site"])
     stocked = demand[demand["origin"].isin(set(bulk["origin"]))]
     if nearest_sites:
         km = distances.site_zone.loc[mode_sites["site"].unique()]
@@ -204,44 +264,41 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         out = stocked.merge(pairs, on="zone").merge(mode_sites, on="site")[[*stocked.columns, "mode", "site"]]
     else:
         out = stocked.merge(mode_sites, how="cross")
-    out = out[(out["mode"] != "bonded") | out["product"].isin(positive)].reset_index(drop=True)
+    listed_only = [x.name for x in stocked_regimes if x.positive_list_only]
+    out = out[~out["mode"].isin(listed_only) | out["product"].isin(positive)].reset_index(drop=True)
 
     # only the columns used, so the per-arc lookups stay small (memory on 10^7 arcs)
-    prod = products[["order_value_usd", "weight_kg_per_order", "days_in_stock", "obsolescence_rate_per_year"]
+    prod = products[["weight_kg_per_order", "days_in_stock", "obsolescence_rate_per_year", "order_value_usd"]
                     ].loc[out["product"]]
-    tax = _rows(tariffs[["fta_duty_rate", "vat_rate"]], out["origin"], out["product"])
-    value = prod["order_value_usd"].to_numpy()
     weight = prod["weight_kg_per_order"].to_numpy()
-    days = prod["days_in_stock"].to_numpy()
-    fta, vat = tax["fta_duty_rate"].to_numpy(), tax["vat_rate"].to_numpy()
-    bonded = (out["mode"] == "bonded").to_numpy()
-    within_cap = value <= p("policy.order_value_cap_usd")
-    cbec_duty = np.where(within_cap & (p("policy.cbec_duty_free") >= 0.5), 0.0, fta)
-    cbec_factor = np.where(within_cap, p("policy.cbec_tax_factor"), 1.0)
-    tax_b = cbec_factor * costs.import_taxes(costs.dutiable_value(value, declared_share, "bonded" in on_sale_price),
-                                             cbec_duty, vat)
-    tax_g = costs.import_taxes(costs.dutiable_value(value, declared_share, "general_trade" in on_sale_price), fta, vat)
-    paid_at_entry = np.where(bonded, p("policy.bonded_duty_at_sale") < 0.5, True)
+    mode = out["mode"].to_numpy()
+    site_handling = t["sites"].set_index("site")["handling_usd_per_order"].loc[out["site"]].to_numpy(float)
+    clearance = np.zeros(len(out))
+    handling = np.zeros(len(out))
+    for x in stocked_regimes:
+        mask = mode == x.name
+        clearance[mask] = x.clearance_hours(p)
+        handling[mask] = x.handling(p, site_handling[mask])
     out["km"] = _lookup(distances.site_zone, out["site"], out["zone"])
-    out["lead_hours"] = (np.where(bonded, p("policy.bonded_clearance_hours") * time_factor, 0.0)
-                         + p("service.processing_hours")
+    out["lead_hours"] = (clearance + p("service.processing_hours")
                          + _hours(distances.site_zone_hours, out["km"].to_numpy(), out["site"], out["zone"], speed))
-    out["handling_cost"] = t["sites"].set_index("site")["handling_usd_per_order"].loc[out["site"]].to_numpy()
+    out["handling_cost"] = handling
     out["last_mile_cost"] = costs.last_mile_cost(weight, out["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                  p("costs.last_mile_usd_per_kg_km"))
-    out["duty_tax_cost"] = np.where(bonded, tax_b, tax_g)
-    out["duty_financing_cost"] = costs.duty_financing_cost(out["duty_tax_cost"].to_numpy(), r,
-                                                           np.where(paid_at_entry, days, 0.0))
-    out["inventory_cost"] = costs.inventory_cost(value, r, prod["obsolescence_rate_per_year"].to_numpy(), days)
-    out["taxes_paid_at_entry"] = paid_at_entry  # for KPIs: duties deferred vs paid before the sale
+    tax = price_taxes(scenario, out, products)
+    out["duty_tax_cost"] = tax["duty_tax_cost"].to_numpy()
+    out["duty_financing_cost"] = tax["duty_financing_cost"].to_numpy()
+    out["inventory_cost"] = costs.inventory_cost(prod["order_value_usd"].to_numpy(), r,
+                                                 prod["obsolescence_rate_per_year"].to_numpy(),
+                                                 prod["days_in_stock"].to_numpy())
+    for c in (*TAX_COLUMNS, "held_to_sale_usd"):
+        out[c] = tax[c].to_numpy()
     out["co2_kg"] = costs.emissions_kg(weight, out["km"].to_numpy(), co2_factor["road"])
     out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
-               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "taxes_paid_at_entry", "co2_kg"]]
-    if prune_dominated and p("service.min_share") <= 0 and p("service.single_sourcing") < 0.5:
-        out = drop_dominated_general_trade(out)
+               "duty_tax_cost", "duty_financing_cost", "inventory_cost", *TAX_COLUMNS, "held_to_sale_usd", "co2_kg"]]
 
-    # Inbound bulk line-haul, per stock mode, for (origin, product) pairs that some outbound arc sells.
-    keys = out[["mode", "site", "origin", "product"]].drop_duplicates()
+    # Inbound bulk line-haul, per stocked regime, for (origin, product) pairs that some outbound arc sells.
+    keys = out[["mode", "site", "origin", "product", "held_to_sale_usd"]].drop_duplicates(["mode", "site", "origin", "product"])
     inb = bulk[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]].rename(
         columns={"mode": "lane_mode"}).merge(keys, on="origin")
     inb["km"] = _lookup(distances.gateway_site, inb["gateway"], inb["site"])
@@ -249,15 +306,10 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     w = prod["weight_kg_per_order"].to_numpy()
     inb["linehaul_cost"] = costs.freight_cost(w, inb["cost_usd_per_kg"].to_numpy(), inb["cost_usd_per_order"].to_numpy())
     inb["trucking_cost"] = costs.trucking_cost(w, inb["km"].to_numpy(), p("costs.truck_usd_per_kg_km"))
-    # Taxes paid at entry are financed during the haul gateway -> site as well.
-    tax_in = _rows(tariffs, inb["origin"], inb["product"])
-    entry_value = costs.dutiable_value(prod["order_value_usd"].to_numpy(), declared_share,
-                                       inb["mode"].isin(on_sale_price).to_numpy())
-    entry_tax = np.where(
-        (inb["mode"] == "general_trade") | (p("policy.bonded_duty_at_sale") < 0.5),
-        costs.import_taxes(entry_value, tax_in["fta_duty_rate"].to_numpy(), tax_in["vat_rate"].to_numpy()), 0.0)
+    # Taxes paid at entry and recovered only at the sale are financed during the haul gateway -> site as well
+    # (VAT that is credited is financed over finance.vat_credit_days from payment, on the outbound arc).
     truck_days = _hours(distances.gateway_site_hours, inb["km"].to_numpy(), inb["gateway"], inb["site"], speed) / HOURS_PER_DAY
-    inb["duty_financing_cost"] = costs.duty_financing_cost(entry_tax, r, truck_days)
+    inb["duty_financing_cost"] = costs.duty_financing_cost(inb["held_to_sale_usd"].to_numpy(), r, truck_days)
     # Pipeline stock: the importer owns the goods from departure (FOB), so the days at sea or in
     # the air cost capital and ageing like days on the shelf: sea is cheap per kg but slow.
     inb["inventory_cost"] = costs.inventory_cost(prod["order_value_usd"].to_numpy(), r,
@@ -267,37 +319,59 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                      + costs.emissions_kg(w, inb["km"].to_numpy(), co2_factor["road"]))
     inb = inb[["mode", "origin", "gateway", "site", "product", "km", "linehaul_cost", "trucking_cost",
                "duty_financing_cost", "inventory_cost", "co2_kg"]]
+    inbound_terms = ["linehaul_cost", "trucking_cost", "duty_financing_cost", "inventory_cost"]
+    inbound_min = inb.assign(inbound=inb[inbound_terms].sum(axis=1)).groupby(
+        ["mode", "origin", "site", "product"], as_index=False, sort=False)["inbound"].min()
     if prune_gateways:
-        inb = keep_cheapest(inb, ["mode", "origin", "site", "product"],
-                            ["linehaul_cost", "trucking_cost", "duty_financing_cost", "inventory_cost"])
+        inb = keep_cheapest(inb, ["mode", "origin", "site", "product"], inbound_terms)
 
-    # Direct mail: each parcel lane of the origin, to every zone with demand.
+    # Parcel regimes: each parcel lane of the origin, to every zone with demand.
     dm = demand.merge(parcel[["origin", "gateway", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"]]
                       .rename(columns={"mode": "lane_mode"}), on="origin")
-    dm["km"] = _lookup(distances.gateway_zone, dm["gateway"], dm["zone"])
+    dm = pd.concat([dm.assign(mode=x.name) for x in regimes if not x.stocked] or [dm.assign(mode="")[:0]],
+                   ignore_index=True)
     prod = products.loc[dm["product"]]
-    tax = _rows(tariffs, dm["origin"], dm["product"])
-    value = prod["order_value_usd"].to_numpy()
+    if len(dm):  # regimes that carry only some orders (e.g. an order-value cap)
+        g = goods(scenario, dm, products)
+        keep = np.ones(len(dm), bool)
+        for x in regimes:
+            if not x.stocked and x.eligible is not None:
+                mask = dm["mode"].to_numpy() == x.name
+                keep[mask] = x.eligible(_subset(g, mask), p)
+        dm = dm[keep].reset_index(drop=True)
+        prod = products.loc[dm["product"]]
+    dm["km"] = _lookup(distances.gateway_zone, dm["gateway"], dm["zone"])
     weight = prod["weight_kg_per_order"].to_numpy()
-    duty_rate = np.where(p("policy.parcel_fta") >= 0.5, tax["fta_duty_rate"], tax["mfn_duty_rate"])
-    dm_tax = costs.direct_mail_taxes(costs.dutiable_value(value, declared_share, "direct_mail" in on_sale_price),
-                                     duty_rate, tax["vat_rate"].to_numpy(), p("policy.de_minimis_usd"))
-    dm["lead_hours"] = (dm["transit_days"].to_numpy() * HOURS_PER_DAY + p("policy.direct_clearance_hours") * time_factor
+    clearance = np.zeros(len(dm))
+    fee = np.zeros(len(dm))
+    for x in regimes:
+        if not x.stocked:
+            mask = dm["mode"].to_numpy() == x.name
+            clearance[mask] = x.clearance_hours(p)
+            fee[mask] = x.parcel_fee(p)
+    dm["lead_hours"] = (dm["transit_days"].to_numpy() * HOURS_PER_DAY + clearance
                         + _hours(distances.gateway_zone_hours, dm["km"].to_numpy(), dm["gateway"], dm["zone"], speed))
-    dm["direct_mail_cost"] = (costs.freight_cost(weight, dm["cost_usd_per_kg"].to_numpy(), dm["cost_usd_per_order"].to_numpy())
-                              + p("costs.parcel_clearance_usd_per_order") * fee_factor)
+    dm["direct_mail_cost"] = costs.freight_cost(weight, dm["cost_usd_per_kg"].to_numpy(),
+                                                dm["cost_usd_per_order"].to_numpy()) + fee
     dm["last_mile_cost"] = costs.last_mile_cost(weight, dm["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                 p("costs.last_mile_usd_per_kg_km"))
-    dm["duty_tax_cost"] = dm_tax
-    dm["duty_financing_cost"] = costs.duty_financing_cost(dm_tax, r, 0.0)  # paid at clearance, after the sale
+    tax = price_taxes(scenario, dm, products)
+    for c in ("duty_tax_cost", "duty_financing_cost", *TAX_COLUMNS):
+        dm[c] = tax[c].to_numpy()
     dm["co2_kg"] = (costs.emissions_kg(weight, _international_km(t, dm), dm["lane_mode"].map(co2_factor).to_numpy())
                     + costs.emissions_kg(weight, dm["km"].to_numpy(), co2_factor["road"]))
-    dm = dm[["origin", "gateway", "zone", "product", "km", "lead_hours", "direct_mail_cost", "last_mile_cost",
-             "duty_tax_cost", "duty_financing_cost", "co2_kg"]]
+    dm = dm[["mode", "origin", "gateway", "zone", "product", "km", "lead_hours", "direct_mail_cost", "last_mile_cost",
+             "duty_tax_cost", "duty_financing_cost", *TAX_COLUMNS, "co2_kg"]]
+    direct_terms = ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"]
+    paths = None if nearest_sites else regime_paths(out, inbound_min, dm, direct_terms)
     if prune_gateways:
+        # Across parcel regimes too: parcels of one (origin, zone, product) on either side of the
+        # lead-time target differ only in cost for every constraint of the model.
         dm = keep_cheapest(dm.assign(_within=dm["lead_hours"] <= target), ["origin", "zone", "product", "_within"],
-                           ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"]
-                           ).drop(columns="_within")
+                           direct_terms).drop(columns="_within")
+    if prune_dominated and p("service.min_share") <= 0 and not p("service.single_sourcing") and not math.isfinite(co2_cap):
+        out = drop_dominated_stock(out, inbound_min)
+        inb = inb.merge(out[["mode", "site", "origin", "product"]].drop_duplicates(), on=["mode", "site", "origin", "product"])
 
     periods = int(p("periods"))
     if periods not in (1, 12):
@@ -306,13 +380,16 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     if periods == 12:
         season = _season(scenario)
         stock_keys = _stock_keys(out, products, r)
-        # Monthly model: holding and financing of stock are priced on the stock variables instead.
-        out = out.assign(inventory_cost=0.0, duty_financing_cost=0.0)
+        # Monthly model: holding and the financing of taxes held to the sale are priced on the stock
+        # variables instead; the financing of credited VAT (no days in stock) stays per order.
+        credit_only = price_taxes(scenario, out, products.assign(days_in_stock=0.0))
+        out = out.assign(inventory_cost=0.0, duty_financing_cost=credit_only["duty_financing_cost"].to_numpy())
+    out = out.drop(columns="held_to_sale_usd")
 
     max_sites = p("policy.max_sites")
     return ModelInputs(
         demand=demand,
-        site_levels=levels,
+        site_levels=levels[["site", "level", "capacity", "fixed_cost"]],
         sites=sites,
         inbound_arcs=inb.reset_index(drop=True),
         outbound_arcs=out.reset_index(drop=True),
@@ -321,15 +398,47 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         max_sites=max_sites if math.isfinite(max_sites) else math.inf,
         service_target_hours=target,
         service_min_share=p("service.min_share"),
-        service_per_zone=p("service.per_zone") >= 0.5,
+        service_per_zone=bool(p("service.per_zone")),
         periods=periods,
         season=season,
         stock_keys=stock_keys,
         storage_months=p("stock.storage_months"),
-        single_sourcing=p("service.single_sourcing") >= 0.5,
+        single_sourcing=bool(p("service.single_sourcing")),
         co2_cap_t=co2_cap,
-        monthly_reassignment=p("stock.monthly_reassignment") >= 0.5,
+        monthly_reassignment=bool(p("stock.monthly_reassignment")),
+        regime_sites=_regime_sites(levels, out, stocked_regimes),
+        regime_paths=paths,
     )
+
+
+def _regime_sites(levels: pd.DataFrame, out: pd.DataFrame, stocked_regimes) -> pd.DataFrame:
+    """mode, site, level, compliance (USD per year) for each regime with a compliance cost, at
+    each level of each site where it has an outbound arc."""
+    rows = []
+    for x in stocked_regimes:
+        if x.compliance_column is None:
+            continue
+        held = set(out.loc[out["mode"] == x.name, "site"])
+        lv = levels[levels["site"].isin(held)]
+        rows.append(pd.DataFrame({"mode": x.name, "site": lv["site"].to_numpy(), "level": lv["level"].to_numpy(),
+                                  "compliance": lv[x.compliance_column].to_numpy(float)}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["mode", "site", "level", "compliance"])
+
+
+def regime_paths(out: pd.DataFrame, inbound_min: pd.DataFrame, dm: pd.DataFrame, direct_terms) -> pd.DataFrame:
+    """Each regime's cheapest path per demand row (zone, origin, product): USD per order (outbound +
+    cheapest inbound, or the parcel; fixed and compliance costs left out) and its lead time (hours)."""
+    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
+    key = ["mode", "zone", "origin", "product"]
+    s = out[[*key, "site", "lead_hours"]].assign(_out=out[per_order].sum(axis=1)) \
+        .merge(inbound_min, on=["mode", "origin", "site", "product"], how="inner")
+    s["usd_per_order"] = s["_out"] + s["inbound"]
+    d = dm[[*key, "lead_hours"]].assign(usd_per_order=dm[direct_terms].sum(axis=1).to_numpy())
+    both = pd.concat([s[[*key, "usd_per_order", "lead_hours"]], d], ignore_index=True)
+    if not len(both):
+        return both
+    best = both.sort_values([*key, "usd_per_order", "lead_hours"], kind="stable").drop_duplicates(key)
+    return best.reset_index(drop=True)
 
 
 def _international_km(tables, arcs: pd.DataFrame) -> np.ndarray:
@@ -353,16 +462,16 @@ def _season(scenario) -> pd.Series:
 
 def _stock_keys(out: pd.DataFrame, products: pd.DataFrame, r: float) -> pd.DataFrame:
     """Stock positions (mode, site, origin, product) with cover (months of next month's sales) and
-    costs per order held one month: value x (r + obsolescence) / 12, plus taxes prepaid at entry x r / 12."""
-    k = out.groupby(["mode", "site", "origin", "product"], sort=True)[["taxes_paid_at_entry", "duty_tax_cost"]] \
-        .first().reset_index()
+    costs per order held one month: value x (r + obsolescence) / 12, plus the taxes paid at entry and
+    recovered only at the sale x r / 12."""
+    k = out.groupby(["mode", "site", "origin", "product"], sort=True)[["held_to_sale_usd"]].first().reset_index()
     prod = products.loc[k["product"]]
     value = prod["order_value_usd"].to_numpy()
-    prepaid = np.where(k["taxes_paid_at_entry"], k["duty_tax_cost"].to_numpy(), 0.0)  # per order, same for every zone
+    prepaid = k["held_to_sale_usd"].to_numpy()  # per order, same for every zone
     k["cover_months"] = prod["days_in_stock"].to_numpy() / DAYS_PER_MONTH
     k["holding_cost"] = costs.inventory_cost(value, r, prod["obsolescence_rate_per_year"].to_numpy(), DAYS_PER_MONTH)
     k["financing_cost"] = costs.duty_financing_cost(prepaid, r, DAYS_PER_MONTH)
-    return k.drop(columns="duty_tax_cost")
+    return k.drop(columns="held_to_sale_usd")
 
 
 def check_service_reachable(inputs: ModelInputs) -> None:

@@ -1,0 +1,105 @@
+"""What every fulfilment regime declares (one module per regime reads its rules from here).
+
+A regime turns per-order arrays (values, rates, weights) and the scenario's typed policy into
+per-order charges. Units: USD per order, hours, days. Pure functions of arrays, no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import costs
+
+
+@dataclass(frozen=True)
+class Goods:
+    """Per-order arrays of the arcs a regime prices (all the same length).
+
+    ``value``: sale price ex VAT (USD per order); ``base``: the value duty is assessed on
+    (the sale price, or the declared customs value = value x policy.declared_value_share,
+    per ``policy.dutiable_basis``);
+    ``fta`` / ``mfn``: duty rates; ``vat``: VAT rate; ``days``: days in stock before the sale.
+    """
+
+    value: np.ndarray
+    base: np.ndarray
+    fta: np.ndarray
+    mfn: np.ndarray
+    vat: np.ndarray
+    days: np.ndarray
+
+
+@dataclass(frozen=True)
+class Taxes:
+    """Per-order taxes of one regime (USD per order, arrays).
+
+    ``duty`` and ``vat``: what the state finally collects on the order (the VAT net of any
+    input credit). ``held_to_sale``: paid at entry and recovered only when the order is sold
+    (financed over the days in stock and the haul to the site); ``held_to_credit``: paid at
+    entry and credited against output VAT ``credit_days`` later.
+    """
+
+    duty: np.ndarray
+    vat: np.ndarray
+    held_to_sale: np.ndarray
+    held_to_credit: np.ndarray
+    credit_days: float = 0.0
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.duty + self.vat
+
+    @property
+    def paid_at_entry(self) -> np.ndarray:
+        """USD per order paid before the sale (gross of later credits)."""
+        return self.held_to_sale + self.held_to_credit
+
+    def financing(self, cost_of_capital: float, days_in_stock) -> np.ndarray:
+        """Cost of capital on taxes paid before the sale or the credit (USD per order)."""
+        return (costs.duty_financing_cost(self.held_to_sale, cost_of_capital, days_in_stock)
+                + costs.duty_financing_cost(self.held_to_credit, cost_of_capital, self.credit_days))
+
+
+def no_taxes(n: int) -> Taxes:
+    z = np.zeros(n)
+    return Taxes(z, z, z, z)
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One way an order reaches the customer, with its own costs and rules.
+
+    - ``stocked``: goods wait in stock at a site in Vietnam (arcs origin -> gateway -> site ->
+      zone); otherwise one parcel per order after the sale (origin -> gateway -> zone).
+    - ``enabled(policy)``: whether the regime exists under the scenario's policy.
+    - ``site_eligible``: name of the column of the site status table that says where the
+      regime may be held (stocked regimes).
+    - ``positive_list_only``: only products on ``policy.positive_list`` may use it.
+    - ``handling(policy, site_handling)``: handling USD per order at the site (stocked).
+    - ``compliance_column``: site_levels.csv column with the yearly compliance cost of holding
+      this regime at a site (None = no cost of its own; the site's fixed cost covers it).
+    - ``taxes(goods, policy)``: the tax rule, :class:`Taxes`.
+    - ``clearance_hours(policy)``: customs time on the order's clock.
+    - ``eligible(goods, policy)``: per-order mask of the arcs the regime may carry (e.g. an
+      order-value cap); None = all.
+    - ``parcel_fee(policy)``: customs clearance charge per parcel (parcel regimes), USD.
+
+    The basis of duty (sale price or customs value) is ``policy.dutiable_basis``.
+    """
+
+    name: str
+    label: str
+    description: str
+    stocked: bool
+    colour: str
+    taxes: callable
+    clearance_hours: callable
+    enabled: callable = lambda policy: True
+    site_eligible: str | None = None
+    positive_list_only: bool = False
+    handling: callable | None = None
+    compliance_column: str | None = None
+    eligible: callable | None = None
+    parcel_fee: callable | None = None
+    notes: tuple = field(default_factory=tuple)

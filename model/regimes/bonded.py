@@ -1,0 +1,52 @@
+"""Bonded CBEC stock (China's customs code 1210): goods wait in a bonded warehouse under customs
+supervision, duty- and VAT-suspended, and each order is released to the buyer as a retail import.
+
+Tax rule (a CBEC retail import: the buyer is the taxpayer, so the VAT is not credited):
+duty = base x FTA rate x ``policy.cbec_duty_factor``, VAT = (base + duty) x VAT x
+``policy.cbec_tax_factor`` (both factors only within ``policy.order_value_cap_usd``; 1 = no
+preference, Vietnam today); paid at release (``policy.bonded_duty_at_sale``), else at entry and
+financed until the sale (Customs Law 54/2014/QH13 Art. 61-62; Decree 68/2016/ND-CP as amended by
+Decree 67/2020/ND-CP; China: Caiguanshui [2016] No. 18, [2018] No. 49).
+Handling adds ``costs.bonded_release_usd_per_order`` (per-order release, seals, supervision) to the
+site's fulfilment fee; each site that holds bonded stock pays its level's
+``bonded_compliance_usd_per_year`` (site_levels.csv).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import costs
+from .base import Goods, Regime, Taxes
+
+
+def cbec_factors(g: Goods, p) -> tuple[np.ndarray, np.ndarray]:
+    """(duty factor, VAT factor) per order: the CBEC preference within the order-value cap, else 1."""
+    within = g.value <= p("policy.order_value_cap_usd")
+    return (np.where(within, p("policy.cbec_duty_factor"), 1.0), np.where(within, p("policy.cbec_tax_factor"), 1.0))
+
+
+def taxes(g: Goods, p) -> Taxes:
+    duty_factor, vat_factor = cbec_factors(g, p)
+    duty, vat = costs.cbec_taxes(g.base, g.fta, g.vat, duty_factor, vat_factor)
+    at_entry = not p("policy.bonded_duty_at_sale")
+    held = (duty + vat) if at_entry else np.zeros_like(duty)
+    return Taxes(duty=duty, vat=vat, held_to_sale=held, held_to_credit=np.zeros_like(duty))
+
+
+REGIME = Regime(
+    name="bonded",
+    label="bonded CBEC stock",
+    description="stock first in a bonded warehouse, duty and VAT paid when each order is released",
+    stocked=True,
+    colour="#1f78b4",
+    taxes=taxes,
+    clearance_hours=lambda p: p("policy.bonded_clearance_hours") * _time_factor(p),
+    site_eligible="bonded_ok",
+    positive_list_only=True,
+    handling=lambda p, site_handling: site_handling + p("costs.bonded_release_usd_per_order"),
+    compliance_column="bonded_compliance_usd_per_year",
+)
+
+
+def _time_factor(p) -> float:
+    return p("policy.single_window_time_factor") if p("policy.single_window") else 1.0

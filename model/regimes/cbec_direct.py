@@ -1,0 +1,37 @@
+"""CBEC direct purchase (China's customs code 9610): a parcel per order, declared through a CBEC
+platform that transmits the order, payment and waybill, taxed as a CBEC retail import.
+
+Enabled by ``policy.cbec_direct_purchase``; only orders within ``policy.order_value_cap_usd``.
+Tax rule: duty = base x (the parcel's rate, :func:`model.regimes.parcel.duty_rate`) x
+``policy.cbec_duty_factor``, VAT = (base + duty) x VAT x ``policy.cbec_tax_factor``; no
+de-minimis exemption (China's CBEC rule taxes from the first yuan: Caiguanshui [2016] No. 18
+covers both 1210 bonded and 9610 direct-purchase imports).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import costs
+from . import parcel
+from .base import Goods, Regime, Taxes
+
+
+def taxes(g: Goods, p) -> Taxes:
+    n = len(g.value)
+    duty, vat = costs.cbec_taxes(g.base, parcel.duty_rate(g, p), g.vat,
+                                 np.full(n, p("policy.cbec_duty_factor")), np.full(n, p("policy.cbec_tax_factor")))
+    return Taxes(duty=duty, vat=vat, held_to_sale=np.zeros(n), held_to_credit=np.zeros(n))
+
+
+REGIME = Regime(
+    name="cbec_direct",
+    label="CBEC direct-purchase parcel",
+    description="a parcel per order declared through a CBEC platform, taxed at the CBEC rates",
+    stocked=False,
+    colour="#ff7f00",
+    taxes=taxes,
+    clearance_hours=parcel.clearance_hours,
+    enabled=lambda p: bool(p("policy.cbec_direct_purchase")),
+    eligible=lambda g, p: g.value <= p("policy.order_value_cap_usd"),
+    parcel_fee=parcel.parcel_fee,
+)

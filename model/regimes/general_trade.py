@@ -1,0 +1,35 @@
+"""General trade: bulk import by a VAT-registered importer, duty and import VAT paid at entry,
+stock held duty-paid at an ordinary (non-bonded) warehouse, sold domestically.
+
+Tax rule (Customs Law 54/2014/QH13; Circular 39/2015/TT-BTC, transaction value; VAT Law
+48/2024/QH15, input VAT deduction): duty = base x FTA rate (a bulk consignment carries its
+certificate of origin); import VAT = (base + duty) x VAT, paid at entry and credited against
+output VAT at the next return, ``finance.vat_credit_days`` later; the VAT the state keeps is
+output VAT = sale price x VAT. Duty is recovered only through the sale: it is financed over the
+days in stock and the haul to the site.
+"""
+from __future__ import annotations
+
+from .. import costs
+from .base import Goods, Regime, Taxes
+
+
+def taxes(g: Goods, p) -> Taxes:
+    duty = costs.import_duty(g.base, g.fta)
+    import_vat = costs.import_vat(g.base, g.fta, g.vat)
+    return Taxes(duty=duty, vat=costs.output_vat(g.value, g.vat), held_to_sale=duty, held_to_credit=import_vat,
+                 credit_days=float(p("finance.vat_credit_days")))
+
+
+REGIME = Regime(
+    name="general_trade",
+    label="general trade",
+    description="bulk import, duty and VAT paid at entry (VAT credited), stock held duty-paid",
+    stocked=True,
+    colour="#8c6d31",
+    taxes=taxes,
+    clearance_hours=lambda p: 0.0,  # cleared at entry, before the order is placed
+    enabled=lambda p: bool(p("modes.general_trade")),
+    site_eligible="may_open",
+    handling=lambda p, site_handling: site_handling,
+)
