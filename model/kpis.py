@@ -99,6 +99,27 @@ def network_cost_kpis(cost_breakdown: dict) -> dict:
     return {"network_cost_usd": float(sum(v for k, v in cost_breakdown.items() if k not in transfers))}
 
 
+def regime_costs(paths: pd.DataFrame | None, demand: pd.DataFrame, modes) -> list[dict]:
+    """Per (origin, product): each regime's cost per order on its cheapest route (demand-weighted over
+    the zones; fixed and compliance costs left out), USD per order, None where it has no route:
+    [{origin, product, orders, <mode>: USD or None, cheapest: mode}]. Why a regime wins, in numbers."""
+    if paths is None or not len(paths):
+        return []
+    r = paths.merge(demand, on=["zone", "origin", "product"])
+    r = r.assign(_w=r["usd_per_order"] * r["orders"])
+    g = r.groupby(["origin", "product", "mode"])[["_w", "orders"]].sum()
+    total = demand.groupby(["origin", "product"])["orders"].sum()
+    rows = []
+    for (o, p), n in total.items():
+        row = {"origin": o, "product": p, "orders": float(n)}
+        for md in modes:
+            row[md] = float(g.at[(o, p, md), "_w"] / g.at[(o, p, md), "orders"]) if (o, p, md) in g.index else None
+        known = {md: row[md] for md in modes if row[md] is not None}
+        row["cheapest"] = min(known, key=known.get) if known else None
+        rows.append(row)
+    return rows
+
+
 def lead_time_by_mode(flows: pd.DataFrame, paths: pd.DataFrame | None, demand: pd.DataFrame, modes) -> dict:
     """Per regime: lead time (days) of the orders it carries, and of its best route for every demand
     row whether or not it carries them (the counterfactual), each as mean, p5, p95 weighted by orders.

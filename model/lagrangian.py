@@ -90,7 +90,7 @@ def check_scope(full: ModelInputs) -> None:
     if full.service_min_share > 0:
         raise ValueError("the Lagrangian method does not handle a service constraint (service.min_share > 0)")
     if math.isfinite(full.co2_cap_t):
-        raise ValueError("the Lagrangian method does not handle a CO2 cap (emissions.cap_t)")
+        raise ValueError("the Lagrangian method does not handle a CO2 cap (policy.co2_cap_t)")
 
 
 @dataclasses.dataclass
@@ -109,6 +109,7 @@ class FlowProblem:
     sites: list                  # site ids (codes index this list)
     caps: list                   # per site: capacities of its levels, ascending (orders/yr)
     fixed: list                  # per site: fixed costs of those levels (USD/yr)
+    compliance: list             # per site: compliance of the regimes with a hold there, per level (USD/yr)
     level_names: list            # per site: level names
     forced: np.ndarray           # bool per site: force_open
     max_sites: float
@@ -161,6 +162,10 @@ def flow_problem(full: ModelInputs) -> FlowProblem:
     if (site_code < 0).any():
         raise ValueError("an outbound arc's site has no capacity level in site_levels")
     groups = {k: g for k, g in lv.groupby("site", sort=False)}
+    compliance: dict = {}
+    if full.regime_sites is not None:
+        for r in full.regime_sites.groupby(["site", "level"])["compliance"].sum().reset_index().itertuples():
+            compliance.setdefault(r.site, {})[r.level] = float(r.compliance)
     forced_ids = set(full.sites.loc[full.sites["force_open"], "site"])
     arc_row = row[arc]
     return FlowProblem(
@@ -169,6 +174,7 @@ def flow_problem(full: ModelInputs) -> FlowProblem:
         seg=np.searchsorted(arc_row, np.arange(len(dem) + 1)),
         sites=site_ids, caps=[groups[k]["capacity"].to_numpy(dtype=float) for k in site_ids],
         fixed=[groups[k]["fixed_cost"].to_numpy(dtype=float) for k in site_ids],
+        compliance=[np.array([compliance.get(k, {}).get(l, 0.0) for l in groups[k]["level"]]) for k in site_ids],
         level_names=[list(groups[k]["level"]) for k in site_ids],
         forced=np.array([k in forced_ids for k in site_ids]), max_sites=float(full.max_sites),
         arcs_full=len(out), arcs_dominated=int(np.isfinite(cost).sum() - len(arc)))
@@ -296,8 +302,11 @@ def evaluate_plan(p: FlowProblem, is_open: np.ndarray, repair_arcs: int = 10, th
 
 
 def _fixed_cost(p: FlowProblem, level: np.ndarray) -> float:
-    """Fixed cost of the open levels (USD/yr); ``level`` -1 = closed."""
-    return float(sum(p.fixed[k][level[k]] for k in np.flatnonzero(level >= 0)))
+    """Fixed cost of the open levels (USD/yr); ``level`` -1 = closed. A plan is costed as if each
+    open site held every regime with a compliance cost that has arcs there (``hold = open``): a
+    feasible solution of the full model at that cost, so the plan stays an upper bound; the lower
+    bound leaves compliance out (costs >= 0 dropped), so it stays a lower bound."""
+    return float(sum(p.fixed[k][level[k]] + p.compliance[k][level[k]] for k in np.flatnonzero(level >= 0)))
 
 
 def _levels_for(p: FlowProblem, is_open: np.ndarray, through: np.ndarray) -> np.ndarray:

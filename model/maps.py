@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import regimes
+
 log = logging.getLogger(__name__)
 
 DEFAULT_GEOMETRY = Path(__file__).resolve().parent.parent / "data" / "provinces.geojson"
@@ -75,11 +77,11 @@ SERVING_LEGS = ("outbound", "parcel", "unmet")  # each demand order is on exactl
 
 
 def zone_shares(result) -> pd.DataFrame:
-    """Per zone (province code): orders by mode (bonded, direct mail, unmet and any other mode,
-    e.g. general trade), their total and each mode's share of the zone's orders."""
+    """Per zone (province code): orders by mode (every regime of the registry, unmet and any other
+    mode found), their total and each mode's share of the zone's orders."""
     f = result.flows
     f = f[f["leg"].isin(SERVING_LEGS)] if len(f) else f
-    modes = ["bonded", "direct_mail", "unmet"]
+    modes = [*regimes.MODES, "unmet"]
     if len(f):
         z = f.assign(zone=f["zone"].astype(str)).pivot_table(index="zone", columns="mode", values="orders",
                                                               aggfunc="sum", fill_value=0.0)
@@ -114,7 +116,7 @@ def sites_gdf(result):
     import geopandas as gpd
 
     s = result.sites.copy()
-    for c in ("opened", "may_open", "force_open", "bonded_ok"):  # plain booleans in GeoJSON
+    for c in ("opened", "may_open", "force_open", *[f"{md}_ok" for md in regimes.STOCKED]):  # plain booleans in GeoJSON
         if c in s.columns:
             s[c] = s[c].fillna(False).astype(bool)
     s["level"] = s["level"].astype(object).where(s["level"].notna(), None)

@@ -13,7 +13,8 @@ from .formulation import ModelInputs, build_inputs, create_model
 from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
 from . import regimes
-from .kpis import emissions_kpis, lead_time_by_mode, lead_time_kpis, money_kpis, network_cost_kpis, tax_kpis
+from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, money_kpis, network_cost_kpis, regime_costs,
+                   tax_kpis)
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
@@ -134,6 +135,7 @@ def _assign_solution(result: Result) -> None:
             },
             "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
                         for md, r in regimes.REGISTRY.items()},
+            "regime_costs_usd_per_order": regime_costs(inputs.regime_paths, inputs.demand, regimes.MODES),
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})

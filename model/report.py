@@ -28,6 +28,21 @@ def _lead_time_lines(k: dict) -> list[str]:
     return lines
 
 
+def _regime_cost_lines(rows: list[dict]) -> list[str]:
+    """Per origin and product: each regime's cost per order on its cheapest route, and which is cheapest."""
+    if not rows:
+        return []
+    shown = [md for md in regimes.MODES if any(r.get(md) is not None for r in rows)]
+    lines = ["", "## Cost per order of each regime (cheapest route, USD; fixed and compliance costs left out)", "",
+             "| origin | product | orders per year | " + " | ".join(regimes.label(md) for md in shown) + " | cheapest |",
+             "|---|---|---|" + "---|" * (len(shown) + 1)]
+    for r in rows:
+        cells = ["-" if r.get(md) is None else f"{r[md]:.3g}" for md in shown]
+        lines.append(f"| {r['origin']} | {r['product']} | {r['orders']:.3g} | " + " | ".join(cells)
+                     + f" | {regimes.label(r['cheapest']) if r['cheapest'] else '-'} |")
+    return lines
+
+
 def _tax_lines(k: dict) -> list[str]:
     """Tax revenue (a transfer to the state, not a resource cost) by regime and when it is collected."""
     rev, rate = k["tax_revenue_usd"], k["effective_tax_rate"]
@@ -43,13 +58,17 @@ def _tax_lines(k: dict) -> list[str]:
     ]
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _usd(x: float) -> str:
     """USD to 3 significant figures (the data support no more)."""
     if abs(x) >= 1e9:
         return f"USD {x / 1e9:.3g} bn"
     if abs(x) >= 1e6:
         return f"USD {x / 1e6:.3g} M"
-    return f"USD {x:,.3g}"
+    return f"USD {float(f'{x:.3g}'):,.0f}"
 
 
 def report_markdown(result) -> str:
@@ -66,13 +85,11 @@ def report_markdown(result) -> str:
         "",
         "## How orders reach customers",
         "",
-        *[f"- {regimes.label(md).capitalize()} ({regimes.REGISTRY[md].description}): **{shares[md]:.0%}** of orders."
+        *[f"- {_cap(regimes.label(md))} ({regimes.REGISTRY[md].description}): **{shares[md]:.0%}** of orders."
           for md in regimes.MODES if shares.get(md, 0.0) > 0 or regimes.REGISTRY[md].enabled(sc.param)],
         f"- Not served: {s['unmet_share']:.0%}.",
         "",
         *_lead_time_lines(k),
-        f"Orders arrive in {k['lead_time_mean_hours']:.0f} hours on average (95 % within {k['lead_time_p95_hours']:.0f} h); "
-        f"**{k['share_within_target']:.1%}** arrive within the {k['service_target_hours']:.0f}-hour target.",
         "",
         f"## Where to build ({len(s['sites_opened'])} sites)",
         "",
@@ -88,6 +105,8 @@ def report_markdown(result) -> str:
         "",
         *_tax_lines(k),
         f"- Average working capital tied up in stock in Vietnam: {_usd(k['working_capital_usd'])}.",
+        "",
+        *_regime_cost_lines(s.get("regime_costs_usd_per_order") or []),
         "",
         "## Transport emissions",
         "",

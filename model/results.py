@@ -57,7 +57,8 @@ def site_table(m, inputs, scenario) -> pd.DataFrame:
     by_mode = ob.groupby(["site", "mode"])["orders"].sum()
     s["regimes_held"] = [" ".join(md for md in regimes.STOCKED if by_mode.get((site, md), 0.0) > FLOW_TOL)
                          for site in s["site"]]
-    return s[["site", "name", "province", "lat", "lon", "site_type", "may_open", "bonded_ok", "reason", "force_open",
+    return s[["site", "name", "province", "lat", "lon", "site_type", "may_open",
+              *[f"{md}_ok" for md in regimes.STOCKED], "reason", "force_open",
               "opened", "level", "capacity_orders", "throughput_orders", "utilisation", "regimes_held",
               "fixed_cost_usd", "compliance_cost_usd"]]
 

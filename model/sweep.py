@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import regimes
 from .errors import DataError, ScenarioError
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, _check_value, load_scenario, parameter_keys
@@ -441,9 +442,7 @@ def tidy_tables(points: list[dict], keys: list[str], records: dict, varied: list
 METRIC_LABELS = {
     "objective": "total cost (USD/year)",
     "n_sites": "sites opened",
-    "mode_share_bonded": "bonded share of orders",
-    "mode_share_direct_mail": "direct-mail share of orders",
-    "mode_share_general_trade": "general-trade share of orders",
+    **{f"mode_share_{md}": f"{regimes.label(md)} share of orders" for md in regimes.MODES},
     "unmet_share": "unmet share of orders",
     "lead_time_mean_hours": "mean lead time (hours)",
     "lead_time_p95_hours": "95th-percentile lead time (hours)",

@@ -63,7 +63,9 @@ def test_bonded_inflow_equals_outflow_at_each_site(result):
 
 def test_mode_shares_add_up(result):
     shares = result.summary["mode_share"]
-    assert set(shares) == {"bonded", "direct_mail", "general_trade"}
+    from model import regimes
+
+    assert set(shares) == set(regimes.MODES)
     assert sum(shares.values()) + result.summary["unmet_share"] == pytest.approx(1.0, abs=1e-9)
 
 

@@ -95,7 +95,8 @@ def test_an_over_full_site_is_repaired_to_its_capacity(tmp_path):
     assert plan.cost == pytest.approx(optimum_with_sites(full, {("S1", "small")}), rel=1e-9)
 
 
-@pytest.mark.parametrize("key,value", [("service.min_share", 0.5), ("service.single_sourcing", 1)])
+@pytest.mark.parametrize("key,value", [("service.min_share", 0.5), ("service.single_sourcing", 1),
+                                       ("policy.co2_cap_t", 1e6)])
 def test_rows_outside_the_relaxation_are_refused_by_name(tmp_path, key, value):
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
         flow_problem(inputs(tmp_path, **{key: value}))
@@ -122,3 +123,15 @@ def test_clustered_plan_split_over_its_zones_is_feasible_and_costs_what_it_says(
     fixed = sum(p.fixed[k][plan.level[k]] for k in range(len(p.sites)) if plan.level[k] >= 0)
     assert plan.cost == pytest.approx(fixed + p.cost[arcs] @ flow + p.alt @ plan.alt_flow, rel=1e-12)
     assert plan.cost >= optimum_with_sites(full) * (1 - 1e-9)
+
+
+def test_plan_pays_the_compliance_of_the_regime_it_holds(tmp_path):
+    """The case of test_bound_is_below_and_plan_at_the_exact_optimum with a bonded compliance cost of
+    300 a year at each site: the plan (S2 alone) costs the full model's optimum, compliance included,
+    1000 + 300 + 100 x (6 + 3 ONE); the bound stays below it."""
+    full = inputs(tmp_path, levels=[("S1", "small", 150.0, 1000.0, 300.0), ("S2", "small", 1e6, 1000.0, 300.0)])
+    opt = optimum_with_sites(full)
+    assert opt == pytest.approx(1300 + 100 * (6 + 3 * ONE), rel=1e-9)
+    r = solve_by_lagrangian(full, gap=1e-9, max_iterations=300, clusters=0)
+    assert r.objective == pytest.approx(opt, rel=1e-9)
+    assert r.bound <= opt * (1 + 1e-9)

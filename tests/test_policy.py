@@ -272,3 +272,20 @@ def test_single_sourcing_forbids_splitting_a_zone_between_sites(tmp_path):
     assert r.objective == pytest.approx(5410.0, rel=1e-9)
     out = r.flows[r.flows["leg"] == "outbound"]
     assert out["site"].nunique() == 1
+
+
+def test_lead_time_by_regime_includes_the_route_it_does_not_use(tmp_path):
+    """Base case, all bonded: bonded carries 1000 orders at 24 h release + 12 h processing = 1.5 days;
+    direct mail carries nothing, yet its best route is reported: 3 days + 48 h clearance = 5 days."""
+    k = run(tmp_path).summary["kpis"]["lead_time_days_by_mode"]
+    assert k["bonded"]["carried"]["mean"] == pytest.approx(1.5) and k["bonded"]["carried"]["orders"] == 1000
+    assert k["direct_mail"]["carried"] is None
+    assert k["direct_mail"]["best_route"]["mean"] == pytest.approx(5.0)
+    assert k["direct_mail"]["best_route"]["coverage"] == pytest.approx(1.0)
+
+
+def test_regime_costs_per_order_name_the_cheapest(tmp_path):
+    """Base case: bonded 1 + 1 + 10 = 12 USD per order (fixed cost left out), direct mail 35."""
+    rows = run(tmp_path).summary["regime_costs_usd_per_order"]
+    assert len(rows) == 1 and rows[0]["cheapest"] == "bonded"
+    assert rows[0]["bonded"] == pytest.approx(12.0) and rows[0]["direct_mail"] == pytest.approx(35.0)

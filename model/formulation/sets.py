@@ -54,7 +54,7 @@ class ModelInputs:
     site_levels: pd.DataFrame     # site, level, capacity, fixed_cost
     sites: pd.DataFrame           # site, may_open, <regime>_ok ..., force_open, reason
     inbound_arcs: pd.DataFrame    # mode, origin, gateway, site, product, km, linehaul_cost, trucking_cost, duty_financing_cost
-    outbound_arcs: pd.DataFrame   # mode, site, zone, origin, product, km, lead_hours, <terms>, <TAX_COLUMNS>
+    outbound_arcs: pd.DataFrame   # mode, site, zone, origin, product, km, lead_hours, <terms>, <TAX_COLUMNS>, held_to_sale_usd
     direct_arcs: pd.DataFrame     # mode, origin, gateway, zone, product, km, lead_hours, <terms>, <TAX_COLUMNS>
     unmet_penalty: float          # USD per order
     max_sites: float              # most sites open (inf = no limit)
@@ -86,22 +86,29 @@ def zone_demand(scenario) -> pd.DataFrame:
 
 
 def site_status(scenario) -> pd.DataFrame:
-    """Which sites may open (any stock mode) and which may host a bonded facility, with the reason if not."""
+    """Which sites may open, and for each stocked regime whether it may be held there
+    (``<regime>_ok``, from the regime's ``site_ok`` rule), with the reason where one may not."""
     s = scenario.tables["sites"].copy()
-    eligible = set(scenario.selected("policy.eligible_zones", scenario.tables["provinces"]["code"]))
-    general = scenario.param("modes.general_trade") >= 0.5
-    s["bonded_ok"] = s["bonded_allowed"] & s["province"].isin(eligible) & ~s["force_closed"]
-    s["may_open"] = ~s["force_closed"] & (s["bonded_ok"] | general)
-    s["reason"] = np.select(
-        [s["force_closed"], ~s["bonded_allowed"], ~s["province"].isin(eligible)],
-        ["forced closed (sites.csv)", "not allowed to host a bonded facility (sites.csv)",
-         "zone not in policy.eligible_zones"], "")
-    s["reason"] = np.where(s["may_open"] & ~s["bonded_ok"], s["reason"] + "; general trade only", s["reason"])
+    p = scenario.param
+    stocked = [x for x in reg.REGISTRY.values() if x.stocked]
+    reasons = pd.Series("", index=s.index)
+    for x in stocked:
+        ok, why = x.site_ok(s, scenario)
+        s[f"{x.name}_ok"] = ok & ~s["force_closed"] & x.enabled(p)
+        reasons = reasons.where(s[f"{x.name}_ok"] | (why == "") | (reasons != ""), why)
+    s["may_open"] = np.logical_or.reduce([s[f"{x.name}_ok"] for x in stocked]) & ~s["force_closed"]
+    on = [x for x in stocked if x.enabled(p)]
+    held = s[[f"{x.name}_ok" for x in on]]
+    s["reason"] = np.where(s["force_closed"], "forced closed (sites.csv)", reasons)
+    if len(on) > 1:
+        partial = s["may_open"] & ~held.all(axis=1)
+        s["reason"] = np.where(partial, s["reason"] + "; " + held.apply(
+            lambda r: " and ".join(x.label for x in on if r[f"{x.name}_ok"]), axis=1) + " only", s["reason"])
     s["reason"] = s["reason"].str.lstrip("; ")
     bad = s.loc[s["force_open"] & ~s["may_open"], "site"].tolist()
     if bad:
         raise ScenarioError(f"sites {bad} are forced open (sites.csv) but may not open under this scenario")
-    return s[["site", "may_open", "bonded_ok", "force_open", "reason"]]
+    return s[["site", "may_open", *[f"{x.name}_ok" for x in stocked], "force_open", "reason"]]
 
 
 def keep_cheapest(arcs: pd.DataFrame, group: list[str], cost_columns: list[str]) -> pd.DataFrame:
@@ -384,7 +391,6 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         # variables instead; the financing of credited VAT (no days in stock) stays per order.
         credit_only = price_taxes(scenario, out, products.assign(days_in_stock=0.0))
         out = out.assign(inventory_cost=0.0, duty_financing_cost=credit_only["duty_financing_cost"].to_numpy())
-    out = out.drop(columns="held_to_sale_usd")
 
     max_sites = p("policy.max_sites")
     return ModelInputs(

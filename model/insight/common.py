@@ -86,7 +86,7 @@ class SiteRules:
         m.insight_rules = pyo.ConstraintList()
         candidates = list(m.SITES)
         for k, state in self.force.items():
-            if k not in m._levels_of:
+            if k not in m.SITES:
                 if state:
                     raise ValueError(f"site {k!r} cannot open in this scenario (force_closed, bonded_allowed or "
                                      "policy.eligible_zones): it cannot be forced open")

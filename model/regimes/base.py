@@ -73,8 +73,9 @@ class Regime:
     - ``stocked``: goods wait in stock at a site in Vietnam (arcs origin -> gateway -> site ->
       zone); otherwise one parcel per order after the sale (origin -> gateway -> zone).
     - ``enabled(policy)``: whether the regime exists under the scenario's policy.
-    - ``site_eligible``: name of the column of the site status table that says where the
-      regime may be held (stocked regimes).
+    - ``site_ok(sites, scenario)``: (bool Series, reason Series) of where a stocked regime may be
+      held (rows of sites.csv; forced-closed sites are excluded by the caller); its column in the
+      site status table is ``site_eligible`` = ``<name>_ok``.
     - ``positive_list_only``: only products on ``policy.positive_list`` may use it.
     - ``handling(policy, site_handling)``: handling USD per order at the site (stocked).
     - ``compliance_column``: site_levels.csv column with the yearly compliance cost of holding
@@ -96,10 +97,15 @@ class Regime:
     taxes: callable
     clearance_hours: callable
     enabled: callable = lambda policy: True
-    site_eligible: str | None = None
+    site_ok: callable | None = None
     positive_list_only: bool = False
     handling: callable | None = None
     compliance_column: str | None = None
     eligible: callable | None = None
     parcel_fee: callable | None = None
     notes: tuple = field(default_factory=tuple)
+
+    @property
+    def site_eligible(self) -> str:
+        """Column of the site status table that says where the regime may be held."""
+        return f"{self.name}_ok"

@@ -14,6 +14,7 @@ site's fulfilment fee; each site that holds bonded stock pays its level's
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .. import costs
 from .base import Goods, Regime, Taxes
@@ -41,11 +42,21 @@ REGIME = Regime(
     colour="#1f78b4",
     taxes=taxes,
     clearance_hours=lambda p: p("policy.bonded_clearance_hours") * _time_factor(p),
-    site_eligible="bonded_ok",
+    site_ok=lambda sites, scenario: _site_ok(sites, scenario),
     positive_list_only=True,
     handling=lambda p, site_handling: site_handling + p("costs.bonded_release_usd_per_order"),
     compliance_column="bonded_compliance_usd_per_year",
 )
+
+
+def _site_ok(sites, scenario):
+    """A bonded facility may open where sites.csv allows it and its zone is in policy.eligible_zones."""
+    eligible = sites["province"].isin(set(scenario.selected("policy.eligible_zones",
+                                                             scenario.tables["provinces"]["code"])))
+    ok = sites["bonded_allowed"] & eligible
+    why = np.select([~sites["bonded_allowed"], ~eligible],
+                    ["not allowed to host a bonded facility (sites.csv)", "zone not in policy.eligible_zones"], "")
+    return ok, pd.Series(why, index=sites.index)
 
 
 def _time_factor(p) -> float:

@@ -10,6 +10,8 @@ days in stock and the haul to the site.
 """
 from __future__ import annotations
 
+import pandas as pd
+
 from .. import costs
 from .base import Goods, Regime, Taxes
 
@@ -30,6 +32,6 @@ REGIME = Regime(
     taxes=taxes,
     clearance_hours=lambda p: 0.0,  # cleared at entry, before the order is placed
     enabled=lambda p: bool(p("modes.general_trade")),
-    site_eligible="may_open",
+    site_ok=lambda sites, scenario: (pd.Series(True, index=sites.index), pd.Series("", index=sites.index)),
     handling=lambda p, site_handling: site_handling,
 )

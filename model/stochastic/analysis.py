@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 
+from .. import regimes
 from ..solver import SolveReport, SolverOptions, solve_model
 from .scenarios import ScenarioSet, mean_scenario
 from .twostage import STOCH_TERMS, TwoStageData, build_model, first_stage_values
@@ -54,7 +56,7 @@ class PlanResult:
     report: SolveReport
     build_seconds: float
     first_stage: dict | None
-    scenarios: pd.DataFrame     # scenario, probability, fx, demand_orders, <STOCH_TERMS>, total_cost, bonded_orders, ...
+    scenarios: pd.DataFrame     # scenario, probability, fx, demand_orders, <STOCH_TERMS>, total_cost, <mode>_orders per regime, ...
     stock: pd.DataFrame         # mode, site, origin, product, gateway, stock_orders, mean_sold_orders, mean_dead_orders
     model_size: dict
 
@@ -82,9 +84,11 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
     dem_keys = list(m.DEMAND)
     lv = data.inputs.site_levels.set_index(["site", "level"])["fixed_cost"]
     fixed = float(sum(round(m.open[kl].value or 0.0) * lv.loc[kl] for kl in m.SITE_LEVELS))
+    compliance = float(pyo.value(m.compliance_cost))
     first = {t: float(np.dot(sk[t].to_numpy(), stock)) for t in ("linehaul_cost", "trucking_cost", "duty_tax_cost",
                                                                  "duty_financing_cost", "inventory_cost")}
-    bonded = (sale["mode"].to_numpy() == "bonded") if len(sale_keys) else np.zeros(0, bool)
+    sale_mode = sale["mode"].to_numpy() if len(sale_keys) else np.zeros(0, object)
+    dm_mode = dm["mode"].to_numpy() if len(dm_keys) else np.zeros(0, object)
     rows, sold_total = [], np.zeros(len(sk_keys))
     dead_cost = sk["dead_stock_cost"].to_numpy()
     for s in names:
@@ -98,7 +102,7 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
         sold_total += p * sold
         r = {"scenario": s, "probability": p, "fx": f, "usd_vnd_factor": f,
              "demand_orders": float(data.scenarios.demand.loc[data.scenarios.demand["scenario"] == s, "orders"].sum()),
-             "fixed_cost": fixed, **{t: first[t] for t in first}}
+             "fixed_cost": fixed, "compliance_cost": compliance, **{t: first[t] for t in first}}
         r["handling_cost"] = float(np.dot(sale["handling_cost"].to_numpy(), sell)) if len(sale_keys) else 0.0
         r["last_mile_cost"] = (float(np.dot(sale["last_mile_cost"].to_numpy(), sell)) if len(sale_keys) else 0.0) \
             + float(np.dot(dm["last_mile_cost"].to_numpy(), direct))
@@ -110,9 +114,8 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
         r["dead_stock_cost"] = float(np.dot(dead_cost, left))
         r["unmet_penalty"] = data.inputs.unmet_penalty * float(unmet.sum())
         r["total_cost"] = sum(r[t] for t in STOCH_TERMS)
-        r["bonded_orders"] = float(sell[bonded].sum())
-        r["general_trade_orders"] = float(sell[~bonded].sum())
-        r["direct_mail_orders"] = float(direct.sum())
+        for md in regimes.MODES:  # orders by regime: <mode>_orders
+            r[f"{md}_orders"] = float(sell[sale_mode == md].sum() + direct[dm_mode == md].sum())
         r["unmet_orders"] = float(unmet.sum())
         r["stock_orders"] = float(stock.sum())
         r["dead_stock_orders"] = float(left.sum())

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import regimes
 from ..errors import DataError, ScenarioError
 from ..results import write_atomically
 from .analysis import cvar, value_of_information
 from .scenarios import load_scenario_set
 from .twostage import STOCH_TERMS, build_data
 
-MODES = ("bonded", "general_trade", "direct_mail", "unmet")
+MODES = (*regimes.MODES, "unmet")
 
 
 def _usd(x: float) -> str:
@@ -151,11 +152,10 @@ def report_markdown(s: dict) -> str:
         "",
         "## Mode split (expected share of orders)",
         "",
-        "| plan | bonded | general trade | direct mail | unmet |",
-        "|---|---|---|---|---|",
-        f"| stochastic | {ms['bonded']:.1%} | {ms['general_trade']:.1%} | {ms['direct_mail']:.1%} | {ms['unmet']:.1%} |",
-        f"| deterministic | {dms['bonded']:.1%} | {dms['general_trade']:.1%} | {dms['direct_mail']:.1%} | "
-        f"{dms['unmet']:.1%} |",
+        "| plan | " + " | ".join(regimes.label(md) for md in MODES) + " |",
+        "|---|" + "---|" * len(MODES),
+        "| stochastic | " + " | ".join(f"{ms[md]:.0%}" for md in MODES) + " |",
+        "| deterministic | " + " | ".join(f"{dms[md]:.0%}" for md in MODES) + " |",
         "",
         "## Sites",
         "",

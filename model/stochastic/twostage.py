@@ -20,7 +20,6 @@ arc tables as the deterministic model); nothing is re-derived here.
 from __future__ import annotations
 
 import gc
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -29,13 +28,13 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..errors import ScenarioError
-from ..formulation.facility import add_facility_decisions
+from ..formulation.facility import add_site_setup, regime_is_held
 from ..formulation.sets import ModelInputs, build_inputs
 from .scenarios import ScenarioSet
 
 #: Cost terms of the two-stage model, in report order (USD per year).
 STOCH_TERMS = (
-    "fixed_cost", "linehaul_cost", "trucking_cost", "handling_cost", "last_mile_cost", "direct_mail_cost",
+    "fixed_cost", "compliance_cost", "linehaul_cost", "trucking_cost", "handling_cost", "last_mile_cost", "direct_mail_cost",
     "duty_tax_cost", "duty_financing_cost", "inventory_cost", "direct_mail_goods_fx_cost", "dead_stock_cost",
     "unmet_penalty",
 )
@@ -49,7 +48,7 @@ class TwoStageData:
     inputs: ModelInputs          # the deterministic arc tables (forecast demand)
     stock_keys: pd.DataFrame     # mode, site, origin, product, <FIRST_STAGE_TERMS>, stock_cost, value, dead_stock_cost
     sale_arcs: pd.DataFrame      # mode, site, zone, origin, product, km, lead_hours, handling_cost, last_mile_cost, sale_tax
-    direct_arcs: pd.DataFrame    # origin, gateway, zone, product, lead_hours, direct_mail_cost, last_mile_cost, duty_tax_cost, value
+    direct_arcs: pd.DataFrame    # mode (the cheapest parcel regime), origin, gateway, zone, product, lead_hours, direct_mail_cost, last_mile_cost, duty_tax_cost, value
     scenarios: ScenarioSet
     risk_alpha: float
     risk_weight: float
@@ -87,14 +86,15 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     # same for every zone the order goes to; those paid at entry are paid on all the stock.
     keys = ["mode", "site", "origin", "product"]
     sk = out.groupby(keys, sort=True).agg(
-        entry=("taxes_paid_at_entry", "first"), tax=("duty_tax_cost", "first"),
+        held=("held_to_sale_usd", "first"), tax=("duty_tax_cost", "first"),
         duty_financing_cost=("duty_financing_cost", "first"), inventory_cost=("inventory_cost", "first"),
     ).reset_index()
+    sk["entry"] = sk["held"] > 0  # taxes paid at entry and recovered only by a sale: lost on unsold stock
     inb = inputs.inbound_arcs.assign(_in=lambda d: d["linehaul_cost"] + d["trucking_cost"] + d["duty_financing_cost"])
     inb = inb.sort_values([*keys, "_in"]).drop_duplicates(keys)  # cheapest gateway (no gateway capacity)
     sk = sk.merge(inb[[*keys, "gateway", "linehaul_cost", "trucking_cost", "duty_financing_cost"]]
                   .rename(columns={"duty_financing_cost": "fin_in"}), on=keys, how="inner")
-    sk["duty_tax_cost"] = np.where(sk["entry"], sk["tax"], 0.0)
+    sk["duty_tax_cost"] = sk["held"]
     sk["duty_financing_cost"] = sk["duty_financing_cost"] + sk["fin_in"]
     products = scenario.tables["products"].set_index("product")
     sk["value"] = products.loc[sk["product"], "order_value_usd"].to_numpy()
@@ -103,15 +103,15 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     stock_keys = sk[[*keys, "gateway", *FIRST_STAGE_TERMS, "stock_cost", "value", "dead_stock_cost", "entry"]]
 
     n = int(scenario.param("uncertainty.sites_per_zone"))
-    sale = nearest_sites(out, n).merge(sk[[*keys, "entry", "tax"]], on=keys, how="inner")
-    sale["sale_tax"] = np.where(sale["entry"], 0.0, sale["tax"])
+    sale = nearest_sites(out, n).merge(sk[[*keys, "held", "tax"]], on=keys, how="inner")
+    sale["sale_tax"] = sale["tax"] - sale["held"]  # e.g. general trade's output VAT, bonded taxes at release
     sale = sale[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
                  "sale_tax"]].sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
 
     dm = inputs.direct_arcs.assign(_c=lambda d: d[["direct_mail_cost", "last_mile_cost", "duty_tax_cost"]].sum(axis=1))
     dm = dm.sort_values(["origin", "zone", "product", "_c"]).drop_duplicates(["origin", "zone", "product"])
     dm["value"] = products.loc[dm["product"], "order_value_usd"].to_numpy()
-    dm = dm[["origin", "gateway", "zone", "product", "lead_hours", "direct_mail_cost", "last_mile_cost",
+    dm = dm[["mode", "origin", "gateway", "zone", "product", "lead_hours", "direct_mail_cost", "last_mile_cost",
              "duty_tax_cost", "value"]].reset_index(drop=True)
     return TwoStageData(inputs, stock_keys.reset_index(drop=True), sale, dm, scenarios,
                         float(scenario.param("risk.alpha")), float(scenario.param("risk.weight")))
@@ -148,9 +148,7 @@ def _build(data, names, probabilities, first_stage, strong_linking):
     m = pyo.ConcreteModel(name="cbec_two_stage")
     lv = inputs.site_levels
     lv_keys = _keys(lv, ["site", "level"])
-    force_open = set(inputs.sites.loc[inputs.sites["force_open"], "site"])
-    add_facility_decisions(m, dict(zip(lv_keys, lv["capacity"].astype(float))),
-                           dict(zip(lv_keys, lv["fixed_cost"].astype(float))), force_open)
+    add_site_setup(m, inputs)
 
     sk = data.stock_keys
     sk_keys = _keys(sk, ["mode", "site", "origin", "product"])
@@ -158,7 +156,8 @@ def _build(data, names, probabilities, first_stage, strong_linking):
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
     stock_cost = dict(zip(sk_keys, sk["stock_cost"].astype(float)))
     dead = dict(zip(sk_keys, sk["dead_stock_cost"].astype(float)))
-    m.first_stage_cost = pyo.Expression(expr=m.fixed_cost + sum(stock_cost[q] * m.stock[q] for q in sk_keys))
+    m.first_stage_cost = pyo.Expression(expr=m.fixed_cost + m.compliance_cost
+                                        + sum(stock_cost[q] * m.stock[q] for q in sk_keys))
 
     sale = data.sale_arcs
     sale_keys = _keys(sale, ["mode", "site", "zone", "origin", "product"])
@@ -207,7 +206,7 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         cap[k].append((k, l))
     m.throughput_capacity = pyo.Constraint(
         sorted(at_site), rule=lambda m, k: sum(m.stock[q] for q in at_site[k])
-        <= sum(float(lv.set_index(["site", "level"]).at[kl, "capacity"]) * m.open[kl] for kl in cap[k])
+        <= sum(m.capacity[kl] * m.open[kl] for kl in cap[k])
         if cap[k] else sum(m.stock[q] for q in at_site[k]) <= 0)
     # stock_linking[m,k,o,p]: stock <= (largest demand it could serve in any scenario) x open[k];
     # redundant with capacity for integer open, tightens the LP relaxation
@@ -224,7 +223,8 @@ def _build(data, names, probabilities, first_stage, strong_linking):
     m._stock_size = most
     if first_stage is None:
         m.stock_linking = pyo.Constraint(
-            m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * sum(m.open[kl] for kl in cap[q[1]]))
+            m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * regime_is_held(m, q[0], q[1])
+            if cap[q[1]] else m.stock[q] <= 0)
     if strong_linking:
         # sell_linking[s,m,k,c,o,p]: sell <= demand[s,c,o,p] x open[k], the disaggregated form of the
         # deterministic model's strong_linking. Off by default: it adds a row per scenario and sale
@@ -232,9 +232,6 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         m.sell_linking = pyo.Constraint(
             m.SCEN, m.SALE, rule=lambda m, s, md, k, c, o, p: m.sell[s, md, k, c, o, p]
             <= demand.get((s, c, o, p), 0.0) * sum(m.open[kl] for kl in cap[k]))
-    if math.isfinite(inputs.max_sites):
-        m.max_sites = pyo.Constraint(expr=sum(m.open[kl] for kl in m.SITE_LEVELS) <= inputs.max_sites)
-
     fx = sc.fx.to_dict()
 
     def second(m, s):
@@ -265,7 +262,8 @@ def _build(data, names, probabilities, first_stage, strong_linking):
 def first_stage_values(m) -> dict:
     """The first-stage decisions of a solved model: open levels (0/1) and stock (orders)."""
     return {"open": {kl: round(m.open[kl].value or 0.0) for kl in m.SITE_LEVELS},
-            "stock": {q: max(m.stock[q].value or 0.0, 0.0) for q in m.STOCK}}
+            "stock": {q: max(m.stock[q].value or 0.0, 0.0) for q in m.STOCK},
+            "hold": {h: round(m.hold[h].value or 0.0) for h in m.HOLDINGS}}
 
 
 #: Relative margin kept below a site's capacity when a plan's stock is fixed (see fix_first_stage).
@@ -287,7 +285,7 @@ def fix_first_stage(m, first_stage: dict) -> None:
     for q, v in stock.items():
         held[q[1]] += v
     for k, total in held.items():
-        cap = sum(m._capacity[k, l] for l in m._levels_of.get(k, []) if m.open[k, l].value >= 0.5)
+        cap = sum(m.capacity[k, l] for l in (m.LEVELS[k] if k in m.SITES else []) if m.open[k, l].value >= 0.5)
         if total > cap * (1 - CAPACITY_MARGIN) and total > 0:
             scale = cap * (1 - CAPACITY_MARGIN) / total
             for q in stock:
@@ -295,3 +293,8 @@ def fix_first_stage(m, first_stage: dict) -> None:
                     stock[q] *= scale
     for q in m.STOCK:
         m.stock[q].fix(stock[q])
+    # a regime is held where the plan says so, else where the plan stocks it at an open level
+    stocked = {(q[0], q[1]) for q, v in stock.items() if v > 0}
+    for md, k, l in m.HOLDINGS:
+        held = first_stage.get("hold", {}).get((md, k, l), (md, k) in stocked)
+        m.hold[md, k, l].fix(1 if held and m.open[k, l].value >= 0.5 else 0)
