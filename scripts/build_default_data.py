@@ -997,17 +997,24 @@ def summary(out: dict[str, str]) -> str:
     orders = int(d["orders_per_year"].sum())
     kg = float((d["orders_per_year"] * d["weight_kg_per_order"]).sum())
     usd = float((d["orders_per_year"] * d["order_value_usd"]).sum())
-    lines = ["| total | value |", "|---|---|",
-             f"| orders per year | {orders:,} |",
-             f"| gross weight, kg per year | {kg:,.0f} |",
-             f"| declared value, USD per year | {usd:,.0f} |"]
-    for level, g in lv.groupby("level", sort=False):
-        lines.append(f"| capacity of all 24 sites at level {level}, orders per year | "
-                     f"{int(g['capacity_orders_per_year'].sum()):,} |")
+    par = pd.read_csv(io.StringIO(out["parameters"])).set_index("key")["value"]
+    g = float(par["demand.growth"])
+    lines = [f"| total | base year {DEMAND_BASE_YEAR} (demand.csv) | plan year {DEMAND_PLAN_YEAR} (x demand.growth {g:g}) |",
+             "|---|---|---|",
+             f"| orders per year | {orders / 1e6:,.0f} M | {orders * g / 1e6:,.0f} M |",
+             f"| orders per day | {orders / DAYS_PER_YEAR / 1e6:,.2f} M | {orders * g / DAYS_PER_YEAR / 1e6:,.2f} M |",
+             f"| gross weight, kg per year | {kg / 1e6:,.0f} M | {kg * g / 1e6:,.0f} M |",
+             f"| declared value, USD per year | {usd / 1e9:,.2f} bn | {usd * g / 1e9:,.2f} bn |",
+             "", "| level | capacity of one site, orders per year | of all 24 sites |", "|---|---|---|"]
+    for level, gl in lv.groupby("level", sort=False):
+        lines.append(f"| {level} | {int(gl['capacity_orders_per_year'].max()):,} | "
+                     f"{int(gl['capacity_orders_per_year'].sum()):,} |")
     z = d.groupby("zone")["orders_per_year"].sum().sort_values(ascending=False, kind="stable").head(10)
-    lines += ["", "| rank | code | zone | orders per year | share of national |", "|---|---|---|---|---|"]
+    lines += ["", f"| rank | code | zone | population | orders per year, {DEMAND_BASE_YEAR} | share of national |",
+              "|---|---|---|---|---|---|"]
     for i, (code, n) in enumerate(z.items(), 1):
-        lines.append(f"| {i} | {code} | {pv.loc[code, 'name_ascii']} | {int(n):,} | {n / orders:.1%} |")
+        lines.append(f"| {i} | {code} | {pv.loc[code, 'name_ascii']} | {pv.loc[code, 'population'] / 1e6:.2f} M | "
+                     f"{n / 1e6:.1f} M | {n / orders:.1%} |")
     return "\n".join(lines) + "\n"
 
 
