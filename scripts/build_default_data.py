@@ -56,9 +56,9 @@ NATIONAL_POPULATION_2024 = 101_343_754
 # (`population`, registered + temporary residents, summing to 113.6 M). The GSO figures of the 52
 # former provinces were not found (see data/SOURCES.md), so: the unchanged units take their GSO
 # figure, except Ha Tinh (42), whose "GSO" value equals its dossier figure to the person and is
-# ~20 % above its published GSO 2023 average (~1.32 M), so it is treated as dossier-only; the
-# remaining national total is shared among the other 24 units in proportion to their dossier
-# figures. Before this, all 34 were rescaled by one factor (Ha Noi 7.86 M against GSO 8.72 M).
+# ~20 % above its GSO 2023 average (~1.32 M, as listed by tinbds.com), so it is treated as
+# dossier-only; the remaining national total is shared among the other 24 units in proportion to
+# their dossier figures. Before this, all 34 were rescaled by one factor (Ha Noi 7.86 M against GSO 8.72 M).
 GSO_SUSPECT = {"42"}
 
 # Exchange rate for 2025-2026, VND per USD. ASSUMPTION anchored on: bank selling rates of about
@@ -312,7 +312,7 @@ LAST_MILE_BASE_PARAM = "last_mile_inner_city_vnd_0_5kg"   # 18,000 VND, referenc
 #   1.0 kg: + last_mile_extra_per_0_5kg_inter_region = 27,000 VND
 #   rate x D = (0.5 x 17,000 + 1.0 x 27,000) / (0.5^2 + 1^2) = 28,400 VND per kg
 #   rate = 28,400 / D, D = mean road km (model.network.waypoint_km on the built corridors, checked by
-#   tests/test_data.py) of Ha Noi-Da Nang 818, Da Nang-HCMC 1,000, Ha Noi-HCMC 1,818 = 1,212 km
+#   tests/test_default_data.py) of Ha Noi-Da Nang 818, Da Nang-HCMC 1,000, Ha Noi-HCMC 1,818 = 1,212 km
 LAST_MILE_INTER_PARAM = "last_mile_inter_region_vnd_0_5kg"        # 35,000 VND, reference (medium)
 LAST_MILE_EXTRA_PARAM = "last_mile_extra_per_0_5kg_inter_region"  # 10,000 VND, reference (medium)
 INTER_REGION_PAIRS = [("ha_noi", "da_nang"), ("da_nang", "ho_chi_minh"), ("ha_noi", "ho_chi_minh")]
