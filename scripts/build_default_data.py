@@ -51,17 +51,39 @@ def ref_value(ref: pd.DataFrame, name: str) -> float:
 # zenodo.org/records/19707349 population.csv); GSO press conference of 6 Jan 2025 (kinhtevadubao.vn):
 # "dan so trung binh cua Viet Nam nam 2024 la 101,3 trieu nguoi".
 NATIONAL_POPULATION_2024 = 101_343_754
+# Province populations. raw/vn_provinces_34.csv has a GSO 2024 figure (population_gso_2024_avg)
+# for the 11 unchanged units only; for the 23 merged units it has only the merger-dossier figure
+# (`population`, registered + temporary residents, summing to 113.6 M). The GSO figures of the 52
+# former provinces were not found (see data/SOURCES.md), so: the unchanged units take their GSO
+# figure, except Ha Tinh (42), whose "GSO" value equals its dossier figure to the person and is
+# ~20 % above its GSO 2023 average (~1.32 M, as listed by tinbds.com), so it is treated as
+# dossier-only; the remaining national total is shared among the other 24 units in proportion to
+# their dossier figures. Before this, all 34 were rescaled by one factor (Ha Noi 7.86 M against GSO 8.72 M).
+GSO_SUSPECT = {"42"}
 
-# ASSUMPTION: exchange rate, round figure. The SBV central rate was about 24,000-25,300 VND/USD in
-# 2024-2025 and bank selling rates about 25,300-26,400 (not re-verified in this build). Used only
-# to convert the VND anchors below; change finance.usd_vnd and re-run to rescale them.
-VND_PER_USD = 25_000
+# Exchange rate for 2025-2026, VND per USD. ASSUMPTION anchored on: bank selling rates of about
+# 26,000-26,400 VND/USD through 2025 (data review, model-review.md section 2 row 13, not re-verified
+# here), and the rates implied by the customs announcement of Feb 2025 (VND 1 M = USD 39.4, i.e.
+# 25,400; vneconomy.vn) which the VND has since weakened from. No SBV central-rate page for 2025
+# could be retrieved while building. Every VND anchor below is converted with this one rate.
+VND_PER_USD = 26_000
 
 # Demand model -------------------------------------------------------------------------------
-# Anchor: china_small_orders_per_day (MoF via en.vneconomy.vn / vietnam.vn, Jan 2025), read from
-# the reference file. The national total = China orders / China's share of all orders, where
-# China's share follows from SOURCING and PRODUCT_SHARE below.
-DEMAND_ANCHOR_PARAM = "china_small_orders_per_day"
+# National anchor (base year 2024): cross-border (imported) items sold on the five large
+# marketplaces (Shopee, Lazada, TikTok Shop, Tiki, Sendo) in 2024, Metric, as reported by
+# baogialai.com.vn ("hon 324,1 trieu san pham ... tri gia 14.200 ty dong") and baohaiduong.vn/en
+# (324 M products, VND 14,200 bn, +38 % / +43 % on 2023). All origins, counted, not estimated;
+# one item is taken as one order (ASSUMPTION: single-item parcels dominate low-value CBEC).
+# docs/data.md reconciles it with the customs value and the Ministry of Finance count.
+DEMAND_BASE_YEAR = 2024
+DEMAND_BASE_ORDERS = 324_100_000
+# Growth to the plan year (demand.growth in parameters.csv): 2024 -> 2026 at 20 % a year.
+# ASSUMPTION within the published range: cross-border items grew 38 % in 2024 (Metric, above),
+# platform sales 37 % (Metric via baogialai.com.vn); Vietnamese e-commerce is usually quoted at
+# 18-25 % a year (shipaim.com, citing Vietnam's customs). The end of the de-minimis exemption in
+# Feb 2025 (Decision 01/2025/QD-TTg) argues for the low end, so 20 %.
+DEMAND_PLAN_YEAR = 2026
+DEMAND_GROWTH_PER_YEAR = Decimal("0.20")
 DAYS_PER_YEAR = 365
 # ASSUMPTION: zone weight w_c ~ population_c^(1-a) * GRDP_c^a with a = 0.5 (equal elasticity to
 # head-count and to income; GRDP proxies purchasing power, population the number of buyers).
@@ -264,8 +286,15 @@ RENT_BY_CLUSTER = {"North": ("ref", "warehouse_rent_north_usd_m2_month"),
 #  - fit-out (racking, conveyors/sorters, WMS, customs-linked CCTV and software) 100-250 USD/m2,
 #    annualised over 10 years at finance.cost_of_capital;
 #  - compliance: customs-supervision staff, 24/7 camera link, audits, bonds.
+#  - floor areas: the levels were first sized for 1.89 bn orders a year (15,000 / 60,000 /
+#    160,000 m2); with the demand re-anchored (DEMAND_BASE_ORDERS x demand.growth = 467 M, a
+#    quarter of that) every floor area is multiplied by LEVEL_AREA_SCALE = 0.25 (467 / 1,893 =
+#    0.247, rounded), so each level keeps its share of national demand (large ~21 %, small ~1.2 %).
+#    Throughput, fit-out per m2 and compliance are unchanged; capacity = area x throughput and the
+#    fixed cost follows from the formula below.
+LEVEL_AREA_SCALE = Decimal("0.25")
 LEVELS = [
-    # level,   area_m2, orders/m2/yr, capex USD/m2, compliance USD/yr
+    # level,   area_m2 (before scaling), orders/m2/yr, capex USD/m2, compliance USD/yr
     ("small",  15_000, 1_500, 100, 100_000),
     ("medium", 60_000, 2_000, 150, 150_000),
     ("large", 160_000, 2_500, 250, 250_000),
@@ -276,7 +305,28 @@ FITOUT_LIFE_YEARS = 10
 COST_OF_CAPITAL_PARAM = "cost_of_capital_default"   # 0.08, reference (ASSUMPTION there)
 TRUCK_PARAM = "truck_cost_ftl_vnd_per_tkm"          # 2,000 VND/t-km = 2 VND/kg-km, reference (low)
 LAST_MILE_BASE_PARAM = "last_mile_inner_city_vnd_0_5kg"   # 18,000 VND, reference (medium)
-LAST_MILE_KM_PARAM = "parcel_linehaul_vnd_per_kg_km"      # 8 VND/kg-km, reference (low)
+# Distance part of a domestic parcel, re-derived from the reference price points (the reference's
+# own 8 VND/kg-km, parcel_linehaul_vnd_per_kg_km, is no longer used: it is ~1/3 of what they imply).
+# The model prices a parcel as base + kg x road km x rate (model/costs.py last_mile_cost), with
+# base = the inner-city 0.5 kg price. Least squares over the two inter-region price points, at the
+# mean corridor road distance of the three inter-region pairs:
+#   0.5 kg: last_mile_inter_region_vnd_0_5kg - base = 35,000 - 18,000 = 17,000 VND
+#   1.0 kg: + last_mile_extra_per_0_5kg_inter_region = 27,000 VND
+#   rate x D = (0.5 x 17,000 + 1.0 x 27,000) / (0.5^2 + 1^2) = 28,400 VND per kg
+#   rate = 28,400 / D, D = mean road km (model.network.waypoint_km on the built corridors, checked by
+#   tests/test_default_data.py) of Ha Noi-Da Nang 818, Da Nang-HCMC 1,000, Ha Noi-HCMC 1,818 = 1,212 km
+LAST_MILE_INTER_PARAM = "last_mile_inter_region_vnd_0_5kg"        # 35,000 VND, reference (medium)
+LAST_MILE_EXTRA_PARAM = "last_mile_extra_per_0_5kg_inter_region"  # 10,000 VND, reference (medium)
+INTER_REGION_PAIRS = [("ha_noi", "da_nang"), ("da_nang", "ho_chi_minh"), ("ha_noi", "ho_chi_minh")]
+INTER_REGION_ROAD_KM = (818, 1_000, 1_818)
+
+
+def last_mile_vnd_per_kg_km(base_vnd: float, inter_vnd: float, extra_vnd: float, road_km: float) -> float:
+    """Least-squares rate (VND per kg-km) so that base + kg x km x rate fits the 0.5 kg and 1.0 kg
+    inter-region prices at road_km, the base being the inner-city 0.5 kg price."""
+    w = (0.5, 1.0)
+    y = (inter_vnd - base_vnd, inter_vnd + extra_vnd - base_vnd)
+    return sum(wi * yi for wi, yi in zip(w, y)) / sum(wi * wi for wi in w) / road_km
 # ASSUMPTION: per-parcel clearance charge of the express broker, VND 7,500 (~0.30 USD). The
 # statutory customs fee is VND 20,000 per declaration (Circular 14/2021/TT-BTC, not re-verified);
 # low-value express items are declared in batches, so the per-parcel share is lower.
@@ -589,6 +639,18 @@ def largest_remainder(values: list[float], total: int) -> list[int]:
     return base
 
 
+def province_population(prov: pd.DataFrame) -> list[int]:
+    """Persons per unit, summing exactly to NATIONAL_POPULATION_2024: the GSO 2024 figure where the
+    candidate file has a trustworthy one, the rest of the total shared by dossier figures."""
+    gso = prov["population_gso_2024_avg"]
+    use_gso = gso.notna() & ~prov["code"].isin(GSO_SUSPECT)
+    fixed = [int(v) for v in gso[use_gso]]
+    rest = NATIONAL_POPULATION_2024 - sum(fixed)
+    shared = largest_remainder(prov.loc[~use_gso, "population"].astype(float).tolist(), rest)
+    it_fixed, it_shared = iter(fixed), iter(shared)
+    return [next(it_fixed) if u else next(it_shared) for u in use_gso]
+
+
 # ---------------------------------------------------------------------------------------------
 # Build
 # ---------------------------------------------------------------------------------------------
@@ -606,7 +668,7 @@ def build() -> dict[str, str]:
     prov = prov.sort_values("code").reset_index(drop=True)
     assert len(prov) == 34 and prov["code"].is_unique
     assert set(mapping["new_code"]) == set(prov["code"]), "63->34 mapping and province list disagree"
-    pop = largest_remainder(prov["population"].astype(float).tolist(), NATIONAL_POPULATION_2024)
+    pop = province_population(prov)
     imputed = prov["grdp_fill_method"].str.startswith("IMPUTED").tolist()
     assert sum(imputed) == 9
     assert all(pd.isna(prov.loc[i, "grdp_2024_bn_vnd"]) == imputed[i] for i in range(34))
@@ -639,19 +701,15 @@ def build() -> dict[str, str]:
 
     # sourcing --------------------------------------------------------------------------------
     rows = []
-    china_share = Decimal(0)
     for p in PRODUCTS:
         s = [Decimal(v) for v in SOURCING[p[0]]]
         assert sum(s) == Decimal(1), p[0]
         for o, v in zip(ORIGIN_IDS, s):
             rows.append([p[0], o, v])
-            if o.startswith("CN_"):
-                china_share += shares[p[0]] * v
     out["sourcing"] = to_csv_text(["product", "origin", "share"], rows)
 
     # demand ----------------------------------------------------------------------------------
-    china_per_day = ref_value(ref, DEMAND_ANCHOR_PARAM)
-    national = china_per_day * DAYS_PER_YEAR / float(china_share)
+    national = DEMAND_BASE_ORDERS  # all origins: no division by an assumed China share
     a = GRDP_EXPONENT
     raw_w = [pop[i] ** (1 - a) * grdp[i] ** a for i in range(34)]
     tw = sum(raw_w)
@@ -720,7 +778,7 @@ def build() -> dict[str, str]:
         ["origin", "gateway", "service", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"], rows)
 
     # sites -----------------------------------------------------------------------------------
-    handling = round(HANDLING_VND_PER_ORDER / VND_PER_USD, 2)
+    handling = round(HANDLING_VND_PER_ORDER / VND_PER_USD, 3)
     cands = cands.sort_values("id").reset_index(drop=True)
     assert len(cands) == 24
     rows = []
@@ -738,7 +796,8 @@ def build() -> dict[str, str]:
     for _, r in cands.iterrows():
         kind, spec = RENT_BY_CLUSTER[r["cluster"]]
         rent = ref_value(ref, spec) if kind == "ref" else spec
-        for level, area, tput, capex, compliance in LEVELS:
+        for level, area0, tput, capex, compliance in LEVELS:
+            area = int(area0 * LEVEL_AREA_SCALE)
             # the compliance cost is paid only where bonded stock is held (model/regimes/bonded.py)
             fixed = area * rent * 12 + area * capex * crf
             rows.append([r["id"], level, area * tput, int(round(fixed, -3)), compliance])
@@ -751,7 +810,11 @@ def build() -> dict[str, str]:
     # parameters ------------------------------------------------------------------------------
     truck = ref_value(ref, TRUCK_PARAM) / 1000 / VND_PER_USD
     lm_base = ref_value(ref, LAST_MILE_BASE_PARAM) / VND_PER_USD
-    lm_km = ref_value(ref, LAST_MILE_KM_PARAM) / VND_PER_USD
+    road_km = sum(INTER_REGION_ROAD_KM) / len(INTER_REGION_ROAD_KM)
+    lm_km_vnd = last_mile_vnd_per_kg_km(ref_value(ref, LAST_MILE_BASE_PARAM), ref_value(ref, LAST_MILE_INTER_PARAM),
+                                        ref_value(ref, LAST_MILE_EXTRA_PARAM), road_km)
+    lm_km = lm_km_vnd / VND_PER_USD
+    growth = (1 + DEMAND_GROWTH_PER_YEAR) ** (DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR)
     params = [
         ("finance.cost_of_capital", r_cap, "share per year",
          "Annual cost of capital on duties and stock paid before the sale",
@@ -789,16 +852,18 @@ def build() -> dict[str, str]:
          f"tables) / {VND_PER_USD} VND/USD"),
         ("costs.last_mile_usd_per_kg_km", sig(lm_km), "USD per kg-km",
          "Distance part of a domestic parcel delivery, per kg and road km",
-         f"vn_parameters_reference parcel_linehaul_vnd_per_kg_km (8 VND, derived from GHTK "
-         f"intra- vs inter-region prices, low confidence) / {VND_PER_USD} VND/USD"),
+         f"{sig(lm_km_vnd)} VND/kg-km / {VND_PER_USD} VND/USD: least-squares fit of base + kg x km x rate "
+         f"to the reference inter-region prices (0.5 kg 35,000 VND, +10,000 per extra 0.5 kg) at the "
+         f"mean corridor road distance Ha Noi-Da Nang-HCMC ({road_km:,.0f} km); see data/SOURCES.md"),
         ("costs.bonded_release_usd_per_order", sig(BONDED_RELEASE_VND_PER_ORDER / VND_PER_USD), "USD per order",
          "Per-order release from bonded stock (customs data per order, seals, supervision), on top of the site's handling",
          f"ASSUMPTION: ~VND {BONDED_RELEASE_VND_PER_ORDER:,} per order, ~60 % over plain fulfilment (VND "
          f"{HANDLING_VND_PER_ORDER:,}); bonded orders only / {VND_PER_USD} VND/USD"),
         ("costs.parcel_clearance_usd_per_order", sig(PARCEL_CLEARANCE_VND / VND_PER_USD), "USD per order",
          "Customs clearance charge per direct-mail parcel",
-         "ASSUMPTION: express broker charge ~VND 7,500 per parcel; statutory customs fee is VND 20,000 "
-         "per declaration (Circular 14/2021/TT-BTC) but low-value items are declared in batches"),
+         f"ASSUMPTION: express broker charge ~VND 7,500 per parcel / {VND_PER_USD} VND/USD; statutory "
+         "customs fee is VND 20,000 per declaration (Circular 14/2021/TT-BTC) but low-value items are "
+         "declared in batches"),
         ("costs.unmet_penalty_usd_per_order", UNMET_PENALTY_USD, "USD per order",
          "Penalty per order not served",
          "ASSUMPTION: well above the dearest way to serve an order (< ~15 USD incl. taxes)"),
@@ -812,10 +877,12 @@ def build() -> dict[str, str]:
          "plus stops and congestion"),
         ("finance.usd_vnd", VND_PER_USD, "VND per USD",
          "Exchange rate used to convert VND figures",
-         "ASSUMPTION: round figure; SBV central rate ~24,000-25,300 and bank selling rates "
-         "~25,300-26,400 VND/USD over 2024-2025 (not re-verified in this build)"),
-        ("demand.growth", 1.0, "factor", "Multiplier on demand.csv",
-         "1.0 = the anchor year as built"),
+         "ASSUMPTION for 2025-2026: bank selling rates ~26,000-26,400 VND/USD in 2025; converts every "
+         "VND anchor in the build (data/SOURCES.md, Exchange rate)"),
+        ("demand.growth", float(growth), "factor", "Multiplier on demand.csv",
+         f"demand.csv is the {DEMAND_BASE_YEAR} base year (Metric: 324.1 M cross-border items on the five "
+         f"large platforms); x (1 + {DEMAND_GROWTH_PER_YEAR})^{DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR} to the "
+         f"{DEMAND_PLAN_YEAR} plan year (ASSUMPTION within 18-38 % a year observed; data/SOURCES.md)"),
     ]
     out["parameters"] = to_csv_text(["key", "value", "unit", "description", "source"],
                                     [list(p) for p in params])
@@ -945,17 +1012,24 @@ def summary(out: dict[str, str]) -> str:
     orders = int(d["orders_per_year"].sum())
     kg = float((d["orders_per_year"] * d["weight_kg_per_order"]).sum())
     usd = float((d["orders_per_year"] * d["order_value_usd"]).sum())
-    lines = ["| total | value |", "|---|---|",
-             f"| orders per year | {orders:,} |",
-             f"| gross weight, kg per year | {kg:,.0f} |",
-             f"| declared value, USD per year | {usd:,.0f} |"]
-    for level, g in lv.groupby("level", sort=False):
-        lines.append(f"| capacity of all 24 sites at level {level}, orders per year | "
-                     f"{int(g['capacity_orders_per_year'].sum()):,} |")
+    par = pd.read_csv(io.StringIO(out["parameters"])).set_index("key")["value"]
+    g = float(par["demand.growth"])
+    lines = [f"| total | base year {DEMAND_BASE_YEAR} (demand.csv) | plan year {DEMAND_PLAN_YEAR} (x demand.growth {g:g}) |",
+             "|---|---|---|",
+             f"| orders per year | {orders / 1e6:,.0f} M | {orders * g / 1e6:,.0f} M |",
+             f"| orders per day | {orders / DAYS_PER_YEAR / 1e6:,.2f} M | {orders * g / DAYS_PER_YEAR / 1e6:,.2f} M |",
+             f"| gross weight, kg per year | {kg / 1e6:,.0f} M | {kg * g / 1e6:,.0f} M |",
+             f"| declared value, USD per year | {usd / 1e9:,.2f} bn | {usd * g / 1e9:,.2f} bn |",
+             "", "| level | capacity of one site, orders per year | of all 24 sites |", "|---|---|---|"]
+    for level, gl in lv.groupby("level", sort=False):
+        lines.append(f"| {level} | {int(gl['capacity_orders_per_year'].max()):,} | "
+                     f"{int(gl['capacity_orders_per_year'].sum()):,} |")
     z = d.groupby("zone")["orders_per_year"].sum().sort_values(ascending=False, kind="stable").head(10)
-    lines += ["", "| rank | code | zone | orders per year | share of national |", "|---|---|---|---|---|"]
+    lines += ["", f"| rank | code | zone | population | orders per year, {DEMAND_BASE_YEAR} | share of national |",
+              "|---|---|---|---|---|---|"]
     for i, (code, n) in enumerate(z.items(), 1):
-        lines.append(f"| {i} | {code} | {pv.loc[code, 'name_ascii']} | {int(n):,} | {n / orders:.1%} |")
+        lines.append(f"| {i} | {code} | {pv.loc[code, 'name_ascii']} | {pv.loc[code, 'population'] / 1e6:.2f} M | "
+                     f"{n / 1e6:.1f} M | {n / orders:.1%} |")
     return "\n".join(lines) + "\n"
 
 
