@@ -8,22 +8,37 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from model.regimes import MODES  # noqa: E402
+
+def _g(x, n=3) -> str:
+    """x to n significant figures, thousands separated (the data support no more)."""
+    return "-" if x is None else f"{float(f'{x:.{n}g}'):,.{max(0, n - 1 - int(f'{abs(x):e}'.split('e')[1]))}f}" if x else "0"
+
+
+def _lead(s, md, which):
+    v = ((s["kpis"].get("lead_time_days_by_mode") or {}).get(md) or {}).get(which)
+    return "-" if not v else f"{_g(v['mean'], 2)} ({_g(v['p5'], 2)}-{_g(v['p95'], 2)})"
+
+
 ROWS = [
     ("status", lambda s: s["status"]),
     ("gap", lambda s: f"{s['gap']:.1e}"),
-    ("total cost, USD M/yr", lambda s: f"{s['objective'] / 1e6:,.1f}"),
+    ("total cost, USD M/yr", lambda s: _g(s["objective"] / 1e6)),
+    ("network cost without duties and VAT, USD M/yr", lambda s: _g(s["kpis"]["network_cost_usd"] / 1e6)),
     ("sites opened", lambda s: str(len(s["sites_opened"]))),
     ("sites (level)", lambda s: ", ".join(f"{x['site']} ({x['level'][0]})" for x in s["sites_opened"]) or "none"),
-    ("bonded share", lambda s: f"{s['mode_share']['bonded']:.1%}"),
-    ("general trade share", lambda s: f"{s['mode_share']['general_trade']:.1%}"),
-    ("direct mail share", lambda s: f"{s['mode_share']['direct_mail']:.1%}"),
-    ("mean lead time, h", lambda s: f"{s['kpis']['lead_time_mean_hours']:.0f}"),
-    ("95th pct lead time, h", lambda s: f"{s['kpis']['lead_time_p95_hours']:.0f}"),
-    ("share within 72 h", lambda s: f"{s['kpis']['share_within_target']:.1%}"),
-    ("duties and VAT paid, USD M", lambda s: f"{s['kpis']['duties_and_vat_paid_usd'] / 1e6:,.0f}"),
-    ("duties deferred, USD M", lambda s: f"{s['kpis']['duties_deferred_usd'] / 1e6:,.0f}"),
-    ("financing saved, USD M", lambda s: f"{s['kpis']['duty_financing_saved_usd'] / 1e6:,.1f}"),
-    ("working capital, USD M", lambda s: f"{s['kpis']['working_capital_usd'] / 1e6:,.0f}"),
+    *[(f"{md.replace('_', ' ')} share", lambda s, md=md: f"{s['mode_share'].get(md, 0.0):.0%}") for md in MODES],
+    *[(f"{md.replace('_', ' ')} lead time, days: carried (best route for all orders)",
+       lambda s, md=md: f"{_lead(s, md, 'carried')} ({_lead(s, md, 'best_route')})") for md in MODES],
+    ("share within 72 h", lambda s: f"{s['kpis']['share_within_target']:.0%}"),
+    ("tax revenue, USD M", lambda s: _g(s["kpis"]["tax_revenue_usd"]["total"] / 1e6)),
+    ("of which collected at entry, USD M", lambda s: _g(s["kpis"]["tax_revenue_usd"]["at_entry"] / 1e6)),
+    ("effective tax rate (taxes / sale value)", lambda s: _g(s["kpis"]["effective_tax_rate"]["overall"], 2)),
+    *[(f"effective tax rate, {md.replace('_', ' ')}",
+       lambda s, md=md: _g(s["kpis"]["effective_tax_rate"]["by_regime"].get(md), 2)) for md in MODES],
+    ("duties deferred to the sale, USD M", lambda s: _g(s["kpis"]["duties_deferred_usd"] / 1e6)),
+    ("working capital, USD M", lambda s: _g(s["kpis"]["working_capital_usd"] / 1e6)),
     ("HiGHS seconds", lambda s: f"{s['solve_seconds']:.0f}"),
 ]
 
@@ -36,7 +51,7 @@ def compare_markdown(folders: list[Path]) -> str:
     for label, get in ROWS:
         lines.append(f"| {label} | " + " | ".join(get(s) for s in summaries) + " |")
     for t in terms:
-        lines.append(f"| {t}, USD M | " + " | ".join(f"{s['cost_breakdown'][t] / 1e6:,.1f}" for s in summaries) + " |")
+        lines.append(f"| {t}, USD M | " + " | ".join(_g(s["cost_breakdown"].get(t, 0.0) / 1e6) for s in summaries) + " |")
     return "\n".join(lines) + "\n"
 
 
