@@ -14,6 +14,8 @@ from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
 from .kpis import emissions_kpis, lead_time_kpis, money_kpis
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
+from .errors import DataError, ScenarioError
+from .finite_check import check_finite_inputs
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
 
@@ -40,6 +42,11 @@ class Result:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
+    infeasibility: dict | None = None  # model.infeasibility.explain_infeasible, when HiGHS says infeasible
+
+    @property
+    def infeasibility_lines(self) -> list[str]:
+        return list((self.infeasibility or {}).get("lines", []))
 
     @property
     def status(self) -> str:
@@ -72,16 +79,31 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
     t0 = time.perf_counter()
     distances = scenario_road_distances(scenario)
     inputs = build_inputs(scenario, distances)
+    check_finite_inputs(inputs)  # a NaN or inf coefficient, named by table and row, before HiGHS
     check_service_reachable(inputs)
-    m = create_model(inputs)
-    if extra_constraints is not None:
-        extra_constraints(m, scenario, inputs)
+
+    def build():
+        m = create_model(inputs)
+        if extra_constraints is not None:
+            try:
+                extra_constraints(m, scenario, inputs)
+            except (DataError, ScenarioError):
+                raise
+            except Exception as exc:  # the researcher's hook failed: bad input, not a crash of the tool
+                name = getattr(extra_constraints, "__name__", type(extra_constraints).__name__)
+                raise ScenarioError(f"--extra hook {name} raised {type(exc).__name__}: {exc}") from exc
+        return m
+
+    m = build()
     build_seconds = time.perf_counter() - t0
     log.info("model built in %.2f s", build_seconds)
     report = solve_model(m, options)
     log.info("HiGHS: %s in %.2f s, objective %s, gap %s", report.status, report.solve_seconds,
              report.objective, report.gap)
     result = Result(scenario, report, build_seconds, inputs, m, distances)
+    if report.status == "infeasible":
+        from .infeasibility import explain_infeasible
+        result.infeasibility = explain_infeasible(build, inputs, options)
     _assign_solution(result)
     return result
 
@@ -128,4 +150,6 @@ def _assign_solution(result: Result) -> None:
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})
+        if result.infeasibility is not None:
+            summary["infeasibility"] = result.infeasibility
     result.summary = summary
