@@ -51,7 +51,7 @@ _LEGACY_NAMES = re.compile(r"^(summary\.json|sites\.csv|flows\.csv|report\.md|ma
                            r"flows\.geojson|results\.xlsx|compare\.md|compare\.csv|compare_map\.png|scenarios\.csv|"
                            r"stock\.csv|sweep\.csv|sweep\.png|alternatives\.csv|regret\.csv|shadow_[a-z]+\.csv|"
                            r"breakeven_[A-Za-z0-9_]+\.csv|points\.csv|points\.parquet|sites_by_point\.csv|"
-                           r"sweep\.md|plot_[A-Za-z0-9_]+\.png|sites_heatmap\.png)$")
+                           r"sweep\.md|point\.json|failed\.json|plot_[A-Za-z0-9_]+\.png|sites_heatmap\.png)$")
 
 
 class OutputRefused(ValueError):
@@ -157,6 +157,14 @@ def write_csv(df, path: Path, **kw) -> None:
     escape_formulas(df).to_csv(path, **kw)
 
 
+def md_text(text: object) -> str:
+    """Text from data (a name) for Markdown: HTML escaped (``<script>`` shows as text) and table
+    pipes escaped, so it cannot inject markup into report.md / compare.md."""
+    import html
+
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
 # ----------------------------------------------------------------------------- ownership
 
 def read_marker(folder: Path) -> dict | None:
@@ -176,6 +184,7 @@ def _legacy_files(folder: Path) -> list[str] | None:
         ours = isinstance(doc, dict) and "input_hash" in doc
     except (OSError, ValueError):
         ours = False
+    ours = ours or (folder.parent.name == "points" and (folder / "point.json").is_file())  # a sweep point
     if not ours and not ((folder / "points").is_dir() and (folder / "points.csv").is_file()):
         return None
     return [p.name for p in folder.iterdir() if p.is_file() and _LEGACY_NAMES.match(p.name)] + \

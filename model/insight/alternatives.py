@@ -153,7 +153,7 @@ def _run(args) -> int:
     sections["shadow_prices"] = sp_section
     tables.update(sp_tables)
     out = args.out or default_out(scenario)
-    write_insight(base, out, sections, tables, with_map=args.map)
+    write_insight(base, out, sections, tables, with_map=args.map, force=args.force)
     print(f"Found {len(found['rows']) - 1} alternative site set(s); stopped: {found['stopped']}. "
           f"{found['solves']} solves, {found['seconds']:.0f} s.")
     print("Robust sites (open in every set): " + (", ".join(found["robust_sites"]) or "none"))

@@ -244,7 +244,7 @@ def _run(args) -> int:
     tables.update(sp_tables)
     out = args.out or default_out(scenario)
     write_insight(base, out, {"breakeven": {args.key: section}, "shadow_prices": sp_section}, tables,
-                  with_map=args.map)
+                  with_map=args.map, force=args.force)
     print(f"{len(found['switches'])} switch(es) of {args.key} in [{lo:g}, {hi:g}], resolution {found['tol']:.4g} "
           f"({found['unit']}); {found['solves']} solves and {found['fixed_site_solves']} fixed-site solves in "
           f"{found['seconds']:.0f} s (plus the scenario itself):")

@@ -149,7 +149,7 @@ def _run(args) -> int:
     sections["shadow_prices"] = sp_section
     tables.update(sp_tables)
     out = args.out or default_out(scenario)
-    write_insight(base, out, sections, tables, with_map=args.map)
+    write_insight(base, out, sections, tables, with_map=args.map, force=args.force)
     print(f"{'site':<6}{'open':>5} {'regret if forced open':>24} {'regret if forced closed':>25}  note")
     for r in df.itertuples():
         ro = "" if pd.isna(r.regret_open_usd) else f"{r.regret_open_usd:,.0f}"
