@@ -12,8 +12,8 @@ Every command writes its results through :func:`write_atomically`:
   used and a kill between them is repaired by the next write (the old result is put back).
 - Files in a previous result that the tool did not write (not in its marker) are carried into
   the new one (hard links), so a note left in ``results/default/`` survives a re-run.
-- Writers of one folder take an exclusive lock (``.<name>.lock`` beside it): concurrent runs
-  wait for each other; the later result replaces the earlier one, with a warning if the earlier
+- Writers take an exclusive lock (``flock`` on the parent folder): concurrent runs wait for
+  each other; the later result replaces the earlier one, with a warning if the earlier
   one was written while this run was computing.
 - Temporary folders left by a killed run (``.<name>.tmp-*``) are removed by the next write.
 
@@ -244,14 +244,15 @@ def _step(name: str, tmp: Path | None = None) -> None:
 
 @contextlib.contextmanager
 def folder_lock(out_dir: Path):
-    """Exclusive lock of ``out_dir``'s writers (``.<name>.lock`` beside it; released at exit or kill)."""
-    lock = out_dir.parent / f".{out_dir.name}.lock"
+    """Exclusive lock of the writers into ``out_dir``'s parent folder: ``flock`` on the parent
+    itself, so no lock file is left behind; the kernel releases it when the process ends or is
+    killed. (Writers of sibling folders wait for each other too; a write takes seconds.)"""
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock (concurrent writers may then race)
         yield
         return
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(out_dir.parent, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
