@@ -33,6 +33,7 @@ SOURCES = {
 }
 #: Columns allowed to be +inf (not NaN): a lead time where no road path exists.
 MAY_BE_INFINITE = {"lead_hours"}
+KEY_COLUMNS = ("mode", "origin", "gateway", "site", "level", "zone", "product")
 TABLES = ("demand", "site_levels", "inbound_arcs", "outbound_arcs", "direct_arcs", "stock_keys")
 
 
@@ -44,7 +45,7 @@ def check_finite_inputs(inputs, limit: int = 20) -> None:
         df = getattr(inputs, name, None)
         if df is None or not len(df):
             continue
-        keys = [c for c in df.columns if df[c].dtype == object]
+        keys = [c for c in KEY_COLUMNS if c in df.columns]
         for col in df.select_dtypes("number").columns:
             v = df[col].to_numpy(dtype=float)
             bad = np.isnan(v) if col in MAY_BE_INFINITE else ~np.isfinite(v)
