@@ -68,10 +68,13 @@ def model_size(m: pyo.ConcreteModel) -> dict:
 
 
 def solve(scenario: Scenario | str | None = None, options: SolverOptions | None = None,
-          extra_constraints=None) -> Result:
+          extra_constraints=None, explain_infeasible: bool = True) -> Result:
     """Solve a scenario (a :class:`Scenario`, a TOML path, a data folder, or None for the default).
 
     ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
+    ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
+    (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
+    an infeasible rule set is an expected outcome.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -91,7 +94,8 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
                 raise
             except Exception as exc:  # the researcher's hook failed: bad input, not a crash of the tool
                 name = getattr(extra_constraints, "__name__", type(extra_constraints).__name__)
-                raise ScenarioError(f"--extra hook {name} raised {type(exc).__name__}: {exc}") from exc
+                raise ScenarioError(f"added constraints ({name}, e.g. an --extra hook) raised {type(exc).__name__}: "
+                                    f"{exc}") from exc
         return m
 
     m = build()
@@ -101,9 +105,9 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
     log.info("HiGHS: %s in %.2f s, objective %s, gap %s", report.status, report.solve_seconds,
              report.objective, report.gap)
     result = Result(scenario, report, build_seconds, inputs, m, distances)
-    if report.status == "infeasible":
-        from .infeasibility import explain_infeasible
-        result.infeasibility = explain_infeasible(build, inputs, options)
+    if report.status == "infeasible" and explain_infeasible:
+        from .infeasibility import explain_infeasible as explain
+        result.infeasibility = explain(build, inputs, options)
     _assign_solution(result)
     return result
 

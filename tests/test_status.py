@@ -178,7 +178,7 @@ def test_an_extra_hook_that_raises_or_does_not_parse_exits_2(data, tmp_path, cap
     (tmp_path / "raises.py").write_text("def fn(m, s, i):\n    raise RuntimeError('boom')\n")
     (tmp_path / "broken.py").write_text("def fn(m, s, i)\n    pass\n")
     (tmp_path / "at_import.py").write_text("raise ImportError('missing dependency')\n")
-    for spec, text in ((f"{tmp_path / 'raises.py'}:fn", "raised RuntimeError: boom"),
+    for spec, text in ((f"{tmp_path / 'raises.py'}:fn", "(fn, e.g. an --extra hook) raised RuntimeError: boom"),
                        (f"{tmp_path / 'broken.py'}:fn", "SyntaxError"),
                        (f"{tmp_path / 'at_import.py'}:fn", "missing dependency")):
         assert cli.main(["--data", str(data), "--no-map", "--out", str(tmp_path / "o"), "--extra", spec]) == 2

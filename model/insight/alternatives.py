@@ -134,6 +134,8 @@ def _run(args) -> int:
     base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
     if base.objective is None:
         print(f"error: no solution ({base.status})", file=sys.stderr)
+        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
+            print(f"  {line}", file=sys.stderr)
         return 3
     b = summarise(base)
     print(f"  optimum: {b['objective']:,.0f} USD/year, {len(b['sites'])} sites ({b['solve_seconds']:.1f} s)")

@@ -235,6 +235,8 @@ def _run(args) -> int:
     base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
     if base.objective is None:
         print(f"error: no solution for the scenario itself ({base.status})", file=sys.stderr)
+        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
+            print(f"  {line}", file=sys.stderr)
         return 3
     section = {k: v for k, v in found.items() if k != "points"}
     section["points"] = [{k: p[k] for k in ("value", "objective", "gap", "sites")} for p in found["points"]]

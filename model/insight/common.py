@@ -140,7 +140,7 @@ def solve_job(job: dict) -> dict:
     """One re-solve: ``job`` = {scenario, options, rules: SiteRules}. Top-level so Dask can ship it."""
     from ..pipeline import solve
 
-    return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"]))
+    return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"], explain_infeasible=False))
 
 
 def with_parameters(scenario: Scenario, overrides: dict) -> Scenario:
