@@ -54,6 +54,9 @@ _LEGACY_NAMES = re.compile(r"^(summary\.json|sites\.csv|flows\.csv|report\.md|ma
                            r"sweep\.md|point\.json|failed\.json|plot_[A-Za-z0-9_]+\.png|sites_heatmap\.png)$")
 
 
+_LEGACY_TMP = re.compile(r"^([a-z0-9_]{8}|old\.[0-9]+)$")
+
+
 class OutputRefused(ValueError):
     """An output folder the tool will not write into (foreign, not a folder, not writable)."""
 
@@ -299,6 +302,13 @@ def clean_leftovers(out_dir: Path) -> list[Path]:
             log.warning("%s: restored the previous result left by an interrupted write", out_dir)
     for p in [*out_dir.parent.glob(f".{out_dir.name}.tmp-*"), *out_dir.parent.glob(f".{out_dir.name}.old-*")]:
         if p.is_dir() and not p.is_symlink() and _ours(p):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    # earlier versions' temporary folders: .<name>.<8 random characters> and .<name>.old.<pid>,
+    # removed only when they hold nothing but file names this tool writes
+    for p in out_dir.parent.glob(f".{out_dir.name}.*"):
+        if (_LEGACY_TMP.match(p.name[len(out_dir.name) + 2:]) and p.is_dir() and not p.is_symlink()
+                and all(c.is_file() and _LEGACY_NAMES.match(c.name) for c in p.iterdir())):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed

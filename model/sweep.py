@@ -644,6 +644,10 @@ def write_outputs(out_dir: Path, o: SweepOutcome, varied: list[str], plots: bool
     out_dir.mkdir(parents=True, exist_ok=True)
     from .outputs import write_csv
 
+    for stale in out_dir.glob(".*.*"):  # temporary files of a write that was killed: .points.csv.<random>.csv
+        if stale.is_file() and stale.name.startswith((".points.", ".sites_by_point.", ".sweep.md.", ".plot_",
+                                                      ".sites_heatmap.")):
+            stale.unlink(missing_ok=True)
     _write_file_atomically(out_dir / "points.csv", lambda p: write_csv(o.points, p, index=False, float_format="%.10g"))
     try:
         _write_file_atomically(out_dir / "points.parquet", lambda p: o.points.to_parquet(p, index=False))

@@ -271,3 +271,24 @@ def test_marker_names_the_files_written(tmp_path):
     out = write_atomically(tmp_path / "o", {"a.txt": lambda p: p.write_text("a")}, kind="test")
     m = json.loads((out / MARKER).read_text())
     assert m["files"] == ["a.txt"] and m["kind"] == "test" and m["complete"] is True
+
+
+def test_replacing_a_result_written_meanwhile_by_another_run_is_not_silent(tmp_path, caplog):
+    out = write_atomically(tmp_path / "o", {"a.txt": lambda p: p.write_text("theirs")})
+    m = json.loads((out / MARKER).read_text())
+    (out / MARKER).write_text(json.dumps({**m, "pid": 1}))  # as if another process wrote it after we started
+    with caplog.at_level("WARNING", logger="model.outputs"):
+        write_atomically(out, {"a.txt": lambda p: p.write_text("ours")})
+    assert "replacing a result written by another run (process 1" in caplog.text
+
+
+def test_temporary_folders_of_earlier_versions_are_cleaned(tmp_path):
+    out = write_atomically(tmp_path / "res", {"summary.json": lambda p: p.write_text("{}")})
+    stale = tmp_path / ".res.ab12cd34"  # tempfile.mkdtemp(prefix=".res.") of the former writer
+    stale.mkdir()
+    (stale / "sites.csv").write_text("site\n")
+    user = tmp_path / ".res.backup-2025"  # not a name the former writer made: kept
+    user.mkdir()
+    (user / "sites.csv").write_text("site\n")
+    write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
+    assert not stale.exists() and user.exists()
