@@ -181,13 +181,15 @@ def read_marker(folder: Path) -> dict | None:
 
 def _legacy_files(folder: Path) -> list[str] | None:
     """Files of a result written by an earlier version (no marker): a summary.json object with
-    ``input_hash`` or a sweep's ``points/``; only the file names this tool writes count as its own."""
+    ``input_hash``, a sweep's ``points/``, a sweep point or a comparison; only the file names
+    this tool writes count as its own (anything else in the folder is kept)."""
     try:
         doc = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         ours = isinstance(doc, dict) and "input_hash" in doc
     except (OSError, ValueError):
         ours = False
     ours = ours or (folder.parent.name == "points" and (folder / "point.json").is_file())  # a sweep point
+    ours = ours or ((folder / "compare.md").is_file() and (folder / "compare.csv").is_file())  # a comparison
     if not ours and not ((folder / "points").is_dir() and (folder / "points.csv").is_file()):
         return None
     return [p.name for p in folder.iterdir() if p.is_file() and _LEGACY_NAMES.match(p.name)] + \

@@ -186,3 +186,7 @@ def test_an_extra_hook_that_raises_or_does_not_parse_exits_2(data, tmp_path, cap
         assert text in err and "Traceback" not in err, err
     with pytest.raises(ScenarioError):
         solve(load_scenario(data), extra_constraints=lambda m, s, i: 1 / 0)
+    # the insight commands load the hook the same way
+    assert cli.main(["regret", str(data), "--no-map", "--out", str(tmp_path / "r"), "--extra",
+                     f"{tmp_path / 'broken.py'}:fn"]) == 2
+    assert "SyntaxError" in capsys.readouterr().err
