@@ -181,8 +181,8 @@ def read_marker(folder: Path) -> dict | None:
 
 def _legacy_files(folder: Path) -> list[str] | None:
     """Files of a result written by an earlier version (no marker): a summary.json object with
-    ``input_hash``, a sweep's ``points/``, a sweep point or a comparison; only the file names
-    this tool writes count as its own (anything else in the folder is kept)."""
+    ``input_hash``, a sweep's ``points/``, a sweep point or a comparison, holding nothing but
+    file names this tool writes (and hidden files); anything else makes it the user's folder."""
     try:
         doc = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         ours = isinstance(doc, dict) and "input_hash" in doc
@@ -192,8 +192,10 @@ def _legacy_files(folder: Path) -> list[str] | None:
     ours = ours or ((folder / "compare.md").is_file() and (folder / "compare.csv").is_file())  # a comparison
     if not ours and not ((folder / "points").is_dir() and (folder / "points.csv").is_file()):
         return None
-    return [p.name for p in folder.iterdir() if p.is_file() and _LEGACY_NAMES.match(p.name)] + \
-        (["points"] if (folder / "points").is_dir() else [])
+    names = [p.name for p in folder.iterdir()]
+    if not all(_LEGACY_NAMES.match(n) or n == "points" or n.startswith(".") for n in names):
+        return None  # something else is in it: treat it as the user's folder (refused without --force)
+    return names
 
 
 def ownership(folder: Path) -> tuple[str, list[str]]:
@@ -366,6 +368,8 @@ def write_atomically(out_dir: Path | str, files: dict[str, Callable[[Path], None
         state, ours = ownership(out_dir)  # again, under the lock
         if state == "foreign" and not force:
             check_out_dir(out_dir, force)
+        if state == "owned" and (read_marker(out_dir) or {}).get("forced_into_foreign_folder"):
+            state = "shared"  # a folder of the user's that we once wrote into with --force: never swapped
         tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         umask = os.umask(0)
@@ -381,8 +385,8 @@ def write_atomically(out_dir: Path | str, files: dict[str, Callable[[Path], None
                 if i == 0:
                     _step("first_file", tmp)
             _step("files_written", tmp)
-            if state == "foreign":  # --force into a folder that is not ours: write beside its files
-                return _write_into(out_dir, tmp, files, marker)
+            if state in ("foreign", "shared"):  # --force into a folder that is not ours: write beside its files
+                return _write_into(out_dir, tmp, files, marker, ours)
             if state == "owned":
                 marker["kept"] = _carry_over(out_dir, tmp, ours, set(files), force)
                 _warn_if_concurrent(out_dir)
@@ -396,8 +400,13 @@ def write_atomically(out_dir: Path | str, files: dict[str, Callable[[Path], None
                 else:
                     old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
                     os.rename(out_dir, old)
-                    _step("swapped", tmp)  # the fallback's window: the next write puts `old` back
-                    os.rename(tmp, out_dir)
+                    try:
+                        _step("swapped", tmp)  # the fallback's window: the next write puts `old` back
+                        os.rename(tmp, out_dir)
+                    except BaseException:
+                        if not out_dir.exists():
+                            os.rename(old, out_dir)  # put the previous result back at once
+                        raise
                     shutil.rmtree(old)
             else:
                 os.rename(tmp, out_dir)
@@ -425,14 +434,19 @@ def _warn_if_concurrent(out_dir: Path) -> None:
                     out_dir, m.get("pid"), m.get("written_at"))
 
 
-def _write_into(out_dir: Path, tmp: Path, files: dict, marker: dict) -> Path:
-    """--force into a foreign folder: move each new file over its namesake, keep everything else."""
+def _write_into(out_dir: Path, tmp: Path, files: dict, marker: dict, ours=()) -> Path:
+    """--force into a foreign folder: move each new file over its namesake, keep everything else
+    (files of an earlier result written there, ``ours``, that the new one lacks are removed)."""
     try:
         for name in files:
             dst = out_dir / name
             if dst.is_dir() and not dst.is_symlink():
                 raise OutputRefused(f"{dst}: a folder is in the way of the result file {name}")
             os.replace(tmp / name, dst)
+        for name in set(ours) - set(files):
+            stale = out_dir / name
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
         marker.update(complete=True, forced_into_foreign_folder=True)
         _write_file(out_dir / MARKER, json.dumps(marker, indent=2) + "\n")
     finally:

@@ -75,9 +75,11 @@ def test_force_writes_beside_foreign_files_and_later_runs_keep_them(tmp_path, ti
     assert cli.main(["--data", str(tiny_data), "--out", str(v), "--no-map", "--force"]) == 0
     assert (v / "notes.txt").read_text() == "notes" and (v / "summary.json").is_file()
     assert read_marker(v)["forced_into_foreign_folder"] is True
-    (v / "more.txt").write_text("more")  # a file added to an owned result is kept by the next replacement
-    assert cli.main(["--data", str(tiny_data), "--out", str(v), "--no-map"]) == 0
+    (v / "more.txt").write_text("more")
+    inode = v.stat().st_ino
+    assert cli.main(["--data", str(tiny_data), "--out", str(v), "--no-map"]) == 0  # ours now: no --force needed
     assert (v / "notes.txt").read_text() == "notes" and (v / "more.txt").read_text() == "more"
+    assert v.stat().st_ino == inode  # the user's folder is written into, never swapped away
 
 
 def test_replacement_keeps_files_the_tool_did_not_write(tmp_path):
@@ -109,9 +111,15 @@ def test_a_result_of_an_earlier_version_is_recognised_and_replaced(tmp_path):
     out.mkdir()
     (out / "summary.json").write_text(json.dumps({"scenario": "s", "input_hash": "abc"}))
     (out / "sites.csv").write_text("site\n")
-    (out / "notes.txt").write_text("mine")
     write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
-    assert not (out / "sites.csv").exists() and (out / "notes.txt").read_text() == "mine"
+    assert not (out / "sites.csv").exists() and read_marker(out)["complete"]
+    legacy = tmp_path / "legacy"  # the same with a file the tool never writes: the user's folder
+    legacy.mkdir()
+    (legacy / "summary.json").write_text(json.dumps({"scenario": "s", "input_hash": "abc"}))
+    (legacy / "notes.txt").write_text("mine")
+    with pytest.raises(OutputRefused, match="not written by this tool"):
+        write_atomically(legacy, {"summary.json": lambda p: p.write_text("{}")})
+    assert (legacy / "notes.txt").read_text() == "mine"
 
 
 # ----------------------------------------------------------------------------- kills and concurrency
