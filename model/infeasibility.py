@@ -125,6 +125,30 @@ def _describe(family: str, idx, amount: float, m, inputs) -> dict:
             "detail": detail}
 
 
+def _scales(m, slacks):
+    """(family, index, slack, size of the row's right-hand side) for each elastic row."""
+    out = []
+    for family, idx, s in slacks:
+        rows = dict(_rows_all(m, family))
+        c = rows.get(idx)
+        rhs = 1.0 if c is None else max(abs(c.lower or 0.0), abs(c.upper or 0.0), 1.0)
+        out.append((family, idx, s, float(rhs)))
+    return out
+
+
+def _rows_all(m, family):
+    """Like _rows, also the rows deactivated by make_elastic."""
+    if family == "force_open":
+        return _forced_rows(m)
+    out = []
+    for name in FAMILIES[family][0]:
+        comp = getattr(m, name, None)
+        if comp is None:
+            continue
+        out += [((name, idx), comp[idx]) for idx in comp] if comp.is_indexed() else [((name, None), comp)]
+    return out
+
+
 def explain_infeasible(build, inputs, options) -> dict:
     """Relax each constraint family in turn on a fresh model from ``build()``.
 
@@ -143,10 +167,17 @@ def explain_infeasible(build, inputs, options) -> dict:
         tried.append(family)
         slacks = make_elastic(m, [family])
         rep = solve_model(m, opts)
+        if rep.status == "infeasible":  # HiGHS's presolve can reject a barely feasible model: confirm without it
+            rep = solve_model(m, dataclasses.replace(opts, highs_options={**(opts.highs_options or {}),
+                                                                          "presolve": "off"}))
         if rep.objective is None:
             not_enough.append(family)
             continue
         found = [_describe(f, idx, s.value, m, inputs) for f, idx, s in slacks if (s.value or 0.0) > TOL]
+        for c, (_, _, _, scale) in zip(found, [x for x in _scales(m, slacks) if (x[2].value or 0.0) > TOL]):
+            if c["violation"] <= 1e-7 * scale:
+                c["detail"] += (" (within the solver's tolerance of this row's size: the scenario is feasible up to "
+                                "rounding, but HiGHS rejected it; loosen this constraint slightly)")
         causes += found
         if found:
             lines.append(f"relaxing {family} alone makes it feasible: "

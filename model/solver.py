@@ -48,6 +48,7 @@ class SolverOptions:
     interface: str = "lp"
     random_seed: int = 0              # fixed for run-to-run determinism
     start: dict | None = None         # MIP start: Pyomo variable name -> value (partial; HiGHS completes it)
+    highs_options: dict | None = None  # more HiGHS options by name, e.g. {"presolve": "off"} (lp and matrix paths)
 
     def __post_init__(self):
         check_options(self)
@@ -121,6 +122,7 @@ def _highs(options: SolverOptions) -> highspy.Highs:
         values["time_limit"] = float(options.time_limit)
     if options.threads is not None:
         values["threads"] = int(options.threads)
+    values.update(options.highs_options or {})
     for name, value in values.items():
         _ok(h.setOptionValue(name, value), f"setOptionValue({name}={value!r})")
     return h
