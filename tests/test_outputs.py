@@ -300,3 +300,17 @@ def test_temporary_folders_of_earlier_versions_are_cleaned(tmp_path):
     (user / "sites.csv").write_text("site\n")
     write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
     assert not stale.exists() and user.exists()
+
+
+@pytest.mark.parametrize("command", [["regret"], ["alternatives"], ["breakeven", "policy.cbec_tax_factor"], [],
+                                     ["sweep"]])
+def test_every_command_refuses_a_foreign_out_before_solving(tmp_path, tiny_data, command, capsys):
+    v = tmp_path / "v"
+    v.mkdir()
+    (v / "notes.txt").write_text("notes")
+    extra = {"breakeven": ["--range", "0.5:1"], "sweep": ["--grid", "demand.growth=1,2"]}.get(
+        command[0] if command else "", [])
+    stochastic = [] if command else ["--stochastic"]
+    assert cli.main([*command, str(tiny_data), *extra, *stochastic, "--out", str(v)]) == 2
+    assert "not written by this tool" in capsys.readouterr().err
+    assert [p.name for p in v.iterdir()] == ["notes.txt"]
