@@ -5,7 +5,8 @@ Every command writes its results through :func:`write_atomically`:
 - A folder it writes holds a marker file, :data:`MARKER` (``.vn-cbec-result``, a small JSON
   document: tool, kind, files written, time, process). A folder without it that is not empty
   is *foreign*: it is refused (:class:`OutputRefused`, exit 2) unless ``force=True``, and even
-  then nothing in it is deleted: the new files are written beside what is there.
+  then nothing in it is deleted: the new files are written beside what is there, file by file
+  (a file of the same name is replaced), and the folder is never swapped away.
 - A previous result is replaced atomically: the new files go to a temporary folder beside it,
   then the two are swapped in one ``renameat2(RENAME_EXCHANGE)`` call (Linux), and the old one
   is removed only after the new one is complete. Where that call is missing, two renames are

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ScenarioError
-from .outputs import check_component, child_path, claim_folder, safe_component
+from .outputs import check_component, child_path, claim_folder, md_text, safe_component
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, _check_value, load_scenario, parameter_keys
 from .solver import SolverOptions
@@ -633,8 +633,8 @@ def _md_table(df: pd.DataFrame) -> str:
     def cell(v):
         if isinstance(v, float):
             return "" if math.isnan(v) else f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-        return str(v).replace("|", "\\|")
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+        return md_text(v)  # text from data (varied values, error messages): no raw HTML, pipes escaped
+    lines = ["| " + " | ".join(md_text(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
