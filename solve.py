@@ -43,6 +43,8 @@ def parse_args(argv):
     ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
+    ap.add_argument("--force", action="store_true",
+                    help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds")
@@ -113,13 +115,16 @@ def load_extra(spec: str | None):
         if spec_obj is None or not Path(mod_name).exists():
             raise ValueError(f"--extra {spec!r}: no file {mod_name}")
         module = importlib.util.module_from_spec(spec_obj)
-        spec_obj.loader.exec_module(module)
+        try:
+            spec_obj.loader.exec_module(module)
+        except Exception as exc:  # a syntax error or an exception at import: the user's file, not a bug here
+            raise ValueError(f"--extra {spec!r}: {mod_name} cannot be loaded: {type(exc).__name__}: {exc}") from exc
     else:
         sys.path.insert(0, str(Path.cwd()))
         try:
             module = importlib.import_module(mod_name)
-        except ImportError as exc:
-            raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {exc}") from exc
+        except Exception as exc:
+            raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {type(exc).__name__}: {exc}") from exc
     fn = getattr(module, fn_name, None)
     if not callable(fn):
         raise ValueError(f"--extra {spec!r}: {mod_name} has no function {fn_name}")
@@ -135,19 +140,18 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
 
+    from model.outputs import check_out_dir
     try:
+        options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
+                                verbose=args.verbose, interface=args.interface)
         scenario = load_scenario(args.scenario, data_dir=args.data, overrides=_overrides(args.set))
+        extra_constraints = load_extra(args.extra)
+        out_dir = args.out or ROOT / "results" / scenario.name
+        if not args.stochastic:  # --stochastic picks its own folder and checks it
+            check_out_dir(out_dir, force=args.force)  # before solving: a refused --out costs no solve
     except (DataError, ScenarioError, ValueError) as exc:
         print_error(exc)
         return 2
-    try:
-        extra_constraints = load_extra(args.extra)
-    except ValueError as exc:
-        print_error(exc)
-        return 2
-    out_dir = args.out or ROOT / "results" / scenario.name
-    options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
-                            verbose=args.verbose, interface=args.interface)
     if args.stochastic:
         from model.stochastic import run_stochastic
         return run_stochastic(scenario, options, out_dir, args)
@@ -161,12 +165,18 @@ def main(argv=None) -> int:
         return 2
     if result.objective is None:
         print(f"error: no solution ({result.status}; HiGHS: {result.report.highs_status})", file=sys.stderr)
+        for line in getattr(result, "infeasibility_lines", []):  # which constraint, where, by how much
+            print(f"  {line}", file=sys.stderr)
         return 3
     extra = {}
     if args.map:
         from model.maps import map_writers
         extra = map_writers(result)
-    write_results(result, out_dir, extra_files=extra)
+    try:
+        write_results(result, out_dir, extra_files=extra, force=args.force)
+    except ValueError as exc:  # OutputRefused: e.g. --out became foreign while solving
+        print_error(exc)
+        return 2
     print_summary(result, out_dir, extra)
     if result.status != "optimal":
         print(f"warning: not proven optimal ({result.status}); gap {result.report.gap}, "

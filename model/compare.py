@@ -43,15 +43,38 @@ def _is_run_folder(path: Path) -> bool:
     return path.is_dir() and (path / "summary.json").is_file() and (path / "sites.csv").is_file()
 
 
+def _read_json_object(path: Path) -> dict:
+    """A JSON file holding an object; ValueError naming the file otherwise."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: expected a readable JSON file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: expected a JSON object (got a {type(doc).__name__})")
+    return doc
+
+
 def read_run(folder: Path | str) -> Run:
-    """A finished run folder (summary.json + sites.csv); a sweep point is named by its values."""
+    """A finished run folder (summary.json + sites.csv); a sweep point is named by its values.
+
+    Bad files (not JSON, not an object, a sites table without ``site``/``opened``/``level``)
+    raise ValueError naming the file. The name comes from the data, so it is only a label:
+    folder names built from it go through :func:`model.outputs.safe_component`."""
     folder = Path(folder)
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    sites = pd.read_csv(folder / "sites.csv", dtype={"site": str, "province": str, "level": str})
+    summary = _read_json_object(folder / "summary.json")
+    try:
+        sites = pd.read_csv(folder / "sites.csv", dtype={"site": str, "province": str, "level": str})
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{folder / 'sites.csv'}: expected a readable CSV table ({exc})") from None
+    missing = [c for c in ("site", "opened", "level") if c not in sites.columns]
+    if missing:
+        raise ValueError(f"{folder / 'sites.csv'}: expected the column(s) {', '.join(missing)}")
     name = str(summary.get("scenario") or folder.name)
     if (folder / "point.json").is_file():  # a sweep point: its varied values say more than the scenario name
-        point = json.loads((folder / "point.json").read_text(encoding="utf-8")).get("point") or {}
-        name = ",".join(f"{k.split('.')[-1]}={v}" for k, v in point.items()) or folder.name
+        point = _read_json_object(folder / "point.json").get("point") or {}
+        if not isinstance(point, dict):
+            raise ValueError(f"{folder / 'point.json'}: expected 'point' to be an object of parameter values")
+        name = ",".join(f"{str(k).split('.')[-1]}={v}" for k, v in point.items()) or folder.name
     return Run(name, summary, sites, str(folder))
 
 
@@ -211,36 +234,42 @@ def _cell(v) -> str:
 
 
 def compare_markdown(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame) -> str:
-    lines = ["# Comparison", "", "Runs: " + ", ".join(f"`{r.name}` ({r.source})" for r in runs)
-             + f". A = `{runs[0].name}`. Money in USD/year, shares of orders, lead times in hours.", "",
-             "| metric | " + " | ".join(table.columns) + " |", "|---|" + "---|" * len(table.columns)]
+    from .outputs import md_text
+
+    lines = ["# Comparison", "", "Runs: " + ", ".join(f"{md_text(r.name)} ({md_text(r.source)})" for r in runs)
+             + f". A = {md_text(runs[0].name)}. Money in USD/year, shares of orders, lead times in hours.", "",
+             "| metric | " + " | ".join(md_text(c) for c in table.columns) + " |",
+             "|---|" + "---|" * len(table.columns)]
     for metric, row in table.iterrows():
-        lines.append(f"| {metric} | " + " | ".join(_cell(v) for v in row) + " |")
+        lines.append(f"| {md_text(metric)} | " + " | ".join(md_text(_cell(v)) for v in row) + " |")
     lines += ["", "## Sites that differ", ""]
     diff = sites[sites["differs"]]
     if len(diff):
         cols = [r.name for r in runs]
-        lines += ["| site | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-        lines += [f"| {row['site']} | " + " | ".join(row[c] or "-" for c in cols) + " |" for _, row in diff.iterrows()]
+        lines += ["| site | " + " | ".join(md_text(c) for c in cols) + " |", "|---|" + "---|" * len(cols)]
+        lines += [f"| {md_text(row['site'])} | " + " | ".join(md_text(row[c] or "-") for c in cols) + " |"
+                  for _, row in diff.iterrows()]
     else:
         lines.append("None: every run opens the same sites at the same levels.")
     lines += ["", "## Map", "", "![Sites opened only in A, only in B, in both](compare_map.png)", ""]
     return "\n".join(lines)
 
 
-def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True,
+                     force: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """compare.md, compare.csv, sites.csv and compare_map.png, written atomically."""
+    from .outputs import write_csv
     from .results import write_atomically
 
     table, sites = compare_table(runs), site_table(runs)
     files = {
-        "compare.csv": lambda p: table.to_csv(p, float_format="%.10g"),
-        "sites.csv": lambda p: sites.to_csv(p, index=False),
+        "compare.csv": lambda p: write_csv(table, p, float_format="%.10g"),
+        "sites.csv": lambda p: write_csv(sites, p, index=False),
         "compare.md": lambda p: p.write_text(compare_markdown(runs, table, sites), encoding="utf-8"),
     }
     if map_png:
         files["compare_map.png"] = lambda p: write_compare_map(runs, p)
-    write_atomically(Path(out_dir), files)
+    write_atomically(Path(out_dir), files, force=force, kind="compare")
     return table, sites
 
 
@@ -253,6 +282,8 @@ def parse_args(argv):
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit per scenario solved here, seconds")
     ap.add_argument("--workers", type=int, default=1, help="solve the scenarios in parallel on a local Dask cluster")
     ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True, help="write compare_map.png")
+    ap.add_argument("--force", action="store_true",
+                    help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     return ap.parse_args(argv)
 
 
@@ -262,14 +293,20 @@ def main(argv=None) -> int:
     if len(args.runs) < 2:
         print("error: compare needs at least two runs or scenarios", file=sys.stderr)
         return 2
+    from .outputs import check_out_dir, child_path
+
     try:
-        runs = load_runs(args.runs, SolverOptions(mip_rel_gap=args.gap, time_limit=args.time_limit), args.workers)
+        options = SolverOptions(mip_rel_gap=args.gap, time_limit=args.time_limit)
+        if args.out is not None:
+            check_out_dir(args.out, force=args.force)  # before solving anything
+        runs = load_runs(args.runs, options, args.workers)
+        # run names come from data (summary.json's scenario, point.json's values): one safe component
+        out = args.out or child_path(ROOT / "results", "-".join(["compare", *(r.name for r in runs)])[:120])
+        table, sites = write_comparison(runs, out, map_png=args.map, force=args.force)
     except (DataError, ScenarioError, ValueError) as exc:
         for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
             print(f"error: {line}", file=sys.stderr)
         return 2
-    out = args.out or ROOT / "results" / "-".join(["compare", *(r.name for r in runs)])[:120]
-    table, sites = write_comparison(runs, out, map_png=args.map)
     with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format",
                            lambda v: f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.6g}"):
         print(table.to_string())

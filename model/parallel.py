@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 
+#: How long to wait for an existing Dask scheduler (``--scheduler``) before giving up.
+SCHEDULER_TIMEOUT = os.environ.get("VN_CBEC_SCHEDULER_TIMEOUT", "10s")
+
+
 @dataclass
 class JobFailure:
     """What a failed job left: the exception's type and message, and the traceback text."""
@@ -61,7 +65,11 @@ def map_jobs(fn: Callable[[Any], Any], items: Iterable[Any], workers: int | None
                                processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:  # refused, unreachable, bad address
+            raise ValueError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler there within "
+                             f"{SCHEDULER_TIMEOUT} ({type(exc).__name__}: {exc})") from None
     try:
         futures = {client.submit(_guarded, fn, item, pure=False): i for i, item in enumerate(items)}
         for fut in as_completed(futures):

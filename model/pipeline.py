@@ -16,6 +16,8 @@ from . import regimes
 from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, money_kpis, network_cost_kpis, regime_costs,
                    tax_kpis)
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
+from .errors import DataError, ScenarioError
+from .finite_check import check_finite_inputs
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
 
@@ -42,6 +44,11 @@ class Result:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
+    infeasibility: dict | None = None  # model.infeasibility.explain_infeasible, when HiGHS says infeasible
+
+    @property
+    def infeasibility_lines(self) -> list[str]:
+        return list((self.infeasibility or {}).get("lines", []))
 
     @property
     def status(self) -> str:
@@ -63,10 +70,13 @@ def model_size(m: pyo.ConcreteModel) -> dict:
 
 
 def solve(scenario: Scenario | str | None = None, options: SolverOptions | None = None,
-          extra_constraints=None) -> Result:
+          extra_constraints=None, explain_infeasible: bool = True) -> Result:
     """Solve a scenario (a :class:`Scenario`, a TOML path, a data folder, or None for the default).
 
     ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
+    ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
+    (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
+    an infeasible rule set is an expected outcome.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -74,16 +84,32 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
     t0 = time.perf_counter()
     distances = scenario_road_distances(scenario)
     inputs = build_inputs(scenario, distances)
+    check_finite_inputs(inputs)  # a NaN or inf coefficient, named by table and row, before HiGHS
     check_service_reachable(inputs)
-    m = create_model(inputs)
-    if extra_constraints is not None:
-        extra_constraints(m, scenario, inputs)
+
+    def build():
+        m = create_model(inputs)
+        if extra_constraints is not None:
+            try:
+                extra_constraints(m, scenario, inputs)
+            except (DataError, ScenarioError):
+                raise
+            except Exception as exc:  # the researcher's hook failed: bad input, not a crash of the tool
+                name = getattr(extra_constraints, "__name__", type(extra_constraints).__name__)
+                raise ScenarioError(f"added constraints ({name}, e.g. an --extra hook) raised {type(exc).__name__}: "
+                                    f"{exc}") from exc
+        return m
+
+    m = build()
     build_seconds = time.perf_counter() - t0
     log.info("model built in %.2f s", build_seconds)
     report = solve_model(m, options)
     log.info("HiGHS: %s in %.2f s, objective %s, gap %s", report.status, report.solve_seconds,
              report.objective, report.gap)
     result = Result(scenario, report, build_seconds, inputs, m, distances)
+    if report.status == "infeasible" and explain_infeasible:
+        from .infeasibility import explain_infeasible as explain
+        result.infeasibility = explain(build, inputs, options)
     _assign_solution(result)
     return result
 
@@ -139,4 +165,6 @@ def _assign_solution(result: Result) -> None:
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})
+        if result.infeasibility is not None:
+            summary["infeasibility"] = result.infeasibility
     result.summary = summary

@@ -96,8 +96,11 @@ def report_markdown(result) -> str:
         "| site | name | province | level | orders per year | utilisation | fixed cost |",
         "|---|---|---|---|---|---|---|",
     ]
+    from .outputs import md_text  # names come from sites.csv: no raw HTML or table pipes
+
     for r in result.sites[result.sites["opened"]].itertuples():
-        lines.append(f"| {r.site} | {r.name} | {r.province} | {r.level} | {r.throughput_orders:,.0f} | "
+        lines.append(f"| {md_text(r.site)} | {md_text(r.name)} | {md_text(r.province)} | {md_text(r.level)} | "
+                     f"{r.throughput_orders:,.0f} | "
                      f"{r.utilisation:.0%} | {_usd(r.fixed_cost_usd)} |")
     lines += [
         "",

@@ -6,11 +6,7 @@ sums to the objective.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -125,57 +121,36 @@ def mode_shares(flows: pd.DataFrame, total_demand: float) -> tuple[dict, float]:
     return ({md: float(delivered.get(md, 0.0) / total_demand) for md in regimes.MODES}, float(unmet / total_demand))
 
 
-def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:
-    """Write every file into a temporary folder beside ``out_dir``, then swap it into place.
+def write_atomically(out_dir: Path, files: dict[str, callable], force: bool = False, kind: str = "result") -> Path:
+    """Write every file into a folder the tool owns, replacing a previous result atomically
+    (:func:`model.outputs.write_atomically`: foreign folders refused unless ``force``, nothing
+    the tool did not write deleted, a kill leaves the old or the new result complete)."""
+    from .outputs import write_atomically as write
 
-    ``files`` maps a file name to a function that writes that file given its path. If any
-    writer fails, or the run is interrupted, the previous ``out_dir`` is left intact.
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are for sharing like any folder
-    try:
-        for name, writer in files.items():
-            writer(tmp / name)
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return write(out_dir, files, force=force, kind=kind)
 
 
-def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None = None) -> Path:
+def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None = None, force: bool = False) -> Path:
     """summary.json, sites.csv, flows.csv and report.md of a :class:`model.Result`, written atomically.
 
     ``extra_files`` maps more file names to writers (``writer(path)``), e.g.
     :func:`model.maps.map_writers`; they land in the same atomic swap, so a failing writer
     leaves the previous results untouched.
     """
+    from .outputs import write_csv, write_json
     from .report import report_markdown
 
-    def js(path):
-        path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
     files = {
-        "summary.json": js,
-        "sites.csv": lambda p: result.sites.to_csv(p, index=False, float_format="%.6g"),
-        "flows.csv": lambda p: result.flows.to_csv(p, index=False, float_format="%.6g"),
+        "summary.json": lambda p: write_json(p, result.summary),  # strict JSON: inf as "inf" (docs/robustness.md)
+        "sites.csv": lambda p: write_csv(result.sites, p, index=False, float_format="%.6g"),
+        "flows.csv": lambda p: write_csv(result.flows, p, index=False, float_format="%.6g"),
         "report.md": lambda p: p.write_text(report_markdown(result), encoding="utf-8"),
     }
     for name in extra_files or {}:
         if name in files or Path(name).name != name:
             raise ValueError(f"extra result file {name!r}: expected a new plain file name")
     files.update(extra_files or {})
-    write_atomically(Path(out_dir), files)
-    return Path(out_dir)
+    return write_atomically(Path(out_dir), files, force=force)
 
 
 # --- Unmet demand: how much, where, and why ---------------------------------------------------

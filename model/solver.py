@@ -9,12 +9,22 @@ docs/performance.md (``benchmarks/interfaces.py``):
   passed to ``highspy`` in one ``passModel`` call (no file).
 - ``appsi``: Pyomo's persistent ``appsi`` HiGHS interface.
 
-Whatever the path, the run records status (``optimal``, ``time_limit`` with an incumbent,
-``infeasible``, ``no_solution``, ``error``), objective, best bound, gap and seconds.
+Whatever the path, the run records status, objective, best bound, gap and seconds. Statuses:
+
+- ``optimal``: HiGHS proved optimality and the final gap is within the requested ``mip_rel_gap``;
+- ``gap_not_met``: HiGHS stopped with a solution whose gap is above the requested one;
+- ``time_limit``: stopped by the time limit (or an interrupt) with a solution;
+- ``infeasible``, ``no_solution`` (no incumbent), ``error`` (a HiGHS call failed: ``highs_status``
+  names the call).
+
+Options are checked when a :class:`SolverOptions` is made (gap in [0, 1), time limit > 0 and
+finite, threads >= 1), and the status of every HiGHS call is checked.
 """
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import os
 import tempfile
 import time
@@ -38,6 +48,37 @@ class SolverOptions:
     interface: str = "lp"
     random_seed: int = 0              # fixed for run-to-run determinism
     start: dict | None = None         # MIP start: Pyomo variable name -> value (partial; HiGHS completes it)
+    highs_options: dict | None = None  # more HiGHS options by name, e.g. {"presolve": "off"} (lp and matrix paths)
+
+    def __post_init__(self):
+        check_options(self)
+
+
+def check_options(o: "SolverOptions") -> None:
+    """ValueError unless gap in [0, 1), time limit None or > 0 and finite, threads None or >= 1."""
+    gap = o.mip_rel_gap
+    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not (0 <= gap < 1):
+        raise ValueError(f"--gap {gap!r}: expected a relative MIP gap >= 0 and < 1 (e.g. 1e-4)")
+    t = o.time_limit
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not (t > 0 and math.isfinite(t))):
+        raise ValueError(f"--time-limit {t!r}: expected a number of seconds > 0 (leave it out for no limit)")
+    n = o.threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
+        raise ValueError(f"--threads {n!r}: expected a whole number >= 1")
+    if o.interface not in INTERFACES:
+        raise ValueError(f"interface {o.interface!r}: expected one of {', '.join(INTERFACES)}")
+
+
+class HighsCallError(RuntimeError):
+    """A HiGHS call returned kError (reading or passing the model, running, setting an option)."""
+
+
+def _ok(status, what: str) -> None:
+    """Raise HighsCallError if a HiGHS call's status is kError; log a kWarning."""
+    if status == highspy.HighsStatus.kError:
+        raise HighsCallError(f"HiGHS {what} failed")
+    if status == highspy.HighsStatus.kWarning:
+        log.info("HiGHS %s: warning", what)
 
 
 @dataclass
@@ -75,14 +116,15 @@ def _quiet_highs() -> highspy.Highs:
 
 def _highs(options: SolverOptions) -> highspy.Highs:
     h = highspy.Highs() if options.verbose else _quiet_highs()
-    h.setOptionValue("output_flag", bool(options.verbose))
-    h.setOptionValue("log_to_console", bool(options.verbose))
-    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-    h.setOptionValue("random_seed", int(options.random_seed))
+    values = {"output_flag": bool(options.verbose), "log_to_console": bool(options.verbose),
+              "mip_rel_gap": float(options.mip_rel_gap), "random_seed": int(options.random_seed)}
     if options.time_limit is not None:
-        h.setOptionValue("time_limit", float(options.time_limit))
+        values["time_limit"] = float(options.time_limit)
     if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
+        values["threads"] = int(options.threads)
+    values.update(options.highs_options or {})
+    for name, value in values.items():
+        _ok(h.setOptionValue(name, value), f"setOptionValue({name}={value!r})")
     return h
 
 
@@ -121,7 +163,8 @@ def _pass_matrix(m: pyo.ConcreteModel, h: highspy.Highs):
     lp.a_matrix_.value_ = A.data.astype(float)
     if integ.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ]
-    h.passModel(lp)
+    _check_finite_lp(lp, [v.name for v in cols])
+    _ok(h.passModel(lp), "passModel")
     return cols, repn.eliminated_vars
 
 
@@ -129,20 +172,47 @@ def _pass_lp_file(m: pyo.ConcreteModel, h: highspy.Highs):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.lp")
         _, smap_id = m.write(path, io_options={"symbolic_solver_labels": False})  # format from ".lp"
-        h.readModel(path)
+        _ok(h.readModel(path), "readModel (the LP file Pyomo wrote)")
     smap = m.solutions.symbol_map[smap_id]
     names = h.getLp().col_names_
     cols = [smap.bySymbol[name] for name in names]
     return cols, []
 
 
-def _report_status(h: highspy.Highs, is_mip: bool) -> tuple[str, float | None, float | None, float | None]:
+def _check_finite_lp(lp, col_names) -> None:
+    """Raise ValueError naming the column of a NaN or infinite cost or matrix value (bounds may be
+    infinite): HiGHS would otherwise refuse the model with a bare error."""
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(cost))
+    if len(bad):
+        raise ValueError(f"objective coefficient of {col_names[bad[0]]} is {cost[bad[0]]} (expected a finite number)")
+    vals = np.asarray(lp.a_matrix_.value_, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(vals))
+    if len(bad):
+        col = int(np.searchsorted(np.asarray(lp.a_matrix_.start_), bad[0], side="right") - 1)
+        raise ValueError(f"a constraint coefficient of {col_names[col]} is {vals[bad[0]]} (expected a finite number)")
+    for name, arr in (("row lower bound", lp.row_lower_), ("row upper bound", lp.row_upper_)):
+        if np.isnan(np.asarray(arr, dtype=float)).any():
+            raise ValueError(f"a {name} is NaN (expected a number or infinity)")
+
+
+def gap_within(gap: float | None, requested: float, objective: float | None, bound: float | None,
+               abs_gap: float = 1e-6) -> bool:
+    """True when a final gap meets the requested relative gap (or the absolute gap HiGHS also
+    stops at, ``mip_abs_gap`` = 1e-6 USD by default, e.g. at an objective of 0)."""
+    if gap is not None and math.isfinite(gap) and gap <= requested * (1 + 1e-9) + 1e-12:
+        return True
+    return objective is not None and bound is not None and abs(objective - bound) <= abs_gap
+
+
+def _report_status(h: highspy.Highs, is_mip: bool, requested_gap: float = 1.0
+                   ) -> tuple[str, float | None, float | None, float | None]:
     ms = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     MS = highspy.HighsModelStatus
     if ms == MS.kOptimal:
-        status = "optimal"
+        status = "optimal"  # for a MIP, checked against the requested gap below
     elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kSolutionLimit, MS.kInterrupt, MS.kObjectiveBound,
                 MS.kObjectiveTarget):
         status = "time_limit" if has_solution else "no_solution"
@@ -156,6 +226,8 @@ def _report_status(h: highspy.Highs, is_mip: bool) -> tuple[str, float | None, f
     if is_mip:
         bound = float(info.mip_dual_bound)
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+        if status == "optimal" and not gap_within(gap, requested_gap, objective, bound):
+            status = "gap_not_met"  # HiGHS stopped above the gap asked for: not proven optimal
     else:
         bound, gap = objective, 0.0
     return status, objective, bound, gap
@@ -168,17 +240,21 @@ def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> S
         raise ValueError(f"interface {options.interface!r}: expected one of {', '.join(INTERFACES)}")
     if options.interface == "appsi":
         return _solve_appsi(m, options)
-    h = _highs(options)
     t0 = time.perf_counter()
-    cols, eliminated = (_pass_matrix if options.interface == "matrix" else _pass_lp_file)(m, h)
-    t1 = time.perf_counter()
-    log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
-    if options.start:
-        _set_start(h, cols, options.start)
-    h.run()
+    try:
+        h = _highs(options)
+        cols, eliminated = (_pass_matrix if options.interface == "matrix" else _pass_lp_file)(m, h)
+        t1 = time.perf_counter()
+        log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
+        if options.start:
+            _set_start(h, cols, options.start)
+        _ok(h.run(), "run")
+    except HighsCallError as exc:
+        t = time.perf_counter() - t0
+        return SolveReport("error", None, None, None, t, 0.0, str(exc), options.interface)
     t2 = time.perf_counter()
     is_mip = any(v.is_integer() for v in cols)
-    status, objective, bound, gap = _report_status(h, is_mip)
+    status, objective, bound, gap = _report_status(h, is_mip, options.mip_rel_gap)
     if objective is not None:
         x = h.getSolution().col_value
         for v, val in zip(cols, x):
@@ -197,7 +273,10 @@ def _set_start(h: highspy.Highs, cols, start: dict) -> None:
     integers and solves for the rest, and uses the result as its first incumbent if feasible."""
     idx = [i for i, v in enumerate(cols) if v.name in start]
     if idx:
-        h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array([start[cols[i].name] for i in idx], dtype=float))
+        status = h.setSolution(len(idx), np.array(idx, dtype=np.int32),
+                               np.array([start[cols[i].name] for i in idx], dtype=float))
+        if status == highspy.HighsStatus.kError:  # a rejected start only costs speed: solve without it
+            log.warning("HiGHS setSolution (MIP start) failed: solving without the start")
 
 
 def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:
@@ -222,6 +301,12 @@ def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:
     has = res.best_feasible_objective is not None
     if tc == TC.optimal:
         status = "optimal"
+        if has and any(v.is_integer() for v in m.component_data_objects(pyo.Var, active=True)):
+            ok = gap_within(None if res.best_objective_bound is None else
+                            abs(res.best_feasible_objective - res.best_objective_bound)
+                            / max(abs(res.best_feasible_objective), 1e-10),
+                            options.mip_rel_gap, res.best_feasible_objective, res.best_objective_bound)
+            status = "optimal" if ok else "gap_not_met"
     elif tc in (TC.maxTimeLimit, TC.maxIterations, TC.interrupted):
         status = "time_limit" if has else "no_solution"
     elif tc in (TC.infeasible, TC.infeasibleOrUnbounded):
@@ -273,13 +358,13 @@ def solve_lp_duals(m: pyo.ConcreteModel, options: SolverOptions | None = None,
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "model.lp")
             _, smap_id = m.write(path, io_options={"symbolic_solver_labels": False})
-            h.readModel(path)
+            _ok(h.readModel(path), "readModel (the LP file Pyomo wrote)")
         smap = m.solutions.symbol_map[smap_id]
         lp = h.getLp()
         cols = [smap.bySymbol.get(name) for name in lp.col_names_]
         rows = [smap.bySymbol.get(name) for name in lp.row_names_]
         t1 = time.perf_counter()
-        h.run()
+        _ok(h.run(), "run")
         t2 = time.perf_counter()
         status, objective, bound, gap = _report_status(h, is_mip=False)
         duals = {}

@@ -41,6 +41,7 @@ import pandas as pd
 
 from . import regimes
 from .errors import DataError, ScenarioError
+from .outputs import check_component, child_path, claim_folder, md_text, safe_component
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, _check_value, load_scenario, parameter_keys
 from .solver import SolverOptions
@@ -51,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 POINTS_DIR = "points"
 # HiGHS options that change the answer; `verbose` only changes what is printed.
 HASHED_OPTIONS = ("time_limit", "mip_rel_gap", "threads", "interface", "random_seed")
+#: Most points one sweep may hold (a grid beyond it is refused before anything is built).
+MAX_POINTS = 10_000
 SITE_COLUMNS = ["site", "name", "province", "lat", "lon", "opened", "level", "capacity_orders",
                 "throughput_orders", "utilisation", "fixed_cost_usd"]
 
@@ -85,7 +88,11 @@ def parse_grid_spec(spec: str) -> tuple[str, list[str]]:
             raise ValueError(f"--grid {spec!r}: START:STOP:STEP must be three numbers") from None
         if not step > 0 or stop < start:
             raise ValueError(f"--grid {spec!r}: expected STEP > 0 and STOP >= START")
+        if not all(math.isfinite(v) for v in (start, stop, step)):
+            raise ValueError(f"--grid {spec!r}: START, STOP and STEP must be finite numbers")
         n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if n > MAX_POINTS:
+            raise ValueError(f"--grid {spec!r}: {n:,} values, more than the {MAX_POINTS:,} points a sweep may hold")
         out = [_fmt(start + i * step) for i in range(n)]
     else:
         out = [v.strip() for v in values.split(",")]
@@ -104,6 +111,10 @@ def grid_points(specs: list[str]) -> list[dict[str, str]]:
         if key in grid:
             raise ValueError(f"--grid: parameter '{key}' given twice")
         grid[key] = values
+    n = math.prod(len(v) for v in grid.values())
+    if n > MAX_POINTS:
+        raise ValueError(f"--grid: {' x '.join(str(len(v)) for v in grid.values())} = {n:,} points, more than the "
+                         f"{MAX_POINTS:,} a sweep may hold (model.sweep.MAX_POINTS); split it into several sweeps")
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
 
@@ -120,6 +131,8 @@ def read_points(path: Path | str) -> list[dict[str, str]]:
         raise ValueError(f"{path}: unknown parameter column(s) {', '.join(unknown)} (known: {', '.join(keys.index)})")
     if df.empty:
         raise ValueError(f"{path}: no points (one row per point expected)")
+    if len(df) > MAX_POINTS:
+        raise ValueError(f"{path}: {len(df):,} points, more than the {MAX_POINTS:,} a sweep may hold")
     return [{k: v.strip() for k, v in row.items() if v.strip() != ""} for row in df.to_dict("records")]
 
 
@@ -222,47 +235,103 @@ def _write_file_atomically(path: Path, write) -> None:
         raise
 
 
+_KEY_RE = __import__("re").compile(r"^(bad-)?[0-9a-f]{12,16}$")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class CacheEntryInvalid(Exception):
+    """A cached point that cannot be trusted (why: the message); it is solved again."""
+
+
 class PointCache:
-    """``<sweep>/points/<key>/``: a finished point (summary.json) or a failed one (failed.json)."""
+    """``<sweep>/points/<key>/``: a finished point (summary.json) or a failed one (failed.json).
+
+    ``point.json`` records the scenario's ``input_hash`` and a SHA-256 of every other file of the
+    point; :meth:`load` re-checks both, so an edited, truncated or unreadable entry is solved
+    again (and named in the log), never reported as the point's result. (It detects edits and
+    corruption, not a forger who also rewrites point.json.)
+    """
 
     def __init__(self, sweep_dir: Path):
         self.dir = Path(sweep_dir) / POINTS_DIR
 
     def folder(self, key: str) -> Path:
+        if not _KEY_RE.match(key):  # keys are hashes: never a path from data
+            raise ValueError(f"sweep point key {key!r}: expected hex digits")
         return self.dir / key
 
     def done(self, key: str) -> bool:
         return (self.folder(key) / "summary.json").is_file()
 
-    def load(self, key: str) -> dict:
+    def load(self, key: str, input_hash: str | None = None) -> dict:
+        """The cached record, checked; CacheEntryInvalid (with the reason) if it cannot be trusted."""
         f = self.folder(key)
-        summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
-        meta = json.loads((f / "point.json").read_text(encoding="utf-8"))
+        try:
+            meta = json.loads((f / "point.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CacheEntryInvalid("point.json is missing") from None
+        except (OSError, ValueError) as exc:
+            raise CacheEntryInvalid(f"point.json is not readable JSON ({exc})") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
+            raise CacheEntryInvalid("point.json has no file checksums (written by an older version)")
+        if meta.get("key") != key:
+            raise CacheEntryInvalid(f"point.json is for point {meta.get('key')!r}")
+        if input_hash is not None and meta.get("input_hash") != input_hash:
+            raise CacheEntryInvalid(f"made from inputs {meta.get('input_hash')!r}, not the current {input_hash!r}")
+        for name, digest in meta["files"].items():
+            if Path(name).name != name:
+                raise CacheEntryInvalid(f"point.json lists a file outside the point: {name!r}")
+            try:
+                ok = _sha256(f / name) == digest
+            except OSError:
+                raise CacheEntryInvalid(f"{name} is missing or unreadable") from None
+            if not ok:
+                raise CacheEntryInvalid(f"{name} does not match its checksum (edited or damaged)")
+        try:
+            summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CacheEntryInvalid(f"summary.json is not readable JSON ({exc})") from None
+        if not isinstance(summary, dict) or "status" not in summary or "objective" not in summary:
+            raise CacheEntryInvalid("summary.json is not a result summary")
         sites = None
         if (f / "sites.csv").is_file():
-            sites = pd.read_csv(f / "sites.csv", dtype={"site": str, "province": str, "level": str})
+            try:
+                sites = pd.read_csv(f / "sites.csv", dtype={"site": str, "province": str, "level": str})
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                raise CacheEntryInvalid(f"sites.csv is not a readable table ({exc})") from None
+            missing = [c for c in ("site", "opened", "level", "capacity_orders", "throughput_orders")
+                       if c not in sites.columns]
+            if missing:
+                raise CacheEntryInvalid(f"sites.csv lacks column(s) {', '.join(missing)}")
         return {"summary": summary, "sites": sites, "wall_seconds": meta.get("wall_seconds"),
                 "warm_started": meta.get("warm_started", False)}
 
-    def store(self, key: str, point: dict, options: SolverOptions, record) -> None:
-        """Write one point's folder atomically (model.results.write_atomically)."""
+    def store(self, key: str, point: dict, options: SolverOptions, record, input_hash: str | None = None) -> None:
+        """Write one point's folder atomically (model.results.write_atomically), with checksums."""
+        from .outputs import dumps, write_csv
         from .results import write_atomically
 
-        meta = {"key": key, "point": point, "options": hashed_options(options)}
-        files = {}
+        meta = {"key": key, "point": point, "options": hashed_options(options), "input_hash": input_hash}
+        texts: dict[str, bytes] = {}
         if isinstance(record, JobFailure):
             meta.update(status="failed", error=record.error)
-            files["failed.json"] = lambda p: p.write_text(
-                json.dumps({**meta, "traceback": record.traceback}, indent=2) + "\n", encoding="utf-8")
+            texts["failed.json"] = dumps({**meta, "traceback": record.traceback}).encode()
         else:
             meta.update(status=record["summary"]["status"], wall_seconds=record["wall_seconds"],
                         warm_started=record["warm_started"])
-            files["summary.json"] = lambda p: p.write_text(
-                json.dumps(record["summary"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            if record["sites"] is not None:
-                files["sites.csv"] = lambda p: record["sites"].to_csv(p, index=False, float_format="%.6g")
-        files["point.json"] = lambda p: p.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        write_atomically(self.folder(key), files)
+            texts["summary.json"] = dumps(record["summary"]).encode()
+        files = {name: (lambda b: (lambda p: p.write_bytes(b)))(b) for name, b in texts.items()}
+        digests = {name: hashlib.sha256(b).hexdigest() for name, b in texts.items()}
+        if not isinstance(record, JobFailure) and record["sites"] is not None:
+            def sites_csv(p, df=record["sites"]):
+                write_csv(df, p, index=False, float_format="%.6g")
+                digests["sites.csv"] = _sha256(p)
+            files["sites.csv"] = sites_csv
+        files["point.json"] = lambda p: p.write_text(dumps({**meta, "files": digests}), encoding="utf-8")
+        write_atomically(self.folder(key), files, kind="sweep-point")
 
 
 # ----------------------------------------------------------------------------- the sweep
@@ -275,6 +344,7 @@ class SweepOutcome:
     cached: int                 # points read from the cache
     failed: int                 # points that failed (bad value, error, lost worker)
     wall_seconds: float
+    rejected: list = dataclasses.field(default_factory=list)  # (key, reason): cache entries not trusted, re-solved
 
 
 def _chains(entries: list[tuple[dict, str]], todo: dict[str, PointJob], varied: list[str]) -> list[tuple[list, str | None]]:
@@ -306,13 +376,15 @@ def run_sweep(base: Scenario, points: list[dict[str, str]], out_dir: Path | str,
     from tqdm import tqdm
 
     options = options or SolverOptions()
-    out_dir = Path(out_dir)
+    out_dir = claim_folder(Path(out_dir), "sweep", force=force)  # refuses a foreign non-empty folder
     cache = PointCache(out_dir)
     t0 = time.perf_counter()
     varied = list(dict.fromkeys(k for p in points for k in p))
     keys: list[str] = []
     records: dict[str, object] = {}
     todo: dict[str, PointJob] = {}
+    hashes: dict[str, str] = {}
+    rejected: list[tuple[str, str]] = []  # cache entries solved again, and why
     for point in points:
         try:
             sc = point_scenario(base, point)
@@ -322,14 +394,20 @@ def run_sweep(base: Scenario, points: list[dict[str, str]], out_dir: Path | str,
             records[key] = JobFailure(f"{type(exc).__name__}: {exc}", "")
             cache.store(key, point, options, records[key])
             continue
-        key = point_key(sc.input_hash(), options, warm_start)
+        input_hash = sc.input_hash()
+        key = point_key(input_hash, options, warm_start)
         keys.append(key)
         if key in records or key in todo:
             continue  # the same inputs twice (e.g. a repeated row of a points file)
         if cache.done(key) and not force:
-            records[key] = cache.load(key)
-        else:
-            todo[key] = PointJob(key, point, sc, options)
+            try:
+                records[key] = cache.load(key, input_hash)
+                continue
+            except CacheEntryInvalid as exc:
+                log.warning("sweep point %s %s: cache entry not trusted (%s); solving it again", key, point, exc)
+                rejected.append((key, str(exc)))
+        todo[key] = PointJob(key, point, sc, options)
+        hashes[key] = input_hash
     cached = len(records) - sum(isinstance(r, JobFailure) for r in records.values())
     counts = {"failed": len(records) - cached, "cached": cached}
     n_unique = len(set(keys))
@@ -342,7 +420,7 @@ def run_sweep(base: Scenario, points: list[dict[str, str]], out_dir: Path | str,
 
     def finish(job: PointJob, rec) -> None:
         records[job.key] = rec
-        cache.store(job.key, job.point, options, rec)
+        cache.store(job.key, job.point, options, rec, hashes.get(job.key))
         counts["failed"] += isinstance(rec, JobFailure)
         bar.update(1)
         bar.set_postfix(counts)
@@ -371,7 +449,7 @@ def run_sweep(base: Scenario, points: list[dict[str, str]], out_dir: Path | str,
     finally:
         bar.close()
     table, sites = tidy_tables(points, keys, records, varied)
-    outcome = SweepOutcome(table, sites, len(todo), cached, counts["failed"], time.perf_counter() - t0)
+    outcome = SweepOutcome(table, sites, len(todo), cached, counts["failed"], time.perf_counter() - t0, rejected)
     write_outputs(out_dir, outcome, varied, plots=plots, command=command)
     return outcome
 
@@ -554,8 +632,8 @@ def _md_table(df: pd.DataFrame) -> str:
     def cell(v):
         if isinstance(v, float):
             return "" if math.isnan(v) else f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-        return str(v).replace("|", "\\|")
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+        return md_text(v)  # text from data (varied values, error messages): no raw HTML, pipes escaped
+    lines = ["| " + " | ".join(md_text(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -563,12 +641,19 @@ def _md_table(df: pd.DataFrame) -> str:
 def write_outputs(out_dir: Path, o: SweepOutcome, varied: list[str], plots: bool = True, command: str = "") -> None:
     """points.csv, points.parquet, sites_by_point.csv, plots and sweep.md, each written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_file_atomically(out_dir / "points.csv", lambda p: o.points.to_csv(p, index=False, float_format="%.10g"))
+    from .outputs import write_csv
+
+    for stale in out_dir.glob(".*.*"):  # temporary files of a write that was killed: .points.csv.<random>.csv
+        if stale.is_file() and stale.name.startswith((".points.", ".sites_by_point.", ".sweep.md.", ".plot_",
+                                                      ".sites_heatmap.")):
+            stale.unlink(missing_ok=True)
+    _write_file_atomically(out_dir / "points.csv", lambda p: write_csv(o.points, p, index=False, float_format="%.10g"))
     try:
         _write_file_atomically(out_dir / "points.parquet", lambda p: o.points.to_parquet(p, index=False))
     except ImportError:  # pyarrow missing: the CSV holds the same table
         log.warning("points.parquet not written: pandas needs pyarrow for Parquet (pip install pyarrow)")
-    _write_file_atomically(out_dir / "sites_by_point.csv", lambda p: o.sites.to_csv(p, index=False, float_format="%.10g"))
+    _write_file_atomically(out_dir / "sites_by_point.csv",
+                           lambda p: write_csv(o.sites, p, index=False, float_format="%.10g"))
     images = []
     done = o.points[o.points["status"] != "failed"]
     if plots and len(done):
@@ -627,7 +712,9 @@ def parse_args(argv):
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"])
     ap.add_argument("--warm-start", action="store_true",
                     help="solve neighbours along the last --grid key in sequence, each from the previous sites")
-    ap.add_argument("--force", action="store_true", help="solve every point again (ignore the cache)")
+    ap.add_argument("--force", action="store_true",
+                    help="solve every point again (ignore the cache), and write into --out even if this tool did "
+                         "not make that folder (its files are kept)")
     ap.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True, help="write the PNG plots")
     ap.add_argument("--quiet", action="store_true", help="log lines instead of the progress bar")
     return ap.parse_args(argv)
@@ -661,17 +748,25 @@ def main(argv=None) -> int:
         base = load_scenario(args.scenario, data_dir=args.data, overrides=fixed)
         if args.workers is not None and args.workers < 1:
             raise ValueError("--workers: expected a number >= 1")
+        varied = list(dict.fromkeys(k for p in points for k in p))
+        name = check_component(args.name, "--name") if args.name else safe_component(_default_name(base, varied))
+        out_dir = args.out or child_path(ROOT / "results", name)
+        options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
+                                interface=args.interface)
+        claim_folder(out_dir, "sweep", force=args.force)
     except (DataError, ScenarioError, ValueError) as exc:
         _print_error(exc)
         return 2
-    varied = list(dict.fromkeys(k for p in points for k in p))
-    name = args.name or _default_name(base, varied)
-    out_dir = args.out or ROOT / "results" / name
-    options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
-                            interface=args.interface)
     command = "python solve.py sweep " + " ".join(sys.argv[2:] if argv is None else list(argv))
-    o = run_sweep(base, points, out_dir, options, workers=args.workers, scheduler=args.scheduler,
-                  warm_start=args.warm_start, force=args.force, quiet=args.quiet, plots=args.plots, command=command)
+    try:
+        o = run_sweep(base, points, out_dir, options, workers=args.workers, scheduler=args.scheduler,
+                      warm_start=args.warm_start, force=args.force, quiet=args.quiet, plots=args.plots,
+                      command=command)
+    except ValueError as exc:  # e.g. an unreachable --scheduler
+        _print_error(exc)
+        return 2
+    for key, why in o.rejected:
+        print(f"warning: sweep point {key}: cache entry not trusted ({why}); solved again", file=sys.stderr)
     print(f"Sweep {name}: {len(o.points)} points, {o.cached} from the cache, {o.failed} failed, "
           f"{o.wall_seconds:.1f} s. Written to {out_dir}/ (points.csv, points.parquet, sites_by_point.csv, sweep.md)")
     return 1 if o.failed else 0

@@ -235,6 +235,8 @@ def _run(args) -> int:
     base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
     if base.objective is None:
         print(f"error: no solution for the scenario itself ({base.status})", file=sys.stderr)
+        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
+            print(f"  {line}", file=sys.stderr)
         return 3
     section = {k: v for k, v in found.items() if k != "points"}
     section["points"] = [{k: p[k] for k in ("value", "objective", "gap", "sites")} for p in found["points"]]
@@ -244,7 +246,7 @@ def _run(args) -> int:
     tables.update(sp_tables)
     out = args.out or default_out(scenario)
     write_insight(base, out, {"breakeven": {args.key: section}, "shadow_prices": sp_section}, tables,
-                  with_map=args.map)
+                  with_map=args.map, force=args.force)
     print(f"{len(found['switches'])} switch(es) of {args.key} in [{lo:g}, {hi:g}], resolution {found['tol']:.4g} "
           f"({found['unit']}); {found['solves']} solves and {found['fixed_site_solves']} fixed-site solves in "
           f"{found['seconds']:.0f} s (plus the scenario itself):")

@@ -49,13 +49,16 @@ def load_hook(spec: str | None):
             raise ValueError(f"--extra {spec!r}: no file {mod_name}")
         spec_obj = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec_obj)
-        spec_obj.loader.exec_module(module)
+        try:
+            spec_obj.loader.exec_module(module)
+        except Exception as exc:  # a syntax error or an exception at import: the user's file
+            raise ValueError(f"--extra {spec!r}: {mod_name} cannot be loaded: {type(exc).__name__}: {exc}") from exc
     else:
         if str(Path.cwd()) not in sys.path:
             sys.path.insert(0, str(Path.cwd()))
         try:
             module = importlib.import_module(mod_name)
-        except ImportError as exc:
+        except Exception as exc:
             raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {exc}") from exc
     fn = getattr(module, fn_name, None)
     if not callable(fn):
@@ -137,7 +140,7 @@ def solve_job(job: dict) -> dict:
     """One re-solve: ``job`` = {scenario, options, rules: SiteRules}. Top-level so Dask can ship it."""
     from ..pipeline import solve
 
-    return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"]))
+    return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"], explain_infeasible=False))
 
 
 def with_parameters(scenario: Scenario, overrides: dict) -> Scenario:
@@ -156,6 +159,8 @@ def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool 
         ap.add_argument("--scenario", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder (replaces the scenario's)")
     ap.add_argument("--out", type=Path, help="results folder (default results/<scenario name>)")
+    ap.add_argument("--force", action="store_true",
+                    help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter (repeatable)")
     ap.add_argument("--gap", type=float, default=INSIGHT_GAP,
                     help=f"relative MIP gap of every solve (default {INSIGHT_GAP:g}; cost differences below about "
@@ -191,6 +196,9 @@ def prepare(args):
     load_hook(args.extra)  # fail early, in this process, on a bad spec
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=False)
+    from ..outputs import check_out_dir
+
+    check_out_dir(args.out or default_out(scenario), force=getattr(args, "force", False))  # before any solve
     return scenario, options, args.extra
 
 
@@ -213,7 +221,7 @@ def run_guarded(body) -> int:
 # ---------------------------------------------------------------------------- output
 
 def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[str, pd.DataFrame],
-                  with_map: bool = True) -> Path:
+                  with_map: bool = True, force: bool = False) -> Path:
     """Write the base run's results with ``summary.json`` -> ``insight`` -> each of ``sections``.
 
     Sections written earlier by the other insight commands into the same folder are kept when
@@ -221,13 +229,16 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     ``alternatives``, ``breakeven`` and ``regret`` can be run one after another and the report
     holds all three. Everything lands in one atomic swap (model.results.write_results).
     """
+    from ..outputs import write_csv
     from ..results import write_results
 
     out_dir = Path(out_dir)
     insight: dict = {}
     keep_files: dict = {}
     old_summary = out_dir / "summary.json"
-    if old_summary.is_file():
+    from ..outputs import read_marker
+
+    if old_summary.is_file() and (read_marker(out_dir) is not None or not force):  # never re-use a foreign folder's files
         try:
             old = json.loads(old_summary.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -246,12 +257,12 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     base.summary["insight"] = insight
     files = dict(keep_files)
     for name, df in tables.items():
-        files[name] = (lambda d: (lambda p: d.to_csv(p, index=False, float_format="%.10g")))(df)
+        files[name] = (lambda d: (lambda p: write_csv(d, p, index=False, float_format="%.10g")))(df)
     if with_map:
         from ..maps import map_writers
 
         files.update(map_writers(base))
-    return write_results(base, out_dir, extra_files=files)
+    return write_results(base, out_dir, extra_files=files, force=force)
 
 
 def default_out(scenario) -> Path:

@@ -121,6 +121,8 @@ def _run(args) -> int:
     base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
     if base.objective is None:
         print(f"error: no solution ({base.status})", file=sys.stderr)
+        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
+            print(f"  {line}", file=sys.stderr)
         return 3
     b = summarise(base)
     print(f"  optimum: {b['objective']:,.0f} USD/year, {len(b['sites'])} sites ({b['solve_seconds']:.1f} s)", flush=True)
@@ -149,7 +151,7 @@ def _run(args) -> int:
     sections["shadow_prices"] = sp_section
     tables.update(sp_tables)
     out = args.out or default_out(scenario)
-    write_insight(base, out, sections, tables, with_map=args.map)
+    write_insight(base, out, sections, tables, with_map=args.map, force=args.force)
     print(f"{'site':<6}{'open':>5} {'regret if forced open':>24} {'regret if forced closed':>25}  note")
     for r in df.itertuples():
         ro = "" if pd.isna(r.regret_open_usd) else f"{r.regret_open_usd:,.0f}"

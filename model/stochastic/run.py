@@ -8,8 +8,6 @@ product), ``sites.csv`` (sites opened by the stochastic and the deterministic pl
 """
 from __future__ import annotations
 
-import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -19,6 +17,7 @@ import pandas as pd
 
 from .. import regimes
 from ..errors import DataError, ScenarioError
+from ..outputs import check_out_dir, write_csv, write_json
 from ..results import write_atomically
 from .analysis import cvar, value_of_information
 from .scenarios import load_scenario_set
@@ -174,27 +173,19 @@ def report_markdown(s: dict) -> str:
     return "\n".join(lines)
 
 
-def _json_default(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    raise TypeError(type(o))
-
-
-def write_outputs(out_dir: Path, summary: dict, vi: dict) -> None:
+def write_outputs(out_dir: Path, summary: dict, vi: dict, force: bool = False) -> None:
     rp, ev = vi["best"], vi["ev"]
     sites = pd.DataFrame([{"plan": "stochastic", **x} for x in summary["sites_opened"]]
                          + [{"plan": "deterministic", **x} for x in summary["deterministic_plan"]["sites_opened"]])
     files = {
-        "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=_json_default)),
+        "summary.json": lambda p: write_json(p, summary),  # strict JSON (model.outputs)
         "report.md": lambda p: p.write_text(report_markdown(summary), encoding="utf-8"),
-        "scenarios.csv": lambda p: rp.scenarios.to_csv(p, index=False),
-        "stock.csv": lambda p: pd.concat([rp.stock.assign(plan="stochastic"), ev.stock.assign(plan="deterministic")])
-        .to_csv(p, index=False),
-        "sites.csv": lambda p: sites.to_csv(p, index=False),
+        "scenarios.csv": lambda p: write_csv(rp.scenarios, p, index=False),
+        "stock.csv": lambda p: write_csv(pd.concat([rp.stock.assign(plan="stochastic"),
+                                                    ev.stock.assign(plan="deterministic")]), p, index=False),
+        "sites.csv": lambda p: write_csv(sites, p, index=False),
     }
-    write_atomically(Path(out_dir), files)
+    write_atomically(Path(out_dir), files, force=force)
 
 
 def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, workers=None) -> int:
@@ -203,11 +194,13 @@ def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, wo
 
     if args is not None and getattr(args, "out", None) is None:
         out_dir = Path(out_dir).parent / f"{scenario.name}-stochastic"
+    force = bool(getattr(args, "force", False))
     t0 = time.perf_counter()
     try:
+        check_out_dir(out_dir, force=force)  # before solving
         scen = load_scenario_set(scenario, scenarios_csv)
         data = build_data(scenario, scenario_road_distances(scenario), scen)
-    except (DataError, ScenarioError) as exc:
+    except (DataError, ScenarioError, ValueError) as exc:
         for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
             print(f"error: {line}", file=sys.stderr)
         return 2
@@ -219,7 +212,11 @@ def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, wo
         return 3
     summary = build_summary(scenario, vi, scen.source)
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 2)
-    write_outputs(out_dir, summary, vi)
+    try:
+        write_outputs(out_dir, summary, vi, force=force)
+    except ValueError as exc:  # OutputRefused
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     cd = summary["cost_distribution"]
     ms = summary["mode_share"]
     print(f"Scenario {scenario.name} (stochastic): {summary['status']}, {summary['objective_measure']} "

@@ -18,6 +18,8 @@ and optionally ``probability``; one row per (scenario, zone, product).
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +125,26 @@ def generate_scenarios(scenario, n: int | None = None, seed: int | None = None,
     return ScenarioSet(names, _split_by_origin(scenario, by_zone), fx, prob, f"generated (seed {seed}, n {n})")
 
 
+def _read_csv_checked(path: Path) -> pd.DataFrame:
+    """The CSV as text columns; DataError (file, line) if it is not UTF-8, ragged, or has no data rows."""
+    import io
+
+    from ..data import _decode, _ragged_lines
+
+    text = _decode(path)  # DataError naming the line of the first byte that is not UTF-8
+    ragged = _ragged_lines(text, str(path))
+    if ragged:
+        raise DataError(ragged)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError([Problem(str(path), None, None, None, f"comma-separated values with a header line ({exc})")])
+    if df.empty:
+        raise DataError([Problem(str(path), None, None, None, "at least one scenario row under the header")])
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
 def read_scenarios_csv(scenario, path: Path | str) -> ScenarioSet:
     """Scenarios from a CSV (columns scenario, zone, product, orders_per_year, usd_vnd[, probability]).
 
@@ -134,7 +156,7 @@ def read_scenarios_csv(scenario, path: Path | str) -> ScenarioSet:
     file = str(path)
     if not path.is_file():
         raise DataError([Problem(file, None, None, None, "a CSV file of scenarios")])
-    df = pd.read_csv(path, dtype={"zone": str, "product": str, "scenario": str})
+    df = _read_csv_checked(path)
     need = ["scenario", "zone", "product", "orders_per_year", "usd_vnd"]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -150,10 +172,12 @@ def read_scenarios_csv(scenario, path: Path | str) -> ScenarioSet:
             problems.append(Problem(file, row, "zone", r["zone"], "a zone code of provinces.csv"))
         if r["product"] not in products:
             problems.append(Problem(file, row, "product", r["product"], "a product of products.csv"))
-        if not (r["orders_per_year"] >= 0):
-            problems.append(Problem(file, row, "orders_per_year", r["orders_per_year"], "a number >= 0"))
-        if not (r["usd_vnd"] > 0):
-            problems.append(Problem(file, row, "usd_vnd", r["usd_vnd"], "a rate > 0 (VND per USD)"))
+        if not (0 <= r["orders_per_year"] < math.inf):
+            problems.append(Problem(file, row, "orders_per_year", r["orders_per_year"], "a finite number >= 0"))
+        if not (0 < r["usd_vnd"] < math.inf):
+            problems.append(Problem(file, row, "usd_vnd", r["usd_vnd"], "a finite rate > 0 (VND per USD)"))
+        if "probability" in df.columns and not (0 <= r["probability"] <= 1):
+            problems.append(Problem(file, row, "probability", r["probability"], "a probability in [0, 1]"))
     dup = df.duplicated(["scenario", "zone", "product"], keep="first")
     for i in df.index[dup]:
         problems.append(Problem(file, int(i) + 2, "zone", df.at[i, "zone"], "one row per (scenario, zone, product)"))

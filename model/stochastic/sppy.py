@@ -23,7 +23,6 @@ works too.
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from functools import lru_cache, partial
@@ -179,6 +178,7 @@ def main(argv=None) -> int:
     from mpisppy.spin_the_wheel import WheelSpinner
     import mpisppy.utils.cfg_vanilla as vanilla
 
+    from ..outputs import write_json
     from ..results import write_atomically
     from ..solver import SolverOptions
     from .analysis import risk_measure
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
           f"evaluation {t_eval:.1f} s", flush=True)
     if cfg.out:
         write_atomically(Path(cfg.out), {
-            "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=float)),
+            "summary.json": lambda p: write_json(p, summary),
             "scenarios.csv": lambda p: table.to_csv(p, index=False)})
     return 0
 

@@ -75,10 +75,20 @@ def main(argv=None) -> int:
     ap.add_argument("--scheduler", help="an existing Dask scheduler address")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--force", action="store_true", help="write into a non-empty --out this tool did not write")
     a = ap.parse_args(argv)
-    overrides = dict(p.split("=", 1) for p in a.set)
-    scenario = load_scenario(a.scenario, overrides=overrides)
-    options = SolverOptions(mip_rel_gap=a.gap, time_limit=a.time_limit, threads=1)
+    from ..errors import DataError, ScenarioError
+    from ..outputs import check_out_dir
+    try:
+        overrides = dict(p.split("=", 1) for p in a.set)
+        scenario = load_scenario(a.scenario, overrides=overrides)
+        options = SolverOptions(mip_rel_gap=a.gap, time_limit=a.time_limit, threads=1)
+        out = a.out or Path("results") / f"{scenario.name}-volatility"
+        check_out_dir(out, force=a.force)
+    except (DataError, ScenarioError, ValueError) as exc:
+        for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
     jobs = [(scenario, float(cv), float(fx), a.scenarios, options)
             for fx in a.fx.split(",") for cv in a.cv.split(",")]
     rows = map_jobs(_point, jobs, workers=a.workers, scheduler=a.scheduler,
@@ -87,8 +97,8 @@ def main(argv=None) -> int:
     for r in bad:
         print(f"error: {r.error}", file=sys.stderr)
     df = pd.DataFrame([r for r in rows if not isinstance(r, JobFailure)])
-    out = a.out or Path("results") / f"{scenario.name}-volatility"
-    write_atomically(out, {"sweep.csv": lambda p: df.to_csv(p, index=False), "sweep.png": lambda p: plot(df, p)})
+    write_atomically(out, {"sweep.csv": lambda p: df.to_csv(p, index=False), "sweep.png": lambda p: plot(df, p)},
+                     force=a.force)
     print(df.to_string(index=False))
     print(f"Written {out}/sweep.csv and sweep.png")
     return 3 if bad else 0

@@ -1,0 +1,316 @@
+"""Output folders (model.outputs): foreign folders survive, kills leave the old or the new result
+complete, concurrent writers, names from data stay under their parent, strict JSON, escaped CSV
+and Markdown (docs/robustness.md, "Outputs and status: what is guaranteed")."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import solve as cli
+from model import compare
+from model.outputs import (MARKER, STEPS, OutputRefused, check_component, child_path, dumps, escape_formulas,
+                           md_text, read_marker, safe_component, write_atomically)
+from tiny import tables, write
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = ROOT / "model" / "outputs.py"
+
+# A child process that loads model/outputs.py alone (fast: no pandas, no Pyomo) and writes three files.
+CHILD = r"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("outputs", sys.argv[1])
+o = importlib.util.module_from_spec(spec); spec.loader.exec_module(o)
+tag = sys.argv[3]
+o.write_atomically(sys.argv[2], {f"f{i}.txt": (lambda i: lambda p: p.write_text(f"{tag} {i}"))(i) for i in range(3)})
+"""
+
+
+def child(out, tag, **env):
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(OUTPUTS), str(out), tag],
+                            env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+
+
+def complete_as(out: Path) -> str | None:
+    """The tag of a complete result in ``out`` (all three files of one writer, marker complete), else None."""
+    if not (read_marker(out) or {}).get("complete"):
+        return None
+    texts = [(out / f"f{i}.txt").read_text() if (out / f"f{i}.txt").is_file() else "" for i in range(3)]
+    tags = {t.rsplit(" ", 1)[0] for t in texts}
+    ok = len(tags) == 1 and all(t.endswith(f" {i}") for i, t in enumerate(texts))
+    return tags.pop() if ok else None
+
+
+def leftovers(parent: Path, name="out"):
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
+
+
+# ----------------------------------------------------------------------------- foreign folders
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    t = tables(sites={"S1": 10.0, "S2": 11.0})
+    t["sites"].loc[0, "name"] = "=<img src=x onerror=alert(1)>"  # formula and HTML in a name from data
+    return write(tmp_path_factory.mktemp("d") / "data", t)
+
+
+def test_a_non_empty_foreign_out_survives_and_exits_2(tmp_path, tiny_data, capsys):
+    v = tmp_path / "v"
+    v.mkdir()
+    (v / "notes.txt").write_text("notes")
+    assert cli.main(["--data", str(tiny_data), "--out", str(v), "--no-map"]) == 2
+    assert "not written by this tool" in capsys.readouterr().err
+    assert [p.name for p in v.iterdir()] == ["notes.txt"] and (v / "notes.txt").read_text() == "notes"
+
+
+def test_force_writes_beside_foreign_files_and_later_runs_keep_them(tmp_path, tiny_data):
+    v = tmp_path / "v"
+    v.mkdir()
+    (v / "notes.txt").write_text("notes")
+    assert cli.main(["--data", str(tiny_data), "--out", str(v), "--no-map", "--force"]) == 0
+    assert (v / "notes.txt").read_text() == "notes" and (v / "summary.json").is_file()
+    assert read_marker(v)["forced_into_foreign_folder"] is True
+    (v / "more.txt").write_text("more")
+    inode = v.stat().st_ino
+    assert cli.main(["--data", str(tiny_data), "--out", str(v), "--no-map"]) == 0  # ours now: no --force needed
+    assert (v / "notes.txt").read_text() == "notes" and (v / "more.txt").read_text() == "more"
+    assert v.stat().st_ino == inode  # the user's folder is written into, never swapped away
+
+
+def test_replacement_keeps_files_the_tool_did_not_write(tmp_path):
+    out = tmp_path / "out"
+    write_atomically(out, {"a.txt": lambda p: p.write_text("old")})
+    (out / "mine.txt").write_text("user")
+    (out / "sub").mkdir()
+    (out / "sub" / "x").write_text("x")
+    write_atomically(out, {"a.txt": lambda p: p.write_text("new")})
+    assert (out / "a.txt").read_text() == "new" and (out / "mine.txt").read_text() == "user"
+    assert (out / "sub" / "x").read_text() == "x"
+    with pytest.raises(OutputRefused, match="mine.txt"):  # the new result would replace the user's file
+        write_atomically(out, {"mine.txt": lambda p: p.write_text("tool")})
+    assert (out / "mine.txt").read_text() == "user"
+
+
+def test_out_through_a_file_is_refused(tmp_path, tiny_data, capsys):
+    assert cli.main(["--data", str(tiny_data), "--out", "/dev/null/res", "--no-map"]) == 2
+    assert "/dev/null is not a folder" in capsys.readouterr().err
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(OutputRefused):
+        write_atomically(f, {"a.txt": lambda p: p.write_text("a")}, force=True)
+    assert f.read_text() == "x"
+
+
+def test_a_result_of_an_earlier_version_is_recognised_and_replaced(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text(json.dumps({"scenario": "s", "input_hash": "abc"}))
+    (out / "sites.csv").write_text("site\n")
+    write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
+    assert not (out / "sites.csv").exists() and read_marker(out)["complete"]
+    legacy = tmp_path / "legacy"  # the same with a file the tool never writes: the user's folder
+    legacy.mkdir()
+    (legacy / "summary.json").write_text(json.dumps({"scenario": "s", "input_hash": "abc"}))
+    (legacy / "notes.txt").write_text("mine")
+    with pytest.raises(OutputRefused, match="not written by this tool"):
+        write_atomically(legacy, {"summary.json": lambda p: p.write_text("{}")})
+    assert (legacy / "notes.txt").read_text() == "mine"
+
+
+# ----------------------------------------------------------------------------- kills and concurrency
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2-exchange", "two-renames"])
+def test_a_kill_at_every_step_leaves_the_old_or_the_new_result(tmp_path, exchange):
+    env = {} if exchange else {"VN_CBEC_WRITER_NO_EXCHANGE": "1"}
+    out = tmp_path / "out"
+    assert child(out, "old", **env).wait() == 0 and complete_as(out) == "old"
+    for step in STEPS:
+        p = child(out, f"new-{step}", VN_CBEC_WRITER_EXIT_AT=step, **env)
+        assert p.wait() == 137, (step, p.stderr.read())
+        state = complete_as(out)
+        if exchange or step != "swapped":
+            assert state in ("old", f"new-{step}"), (step, state)
+        else:  # the fallback's window between its two renames: the next write restores the old result
+            assert not out.exists()
+        assert child(out, "old", **env).wait() == 0, step  # the next run succeeds ...
+        assert complete_as(out) == "old"
+        assert leftovers(tmp_path) == [], (step, leftovers(tmp_path))  # ... and removes the temp folders
+
+
+def test_sigkill_while_writing_leaves_the_old_result(tmp_path):
+    out = tmp_path / "out"
+    assert child(out, "old").wait() == 0
+    p = child(out, "new", VN_CBEC_WRITER_PAUSE_AT="first_file")
+    deadline = time.time() + 30
+    while not list(tmp_path.glob(".out.tmp-*/.paused")):
+        assert time.time() < deadline and p.poll() is None
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert complete_as(out) == "old"
+    assert leftovers(tmp_path)  # the killed writer's temp folder is still there ...
+    assert child(out, "next").wait() == 0 and complete_as(out) == "next"
+    assert leftovers(tmp_path) == []  # ... until the next write
+
+
+def test_concurrent_writers_to_one_out_all_succeed(tmp_path):
+    out = tmp_path / "out"
+    procs = [child(out, f"w{i}") for i in range(8)]
+    codes = [p.wait() for p in procs]
+    errors = [p.stderr.read() for p in procs]
+    assert codes == [0] * 8, errors
+    assert complete_as(out) in {f"w{i}" for i in range(8)}
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_writer_leaves_the_previous_result_and_no_temp_folder(tmp_path):
+    out = tmp_path / "out"
+    write_atomically(out, {"a.txt": lambda p: p.write_text("old")})
+
+    def boom(p):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomically(out, {"a.txt": lambda p: p.write_text("new"), "b.txt": boom})
+    assert (out / "a.txt").read_text() == "old" and leftovers(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- names from data
+
+@pytest.mark.parametrize("name", ["x/../../../victim", "..", "../x", "/etc/passwd", "a\\b", ".hidden", ""])
+def test_safe_component_is_one_path_component(tmp_path, name):
+    c = safe_component(name)
+    assert "/" not in c and "\\" not in c and c not in (".", "..") and not c.startswith(".")
+    assert child_path(tmp_path, name).parent == tmp_path
+    if name != c:
+        with pytest.raises(OutputRefused):
+            check_component(name, "--name")
+
+
+def test_child_path_refuses_a_symlink_out_of_the_parent(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "link").symlink_to(tmp_path)
+    with pytest.raises(OutputRefused, match="outside"):
+        child_path(tmp_path / "results", "link")
+
+
+def _fake_run(folder: Path, scenario) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"scenario": scenario, "status": "optimal", "objective": 1.0}))
+    pd.DataFrame({"site": ["S1"], "opened": [True], "level": ["small"], "lat": [10.0], "lon": [106.0]}).to_csv(
+        folder / "sites.csv", index=False)
+    return folder
+
+
+def test_a_tampered_scenario_name_cannot_leave_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "ROOT", tmp_path / "repo")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep")
+    a = _fake_run(tmp_path / "runs" / "a", "x/../../../victim")
+    b = _fake_run(tmp_path / "runs" / "b", "../../victim")
+    assert compare.main([str(a), str(b), "--no-map"]) == 0
+    made = list((tmp_path / "repo" / "results").iterdir())
+    assert len(made) == 1 and made[0].parent == tmp_path / "repo" / "results" and (made[0] / "compare.md").is_file()
+    assert [p.name for p in victim.iterdir()] == ["keep.txt"]
+    assert "../" not in made[0].name
+
+
+def test_compare_input_whose_summary_is_a_list_exits_2(tmp_path, capsys):
+    a = _fake_run(tmp_path / "a", "a")
+    b = _fake_run(tmp_path / "b", "b")
+    (b / "summary.json").write_text("[1, 2]")
+    assert compare.main([str(a), str(b), "--no-map", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "summary.json: expected a JSON object (got a list)" in err and "Traceback" not in err
+    (b / "summary.json").write_text("{not json")
+    assert compare.main([str(a), str(b), "--no-map", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_compare_refuses_a_foreign_out(tmp_path, capsys):
+    a, b = _fake_run(tmp_path / "a", "a"), _fake_run(tmp_path / "b", "b")
+    o = tmp_path / "o"
+    o.mkdir()
+    (o / "mine").write_text("x")
+    assert compare.main([str(a), str(b), "--no-map", "--out", str(o)]) == 2
+    assert [p.name for p in o.iterdir()] == ["mine"]
+
+
+# ----------------------------------------------------------------------------- strict JSON, CSV, Markdown
+
+def test_strict_json_has_no_infinity_or_nan():
+    text = dumps({"a": float("inf"), "b": [float("-inf"), float("nan")], "c": 1.5})
+    assert json.loads(text) == {"a": "inf", "b": ["-inf", None], "c": 1.5}
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict constant {c}"))
+
+
+def test_summary_json_of_a_run_is_strict_json(tmp_path, tiny_data):
+    out = tmp_path / "out"
+    assert cli.main(["--data", str(tiny_data), "--out", str(out), "--no-map"]) == 0
+    text = (out / "summary.json").read_text()
+    s = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict constant {c}"))
+    assert s["parameters"]["policy.max_sites"] == "inf"  # uncapped: the string "inf", not Infinity
+    json.dumps(s, allow_nan=False)
+    # the site name from data is escaped as a formula in sites.csv and as HTML in report.md
+    sites = (out / "sites.csv").read_text()
+    assert ",'=<img src=x onerror=alert(1)>," in sites
+    report = (out / "report.md").read_text()
+    assert "<img" not in report and "=&lt;img src=x onerror=alert(1)&gt;" in report
+
+
+def test_formula_cells_are_escaped_but_numbers_are_not():
+    df = pd.DataFrame({"name": ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "plain", "-5", "-1.5e3"],
+                       "value": [-1.0, -2.0, 3.0, -4.0, 5.0, -6.0, -7.0]})
+    out = escape_formulas(df)
+    assert list(out["name"]) == ["'=1+2", "'+cmd", "'-2+3", "'@SUM(A1)", "plain", "-5", "-1.5e3"]
+    assert list(out["value"]) == list(df["value"])
+
+
+def test_markdown_text_from_data_is_escaped():
+    assert md_text("<script>alert(1)</script> | x") == "&lt;script&gt;alert(1)&lt;/script&gt; \\| x"
+
+
+def test_marker_names_the_files_written(tmp_path):
+    out = write_atomically(tmp_path / "o", {"a.txt": lambda p: p.write_text("a")}, kind="test")
+    m = json.loads((out / MARKER).read_text())
+    assert m["files"] == ["a.txt"] and m["kind"] == "test" and m["complete"] is True
+
+
+def test_replacing_a_result_written_meanwhile_by_another_run_is_not_silent(tmp_path, caplog):
+    out = write_atomically(tmp_path / "o", {"a.txt": lambda p: p.write_text("theirs")})
+    m = json.loads((out / MARKER).read_text())
+    (out / MARKER).write_text(json.dumps({**m, "pid": 1}))  # as if another process wrote it after we started
+    with caplog.at_level("WARNING", logger="model.outputs"):
+        write_atomically(out, {"a.txt": lambda p: p.write_text("ours")})
+    assert "replacing a result written by another run (process 1" in caplog.text
+
+
+def test_temporary_folders_of_earlier_versions_are_cleaned(tmp_path):
+    out = write_atomically(tmp_path / "res", {"summary.json": lambda p: p.write_text("{}")})
+    stale = tmp_path / ".res.ab12cd34"  # tempfile.mkdtemp(prefix=".res.") of the former writer
+    stale.mkdir()
+    (stale / "sites.csv").write_text("site\n")
+    user = tmp_path / ".res.backup-2025"  # not a name the former writer made: kept
+    user.mkdir()
+    (user / "sites.csv").write_text("site\n")
+    write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
+    assert not stale.exists() and user.exists()
+
+
+@pytest.mark.parametrize("command", [["regret"], ["alternatives"], ["breakeven", "policy.cbec_tax_factor"], [],
+                                     ["sweep"]])
+def test_every_command_refuses_a_foreign_out_before_solving(tmp_path, tiny_data, command, capsys):
+    v = tmp_path / "v"
+    v.mkdir()
+    (v / "notes.txt").write_text("notes")
+    extra = {"breakeven": ["--range", "0.5:1"], "sweep": ["--grid", "demand.growth=1,2"]}.get(
+        command[0] if command else "", [])
+    stochastic = [] if command else ["--stochastic"]
+    assert cli.main([*command, str(tiny_data), *extra, *stochastic, "--out", str(v)]) == 2
+    assert "not written by this tool" in capsys.readouterr().err
+    assert [p.name for p in v.iterdir()] == ["notes.txt"]
