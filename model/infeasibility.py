@@ -66,6 +66,8 @@ def make_elastic(m, families) -> list:
     """Relax every row of ``families`` in ``m`` with a slack >= 0; replace the objective by the
     total slack. Returns [(family, index, slack Var)]."""
     rows = [(f, idx, c) for f in families for idx, c in _rows(m, f)]
+    if "capacity" in families and hasattr(m, "hold_capacity"):
+        m.hold_capacity.deactivate()  # a cut implied by throughput_capacity for integer hold: no cause of its own
     m._elastic_slack = pyo.Var(range(len(rows)), within=pyo.NonNegativeReals)
     m._elastic_rows = pyo.ConstraintList()
     out = []
@@ -116,8 +118,9 @@ def _describe(family: str, idx, amount: float, m, inputs) -> dict:
     else:
         comp, where = idx
         where = where if not isinstance(where, tuple) else ",".join(map(str, where))
+        # throughput_capacity[k], receiving/storage_capacity[k,t]
         site = idx[1][0] if isinstance(idx[1], tuple) else idx[1]
-        cap = max((v for (k, _), v in getattr(m, "_capacity", {}).items() if k == site), default=None)
+        cap = max((m.capacity[site, l] for l in m.LEVELS[site]), default=None) if site in m.SITES else None
         detail = (f"site {site} needs {amount:,.4g} {unit} beyond its capacity ({comp}"
                   + (f"; its largest level holds {cap:,.4g} orders/year" if cap is not None else "") + ")")
         name = f"{comp}[{where}]"
