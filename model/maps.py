@@ -479,7 +479,7 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
     opened = sites["opened"].astype(bool)
     max_thr = max(float(sites.loc[opened, "throughput_orders"].max()) if opened.any() else 0.0, 1.0)
 
-    from .insight.report import robust_sites, site_notes  # insight from solve.py alternatives | regret
+    from .insight_text import robust_sites, site_notes  # insight from solve.py alternatives | regret
 
     notes = site_notes(result.summary)
 

@@ -150,11 +150,17 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
     def js(path):
         path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
+    from .formats import to_csv
+    from .names import with_names
+    from .workbook import write_workbook
+
     files = {
         "summary.json": js,
-        "sites.csv": lambda p: result.sites.to_csv(p, index=False, float_format="%.6g"),
-        "flows.csv": lambda p: result.flows.to_csv(p, index=False, float_format="%.6g"),
+        # names beside the codes, plain decimals (no 1.2e+08)
+        "sites.csv": lambda p: to_csv(with_names(result.sites, result.scenario), p),
+        "flows.csv": lambda p: to_csv(with_names(result.flows, result.scenario), p),
         "report.md": lambda p: p.write_text(report_markdown(result), encoding="utf-8"),
+        "results.xlsx": lambda p: write_workbook(result, p),
     }
     for name in extra_files or {}:
         if name in files or Path(name).name != name:

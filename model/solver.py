@@ -38,6 +38,7 @@ class SolverOptions:
     interface: str = "lp"
     random_seed: int = 0              # fixed for run-to-run determinism
     start: dict | None = None         # MIP start: Pyomo variable name -> value (partial; HiGHS completes it)
+    progress_seconds: float | None = None  # a progress line on stderr this often during a MIP (model.progress)
 
 
 @dataclass
@@ -175,9 +176,18 @@ def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> S
     log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
     if options.start:
         _set_start(h, cols, options.start)
-    h.run()
-    t2 = time.perf_counter()
     is_mip = any(v.is_integer() for v in cols)
+    watch = None
+    if options.progress_seconds and is_mip and not options.verbose:  # --verbose shows HiGHS's own log
+        from .progress import SolveProgress
+
+        watch = SolveProgress(options.progress_seconds).attach(h)
+    try:
+        h.run()
+    finally:
+        if watch is not None:
+            watch.stop()
+    t2 = time.perf_counter()
     status, objective, bound, gap = _report_status(h, is_mip)
     if objective is not None:
         x = h.getSolution().col_value

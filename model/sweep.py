@@ -39,9 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cli import did_you_mean, parse_set, print_error, with_parameters
 from .errors import DataError, ScenarioError
 from .parallel import JobFailure, map_jobs
-from .scenario import Scenario, _check_value, load_scenario, parameter_keys
+from .scenario import Scenario, load_scenario, parameter_keys
 from .solver import SolverOptions
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def parse_grid_spec(spec: str) -> tuple[str, list[str]]:
         raise ValueError(f"--grid {spec!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
     keys = parameter_keys()
     if key not in keys.index:
-        raise ValueError(f"--grid {spec!r}: unknown parameter '{key}' (known: {', '.join(keys.index)})")
+        raise ValueError(f"--grid {spec!r}: unknown parameter '{key}'{did_you_mean(key, keys.index)} "
+                         "(every key: docs/policy.md)")
     if keys.at[key, "type"] == "list":
         out = [v.strip() for v in values.split("|")]
     elif values.count(":") == 2 and "," not in values:
@@ -116,7 +118,8 @@ def read_points(path: Path | str) -> list[dict[str, str]]:
     keys = parameter_keys()
     unknown = [c for c in df.columns if c not in keys.index]
     if unknown:
-        raise ValueError(f"{path}: unknown parameter column(s) {', '.join(unknown)} (known: {', '.join(keys.index)})")
+        raise ValueError(f"{path}: unknown parameter column(s) "
+                         + ", ".join(f"'{c}'{did_you_mean(c, keys.index)}" for c in unknown) + " (every key: docs/policy.md)")
     if df.empty:
         raise ValueError(f"{path}: no points (one row per point expected)")
     return [{k: v.strip() for k, v in row.items() if v.strip() != ""} for row in df.to_dict("records")]
@@ -127,9 +130,7 @@ def read_points(path: Path | str) -> list[dict[str, str]]:
 def point_scenario(base: Scenario, point: dict[str, str]) -> Scenario:
     """The base scenario with the point's values, checked exactly as ``--set`` / load_scenario's
     ``overrides`` check them; a bad value raises ScenarioError naming the key and the range."""
-    checked = {k: _check_value(k, v, "--grid") for k, v in point.items()}
-    return dataclasses.replace(base, parameters={**base.parameters, **checked},
-                               overrides={**base.overrides, **checked})
+    return with_parameters(base, point, "--grid")
 
 
 def hashed_options(options: SolverOptions) -> dict:
@@ -638,11 +639,6 @@ def _default_name(scenario: Scenario, varied: list[str]) -> str:
     return "-".join(["sweep", scenario.name, *(k.split(".")[-1] for k in varied)])[:120]
 
 
-def _print_error(exc) -> None:
-    for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
-        print(f"error: {line}", file=sys.stderr)
-
-
 def main(argv=None) -> int:
     """Exit status: 0 every point solved, 1 some points failed (tables still written), 2 bad input."""
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
@@ -653,17 +649,11 @@ def main(argv=None) -> int:
         if bool(args.grid) == bool(args.points):
             raise ValueError("give --grid KEY=VALUES (repeatable) or --points FILE.csv, not both and not neither")
         points = grid_points(args.grid) if args.grid else read_points(args.points)
-        fixed = {}
-        for pair in args.set:
-            k, sep, v = pair.partition("=")
-            if not sep:
-                raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-            fixed[k.strip()] = v.strip()
-        base = load_scenario(args.scenario, data_dir=args.data, overrides=fixed)
+        base = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         if args.workers is not None and args.workers < 1:
             raise ValueError("--workers: expected a number >= 1")
     except (DataError, ScenarioError, ValueError) as exc:
-        _print_error(exc)
+        print_error(exc)
         return 2
     varied = list(dict.fromkeys(k for p in points for k in p))
     name = args.name or _default_name(base, varied)
