@@ -111,8 +111,7 @@ def robustness_caveats(summary: dict, sites=None, asked_gap: float | None = None
                      "the others are a choice the costs do not settle.")
     elif summary.get("sites_opened"):
         lines.append("Whether other site sets cost about the same has not been checked for this run: "
-                     "`python solve.py alternatives` lists them and names the sites open in all (docs/insight.md; "
-                     "on the default data many site sets lie within 0.1 % of each other).")
+                     "`python solve.py alternatives` lists them and names the sites open in all (docs/insight.md).")
     if sites is not None and len(sites):
         opened = sites[sites["opened"].astype(bool)]
         full = opened[opened["utilisation"] >= FULL]

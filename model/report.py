@@ -63,7 +63,7 @@ def banner(summary: dict, sites_opened: int | None = None) -> list[str]:
     else:
         how_far = (f"the best possible plan may cost up to {gap:.1%} less than this one (it costs at least "
                    f"{_usd(bound)} per year, against {_usd(obj)} here)")
-    lines = [f"> **Warning: this plan is not proven good.** {status_words(summary)} Taken as it is, {how_far}. "
+    lines = [f"> **Warning: this plan is not proven good.** Taken as it is, {how_far}. "
              "The sites and flows below are feasible, but a cheaper network may open other sites or none of "
              "these, so do not build from it: rerun with a longer `--time-limit` or a looser `--gap`."]
     if sites_opened == 0 and summary.get("status") != "optimal":
@@ -96,8 +96,8 @@ def report_markdown(result) -> str:
         f"Orders arrive in {k['lead_time_mean_hours']:.0f} hours on average (95 % within {k['lead_time_p95_hours']:.0f} h); "
         f"**{k['share_within_target']:.1%}** arrive within the {k['service_target_hours']:.0f}-hour target.",
         "",
-        f"## Where to build ({len(s['sites_opened'])} sites)" if proven(s) else
-        f"## Sites in this unproven plan ({len(s['sites_opened'])})",
+        f"## Where to build ({len(opened)} site{'' if len(opened) == 1 else 's'})" if proven(s) else
+        f"## Sites in this unproven plan ({len(opened)})",
         "",
         "| site | name | province | level | orders per year | utilisation | fixed cost |",
         "|---|---|---|---|---|---|---|",
