@@ -224,6 +224,7 @@ def write_compare_map(runs: list[Run], path: Path) -> None:
         geometry = None
     fig = Figure(figsize=(6 * len(others), 8.5), dpi=110)
     FigureCanvasAgg(fig)
+    panels = []
     for i, b in enumerate(others):
         ax = fig.add_subplot(1, len(others), i + 1)
         if geometry is not None:
@@ -231,12 +232,14 @@ def write_compare_map(runs: list[Run], path: Path) -> None:
         d = differences(a, b)
         style = {"only_a": ("#d62728", "o", "full"), "only_b": ("#1f77b4", "o", "full"),
                  "both": ("#2ca02c", "o", "full"), "both_other_level": ("#2ca02c", "o", "none")}
+        shown = []
         for kind, ks in d.items():
             colour, marker, fill = style[kind]
             for k in ks:
                 x, y = coords[k]
                 ax.plot(x, y, marker=marker, ms=9, color=colour, fillstyle=fill, mew=2, linestyle="none")
-                ax.annotate(k, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7)
+                shown.append(k)
+        panels.append((ax, shown))
         ax.set_title(f"A = {a.name}  vs  B = {b.name}", fontsize=10)
         ax.set_xlabel("longitude")
         ax.set_ylabel("latitude")
@@ -247,6 +250,15 @@ def write_compare_map(runs: list[Run], path: Path) -> None:
                        f"in both ({len(d['both'])})", f"in both, other level ({len(d['both_other_level'])})"))]
         ax.legend(handles=handles, loc="lower left", fontsize=8)
     fig.tight_layout()
+    from .maps import label_sites
+
+    for ax, shown in panels:  # labels last, once the axes have their final size: none overlaps
+        ax.apply_aspect()
+        _, left_out = label_sites(ax, np.array([coords[k][0] for k in shown]),
+                                  np.array([coords[k][1] for k in shown]), shown, [4.5 + 1] * len(shown), fontsize=7)
+        if left_out:
+            ax.text(0.99, 0.01, "not labelled (no room): " + ", ".join(left_out), transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=7)
     fig.savefig(path, format="png")
 
 
