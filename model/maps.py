@@ -242,45 +242,44 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def place_labels(anchors, sizes, radii, bounds=None, rings=(2, 8, 16, 28, 42, 60, 80), directions=12):
+def ring_boxes(anchor, size, radius, rings=(2, 8, 16, 28, 42, 60, 80), directions=12):
+    """Candidate label boxes (x0, y0, x1, y1) around a marker, nearest first: on rings ``rings``
+    px beyond its edge, at ``directions`` angles, each box touching the ring on the marker's side."""
+    (x, y), (w, h) = anchor, size
+    for ring in rings:
+        d = radius + ring
+        for k in range(directions):
+            ang = 2 * math.pi * k / directions
+            cx, cy = x + d * math.cos(ang), y + d * math.sin(ang)
+            bx = cx if math.cos(ang) > 0.3 else cx - w if math.cos(ang) < -0.3 else cx - w / 2
+            by = cy if math.sin(ang) > 0.3 else cy - h if math.sin(ang) < -0.3 else cy - h / 2
+            yield ring, (bx, by, bx + w, by + h)
+
+
+def place_labels(anchors, sizes, radii, bounds=None, candidates=ring_boxes):
     """Non-overlapping places for labels beside point markers, all in pixels (pure geometry).
 
     ``anchors``: (x, y) of each marker; ``sizes``: (width, height) of each label; ``radii``: each
-    marker's radius. Markers are placed largest first; each label takes the first box, on rings
-    at ``rings`` px beyond its marker and ``directions`` angles, that overlaps no label placed
-    already, no other marker and stays inside ``bounds`` (x0, y0, x1, y1). Returns per marker the
-    label box's lower-left corner, or None when no box is free (the label is then left out and
-    listed instead). A box away from its marker needs a leader line (``ring > 2``).
+    marker's radius. Markers are taken largest first; each label takes the first of its
+    ``candidates(anchor, size, radius)`` boxes (:func:`ring_boxes`: nearest first) that overlaps
+    no label placed already and no other marker, and lies inside ``bounds`` (x0, y0, x1, y1).
+    Returns per marker (candidate key, box), or None when no box is free (the label is then
+    left out and listed instead).
     """
     n = len(anchors)
     markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(anchors, radii)]
     placed: list[tuple] = []
     out: list = [None] * n
     for i in sorted(range(n), key=lambda j: -radii[j]):
-        (x, y), (w, h), r = anchors[i], sizes[i], radii[i]
-        found = None
-        for ring in rings:
-            d = r + ring
-            for k in range(directions):
-                ang = 2 * math.pi * k / directions
-                cx, cy = x + d * math.cos(ang), y + d * math.sin(ang)
-                # the box touches the ring on the side facing the marker
-                bx = cx if math.cos(ang) > 0.3 else cx - w if math.cos(ang) < -0.3 else cx - w / 2
-                by = cy if math.sin(ang) > 0.3 else cy - h if math.sin(ang) < -0.3 else cy - h / 2
-                box = (bx, by, bx + w, by + h)
-                if bounds is not None and not (bounds[0] <= box[0] and box[2] <= bounds[2]
-                                               and bounds[1] <= box[1] and box[3] <= bounds[3]):
-                    continue
-                if any(_overlap(box, p) for p in placed) or any(
-                        _overlap(box, m) for j, m in enumerate(markers) if j != i):
-                    continue
-                found = box
-                break
-            if found:
-                break
-        if found:
-            placed.append(found)
-            out[i] = found[:2]
+        for key, box in candidates(anchors[i], sizes[i], radii[i]):
+            if bounds is not None and not (bounds[0] <= box[0] and box[2] <= bounds[2]
+                                           and bounds[1] <= box[1] and box[3] <= bounds[3]):
+                continue
+            if any(_overlap(box, p) for p in placed) or any(_overlap(box, m) for j, m in enumerate(markers) if j != i):
+                continue
+            placed.append(box)
+            out[i] = (key, box)
+            break
     return out
 
 
@@ -305,9 +304,10 @@ def label_sites(ax, x, y, labels, radius_pt, fontsize=7.5) -> tuple[list, list]:
         if spot is None:
             left_out.append(labels[i])
             continue
-        (w, h), (ax0, ay0) = sizes[i], px[i]
-        centre = (spot[0] + w / 2, spot[1] + h / 2)
-        far = math.hypot(centre[0] - ax0, centre[1] - ay0) > radii[i] + max(w, h) * 0.8
+        ring, box = spot
+        ax0, ay0 = px[i]
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        far = ring > 8  # away from its marker: a leader line says whose label it is
         notes.append(ax.annotate(
             labels[i], (x[i], y[i]), xytext=((centre[0] - ax0) / k, (centre[1] - ay0) / k),
             textcoords="offset points", ha="center", va="center", fontsize=fontsize, fontweight="bold", zorder=12,
@@ -488,6 +488,19 @@ HTML_PX_PER_DEG_LAT = 48.0
 HTML_FONT_PX = 10
 
 
+def html_label_boxes(anchor, size, radius):
+    """Plotly's eight ``textposition`` boxes around a marker (pixels), as it draws them: beside
+    the marker's edge, or centred on it along one axis."""
+    (x, y), (w, h), r = anchor, size, radius
+    for vert in ("top", "middle", "bottom"):
+        for horiz in ("right", "left", "center"):
+            if vert == "middle" and horiz == "center":
+                continue
+            x0 = x + r if horiz == "right" else x - r - w if horiz == "left" else x - w / 2
+            y0 = y + r if vert == "top" else y - r - h if vert == "bottom" else y - h / 2
+            yield f"{vert} {horiz}", (x0, y0, x0 + w, y0 + h)
+
+
 def html_label_positions(sites: pd.DataFrame, marker_px) -> list[str | None]:
     """Plotly ``textposition`` per opened site ('top right', 'middle left', ...) so that no label
     overlaps another label or marker at the first view of map.html (:func:`place_labels` on
@@ -497,19 +510,15 @@ def html_label_positions(sites: pd.DataFrame, marker_px) -> list[str | None]:
     k_lat = HTML_PX_PER_DEG_LAT
     k_lon = k_lat * math.cos(math.radians(16.0))  # the scale ratio of the map's axes
     anchors = list(zip(lon * k_lon, lat * k_lat))
-    sizes = [(0.62 * HTML_FONT_PX * len(str(t)) + 4, HTML_FONT_PX * 1.3) for t in sites["site"]]
+    sizes = [html_label_size(t) for t in sites["site"]]
     radii = list(np.broadcast_to(np.asarray(marker_px, float) / 2, len(sites)))
-    spots = place_labels(anchors, sizes, radii, rings=(1,), directions=8)
-    out = []
-    for (x, y), (w, h), spot in zip(anchors, sizes, spots):
-        if spot is None:
-            out.append(None)
-            continue
-        cx, cy = spot[0] + w / 2 - x, spot[1] + h / 2 - y
-        vert = "top" if cy > h / 2 else "bottom" if cy < -h / 2 else "middle"
-        horiz = "right" if cx > w / 2 else "left" if cx < -w / 2 else "center"
-        out.append(f"{vert} {horiz}")
-    return out
+    return [None if spot is None else spot[0]
+            for spot in place_labels(anchors, sizes, radii, candidates=html_label_boxes)]
+
+
+def html_label_size(text: str) -> tuple[float, float]:
+    """Estimated pixels of a label in map.html (10 px font)."""
+    return 0.62 * HTML_FONT_PX * len(str(text)) + 4, HTML_FONT_PX * 1.3
 
 
 def _rings(geom, tol):
