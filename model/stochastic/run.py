@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..cli import print_error
 from ..errors import DataError, ScenarioError
-from ..formats import usd
+from ..formats import to_csv, usd
+from ..names import with_names
 from ..report import banner, status_words
 from ..results import write_atomically
 from .analysis import cvar, value_of_information
@@ -206,17 +207,22 @@ def _json_default(o):
     raise TypeError(type(o))
 
 
-def write_outputs(out_dir: Path, summary: dict, vi: dict) -> None:
+def write_outputs(out_dir: Path, summary: dict, vi: dict, scenario=None) -> None:
+    """The files of the module docstring; with ``scenario``, site and province names beside the codes."""
     rp, ev = vi["best"], vi["ev"]
+
+    def named(df):
+        return with_names(df, scenario) if scenario is not None and len(df) else df
+
     sites = pd.DataFrame([{"plan": "stochastic", **x} for x in summary["sites_opened"]]
                          + [{"plan": "deterministic", **x} for x in (summary["deterministic_plan"] or {}).get("sites_opened", [])])
     files = {
         "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=_json_default)),
         "report.md": lambda p: p.write_text(report_markdown(summary), encoding="utf-8"),
-        "scenarios.csv": lambda p: rp.scenarios.to_csv(p, index=False),
-        "stock.csv": lambda p: pd.concat([rp.stock.assign(plan="stochastic"), ev.stock.assign(plan="deterministic")])
-        .to_csv(p, index=False),
-        "sites.csv": lambda p: sites.to_csv(p, index=False),
+        "scenarios.csv": lambda p: to_csv(rp.scenarios, p),
+        "stock.csv": lambda p: to_csv(named(pd.concat([rp.stock.assign(plan="stochastic"),
+                                                      ev.stock.assign(plan="deterministic")])), p),
+        "sites.csv": lambda p: to_csv(named(sites), p),
     }
     write_atomically(Path(out_dir), files)
 
@@ -245,7 +251,7 @@ def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, wo
         return 3
     summary = build_summary(scenario, vi, scen.source, options)
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 2)
-    write_outputs(out_dir, summary, vi)
+    write_outputs(out_dir, summary, vi, scenario)
     cd = summary["cost_distribution"]
     ms = summary["mode_share"]
     print(f"Scenario {scenario.name} (stochastic): {summary['status']}, {summary['objective_measure']} "
