@@ -38,9 +38,3 @@ def to_csv(df, path, index: bool = False) -> None:
     """``df`` as CSV with plain decimals (:func:`plain_decimal`)."""
     df.to_csv(path, index=index, float_format=plain_decimal)
 
-
-def percent(x) -> str:
-    """0.0123 -> '1.23 %'; None -> 'n/a'."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return f"{x:.2%}".replace("%", " %") if abs(x) < 0.1 else f"{x:.1%}".replace("%", " %")
