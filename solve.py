@@ -26,7 +26,7 @@ import logging
 import sys
 from pathlib import Path
 
-from model.cli import did_you_mean, load_extra, parse_set, print_error
+from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
 
 ROOT = Path(__file__).resolve().parent
 
@@ -81,13 +81,17 @@ def parse_args(argv):
 
 
 def unknown_command(word: str) -> str | None:
-    """An error line when ``word`` looks like a misspelt sub-command rather than a scenario path."""
-    if word.startswith("-") or Path(word).exists() or word.endswith(".toml") or "/" in word:
+    """An error line when ``word`` is neither a path nor a command: a misspelt sub-command, or a
+    shipped scenario named without its folder and suffix (``china-like``)."""
+    if word.startswith("-") or Path(word).exists():
         return None
-    hint = did_you_mean(word, SUBCOMMANDS)
-    if not hint:
-        return None
-    return f"unknown command '{word}'{hint}; commands: {', '.join(SUBCOMMANDS)} (python solve.py --help)"
+    if not word.endswith(".toml") and "/" not in word and (hint := did_you_mean(word, SUBCOMMANDS)):
+        return f"unknown command '{word}'{hint}; commands: {', '.join(SUBCOMMANDS)} (python solve.py --help)"
+    shipped = {p.stem: str(p.relative_to(ROOT)) for p in sorted((ROOT / "scenarios").glob("*.toml"))}
+    match = suggest(Path(word).stem, shipped)
+    if match:
+        return f"no scenario file or data folder '{word}' (did you mean '{shipped[match[0]]}'?)"
+    return None
 
 
 def print_summary(result, out_dir, extra_files=()) -> None:

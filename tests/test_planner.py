@@ -116,6 +116,11 @@ def test_misspelt_subcommand_gets_a_suggestion(capsys):
     assert "unknown command 'swep' (did you mean 'sweep'?)" in capsys.readouterr().err
 
 
+def test_scenario_named_without_its_folder_gets_a_suggestion(capsys):
+    assert cli.main(["china_like"]) == 2
+    assert "(did you mean 'scenarios/china-like.toml'?)" in capsys.readouterr().err
+
+
 def test_misspelt_set_key_gets_the_right_suggestion(tmp_path):
     p = run("--data", two_sites(tmp_path / "d"), "--set", "policy.cbec_tax_fator=0.7", "--out", tmp_path / "o")
     assert p.returncode == 2
