@@ -112,6 +112,9 @@ def robustness_caveats(summary: dict, sites=None, asked_gap: float | None = None
     elif summary.get("sites_opened"):
         lines.append("Whether other site sets cost about the same has not been checked for this run: "
                      "`python solve.py alternatives` lists them and names the sites open in all (docs/insight.md).")
+    if not (summary.get("insight") or {}).get("breakeven"):
+        lines.append("How the network moves with a lever or an uncertain input (a tax factor, a cost) has not been "
+                     "traced: `python solve.py breakeven KEY --range LO:HI` finds where it changes.")
     if sites is not None and len(sites):
         opened = sites[sites["opened"].astype(bool)]
         full = opened[opened["utilisation"] >= FULL]
