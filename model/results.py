@@ -130,6 +130,9 @@ def write_atomically(out_dir: Path, files: dict[str, callable]) -> None:
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
             os.replace(out_dir, old)
+            for child in old.iterdir():  # sub-folders hold other commands' results (results/<scenario>/regret/)
+                if child.is_dir() and not (tmp / child.name).exists():
+                    os.replace(child, tmp / child.name)
         os.replace(tmp, out_dir)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

@@ -265,6 +265,8 @@ def test_insight_command_leaves_the_base_run_untouched(tmp_path):
         assert after == before  # not one byte of the base run changed
         study = base / "alternatives"
         assert (study / "alternatives.csv").is_file() and "insight" in json.loads((study / "summary.json").read_text())
+        assert cli.main([str(folder), "--no-map", "--quiet"]) == 0  # the base run again: the study is kept
+        assert (study / "alternatives.csv").is_file()
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
