@@ -315,7 +315,7 @@ def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True) -> tu
     table, sites = compare_table(runs), site_table(runs)
     files = {
         "compare.csv": lambda p: to_csv(table, p, index=True),
-        "sites.csv": lambda p: sites.to_csv(p, index=False),
+        "sites.csv": lambda p: to_csv(sites, p),
         "compare.md": lambda p: p.write_text(compare_markdown(runs, table, sites), encoding="utf-8"),
     }
     if map_png:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from .cli import did_you_mean, parse_set, print_error, with_parameters
 from .errors import DataError, ScenarioError
+from .formats import to_csv
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, load_scenario, parameter_keys
 from .solver import SolverOptions
@@ -260,7 +261,7 @@ class PointCache:
             files["summary.json"] = lambda p: p.write_text(
                 json.dumps(record["summary"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             if record["sites"] is not None:
-                files["sites.csv"] = lambda p: record["sites"].to_csv(p, index=False, float_format="%.6g")
+                files["sites.csv"] = lambda p: to_csv(record["sites"], p)
         files["point.json"] = lambda p: p.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         write_atomically(self.folder(key), files)
 
@@ -565,12 +566,12 @@ def _md_table(df: pd.DataFrame) -> str:
 def write_outputs(out_dir: Path, o: SweepOutcome, varied: list[str], plots: bool = True, command: str = "") -> None:
     """points.csv, points.parquet, sites_by_point.csv, plots and sweep.md, each written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_file_atomically(out_dir / "points.csv", lambda p: o.points.to_csv(p, index=False, float_format="%.10g"))
+    _write_file_atomically(out_dir / "points.csv", lambda p: to_csv(o.points, p))
     try:
         _write_file_atomically(out_dir / "points.parquet", lambda p: o.points.to_parquet(p, index=False))
     except ImportError:  # pyarrow missing: the CSV holds the same table
         log.warning("points.parquet not written: pandas needs pyarrow for Parquet (pip install pyarrow)")
-    _write_file_atomically(out_dir / "sites_by_point.csv", lambda p: o.sites.to_csv(p, index=False, float_format="%.10g"))
+    _write_file_atomically(out_dir / "sites_by_point.csv", lambda p: to_csv(o.sites, p))
     images = []
     done = o.points[o.points["status"] != "failed"]
     if plots and len(done):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..formats import to_csv
+
 
 def _point(job):
     scenario, cv, fx, n, options = job
@@ -88,7 +90,7 @@ def main(argv=None) -> int:
         print(f"error: {r.error}", file=sys.stderr)
     df = pd.DataFrame([r for r in rows if not isinstance(r, JobFailure)])
     out = a.out or Path("results") / f"{scenario.name}-volatility"
-    write_atomically(out, {"sweep.csv": lambda p: df.to_csv(p, index=False), "sweep.png": lambda p: plot(df, p)})
+    write_atomically(out, {"sweep.csv": lambda p: to_csv(df, p), "sweep.png": lambda p: plot(df, p)})
     print(df.to_string(index=False))
     print(f"Written {out}/sweep.csv and sweep.png")
     return 3 if bad else 0
