@@ -307,7 +307,7 @@ def label_sites(ax, x, y, labels, radius_pt, fontsize=7.5) -> tuple[list, list]:
         ring, box = spot
         ax0, ay0 = px[i]
         centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-        far = ring > 8  # away from its marker: a leader line says whose label it is
+        far = ring > 2  # away from its marker: a leader line says whose label it is
         notes.append(ax.annotate(
             labels[i], (x[i], y[i]), xytext=((centre[0] - ax0) / k, (centre[1] - ay0) / k),
             textcoords="offset points", ha="center", va="center", fontsize=fontsize, fontweight="bold", zorder=12,
