@@ -26,6 +26,8 @@ import logging
 import sys
 from pathlib import Path
 
+from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
+
 ROOT = Path(__file__).resolve().parent
 
 # subcommand -> module whose ``main(argv) -> int`` runs it
@@ -36,10 +38,25 @@ SUBCOMMANDS = {
     "breakeven": "model.insight.breakeven",
     "regret": "model.insight.regret",
 }
+# one line each for --help (the sub-commands' own --help gives their options)
+COMMANDS_HELP = """\
+commands (python solve.py COMMAND --help for each one's options):
+  (none)        solve one scenario and write results/<scenario>/ (this help)
+  sweep         solve every point of a parameter grid in parallel, cached: results/<sweep>/
+  compare       finished runs or scenarios side by side, with the sites that differ and a map
+  alternatives  other site sets within a fraction of the optimal cost: results/<scenario>/alternatives/
+  breakeven     values of one parameter at which the chosen network changes: results/<scenario>/breakeven/
+  regret        cost of forcing each candidate site open or closed: results/<scenario>/regret/
+  --stochastic  two-stage model under demand and exchange-rate uncertainty: results/<scenario>-stochastic/
+
+exit status: 0 solved (a time limit with a plan prints a warning), 2 bad input, 3 no solution.
+"""
+PROGRESS_SECONDS = 5.0  # a readable rate for the progress line
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(prog="python solve.py", description="Choose bonded CBEC warehouse sites for Vietnam.")
+    ap = argparse.ArgumentParser(prog="python solve.py", description="Choose bonded CBEC warehouse sites for Vietnam.",
+                                 epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
@@ -47,12 +64,15 @@ def parse_args(argv):
                     help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
-    ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds")
+    ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds (with --stochastic: for the whole command)")
     ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
     ap.add_argument("--threads", type=int, help="HiGHS threads")
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"],
                     help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md)")
-    ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's progress (gap, time)")
+    ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's raw log (branch and bound)")
+    ap.add_argument("--quiet", action="store_true", help="no progress line during the solve")
+    ap.add_argument("--progress", type=float, default=PROGRESS_SECONDS, metavar="S",
+                    help=f"seconds between progress lines on stderr (default {PROGRESS_SECONDS:g})")
     ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True,
                     help="also write map.png, map.html, sites.geojson and flows.geojson (default on; about 2 s)")
     ap.add_argument("--extra", metavar="MODULE:FUNCTION",
@@ -62,14 +82,18 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
-def _overrides(pairs):
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-        out[key.strip()] = value.strip()  # typed and range-checked by load_scenario against parameter_keys.csv
-    return out
+def unknown_command(word: str) -> str | None:
+    """An error line when ``word`` is neither a path nor a command: a misspelt sub-command, or a
+    shipped scenario named without its folder and suffix (``china-like``)."""
+    if word.startswith("-") or Path(word).exists():
+        return None
+    if not word.endswith(".toml") and "/" not in word and (hint := did_you_mean(word, SUBCOMMANDS)):
+        return f"unknown command '{word}'{hint}; commands: {', '.join(SUBCOMMANDS)} (python solve.py --help)"
+    shipped = {p.stem: str(p.relative_to(ROOT)) for p in sorted((ROOT / "scenarios").glob("*.toml"))}
+    match = suggest(Path(word).stem, shipped)
+    if match:
+        return f"no scenario file or data folder '{word}' (did you mean '{shipped[match[0]]}'?)"
+    return None
 
 
 def print_summary(result, out_dir, extra_files=()) -> None:
@@ -89,46 +113,8 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     print("Cost breakdown (USD/year):")
     for k, v in s["cost_breakdown"].items():
         print(f"  {k:<22} {v:>16,.0f}  {v / s['objective']:6.1%}")
-    files = ["summary.json", "sites.csv", "flows.csv", "report.md", *extra_files]
+    files = ["summary.json", "sites.csv", "flows.csv", "report.md", "results.xlsx", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
-
-
-def print_error(exc) -> None:
-    """Bad input on stderr: one line per problem (a DataError lists every problem of every file)."""
-    lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
-    for line in lines:
-        print(f"error: {line}", file=sys.stderr)
-
-
-def load_extra(spec: str | None):
-    """``module:function`` (a module importable from the working directory, or a .py path) -> the function."""
-    if not spec:
-        return None
-    import importlib
-    import importlib.util
-
-    mod_name, sep, fn_name = spec.rpartition(":")
-    if not sep or not mod_name or not fn_name:
-        raise ValueError(f"--extra {spec!r}: expected MODULE:FUNCTION, e.g. mymodule:at_least_one_site_per_region")
-    if mod_name.endswith(".py"):
-        spec_obj = importlib.util.spec_from_file_location(Path(mod_name).stem, mod_name)
-        if spec_obj is None or not Path(mod_name).exists():
-            raise ValueError(f"--extra {spec!r}: no file {mod_name}")
-        module = importlib.util.module_from_spec(spec_obj)
-        try:
-            spec_obj.loader.exec_module(module)
-        except Exception as exc:  # a syntax error or an exception at import: the user's file, not a bug here
-            raise ValueError(f"--extra {spec!r}: {mod_name} cannot be loaded: {type(exc).__name__}: {exc}") from exc
-    else:
-        sys.path.insert(0, str(Path.cwd()))
-        try:
-            module = importlib.import_module(mod_name)
-        except Exception as exc:
-            raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {type(exc).__name__}: {exc}") from exc
-    fn = getattr(module, fn_name, None)
-    if not callable(fn):
-        raise ValueError(f"--extra {spec!r}: {mod_name} has no function {fn_name}")
-    return fn
 
 
 def main(argv=None) -> int:
@@ -136,6 +122,9 @@ def main(argv=None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
         return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
+    if argv and (line := unknown_command(argv[0])):
+        print(f"error: {line}", file=sys.stderr)
+        return 2
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
@@ -143,8 +132,9 @@ def main(argv=None) -> int:
     from model.outputs import check_out_dir
     try:
         options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
-                                verbose=args.verbose, interface=args.interface)
-        scenario = load_scenario(args.scenario, data_dir=args.data, overrides=_overrides(args.set))
+                                verbose=args.verbose, interface=args.interface,
+                                progress_seconds=None if args.quiet else args.progress)
+        scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         extra_constraints = load_extra(args.extra)
         out_dir = args.out or ROOT / "results" / scenario.name
         if not args.stochastic:  # --stochastic picks its own folder and checks it
@@ -158,7 +148,9 @@ def main(argv=None) -> int:
     try:
         if not args.verbose:
             print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                  "(the default takes about a minute; --verbose shows the solver's progress) ...", flush=True)
+                  "(the default takes about a minute; "
+                  + ("--verbose shows the solver's log" if args.quiet else
+                     f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...", flush=True)
         result = solve(scenario, options, extra_constraints=extra_constraints)
     except (DataError, ScenarioError) as exc:
         print_error(exc)
@@ -170,8 +162,8 @@ def main(argv=None) -> int:
         return 3
     extra = {}
     if args.map:
-        from model.maps import map_writers
-        extra = map_writers(result)
+        from model.cli import result_files
+        extra = result_files(result)
     try:
         write_results(result, out_dir, extra_files=extra, force=args.force)
     except ValueError as exc:  # OutputRefused: e.g. --out became foreign while solving
@@ -180,7 +172,7 @@ def main(argv=None) -> int:
     print_summary(result, out_dir, extra)
     if result.status != "optimal":
         print(f"warning: not proven optimal ({result.status}); gap {result.report.gap}, "
-              f"bound {result.report.bound}", file=sys.stderr)
+              f"bound {result.report.bound}; report.md opens with what that means for the plan", file=sys.stderr)
     return 0
 
 

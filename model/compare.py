@@ -20,9 +20,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .cli import print_error
 from .errors import DataError, ScenarioError
+from .names import named
 from .parallel import JobFailure, map_jobs
 from .solver import SolverOptions
 
@@ -138,17 +141,59 @@ def metric_rows(s: dict) -> dict:
     return out
 
 
+NOISE = 1e-9  # relative: differences smaller than this are float noise
+
+
+def run_gap(summary: dict) -> float | None:
+    """The relative gap a run is known to: the larger of the gap asked and the gap reached."""
+    gaps = [g for g in (summary.get("gap"), (summary.get("solver") or {}).get("mip_rel_gap"))
+            if isinstance(g, (int, float)) and math.isfinite(g)]
+    return max(gaps) if gaps else None
+
+
+def is_money(metric: str) -> bool:
+    """Metrics in USD per year (the objective, cost terms, money KPIs): resolved only to the gap."""
+    return metric in ("objective",) or metric.endswith(("_cost", "_penalty", "_usd"))
+
+
+def gap_warning(runs: list[Run]) -> str | None:
+    """A warning when the runs were solved to different gaps (None when they agree within 10 %)."""
+    gaps = {r.name: run_gap(r.summary) for r in runs}
+    known = [g for g in gaps.values() if g is not None]
+    if len(known) < 2 or max(known) <= min(known) * 1.1 + 1e-12:
+        return None
+    return ("warning: the runs were solved to different gaps (" + ", ".join(
+        f"{n} {g:.2g}" if g is not None else f"{n} unknown" for n, g in gaps.items())
+        + f"): cost differences below {max(known):.2g} of the total are not resolved and show as ~0")
+
+
 def compare_table(runs: list[Run]) -> pd.DataFrame:
-    """Metric x run (USD/year, shares, hours), and ``<run> - A`` for each other run's numbers."""
+    """Metric x run (USD/year, shares, hours), ``<run> - A`` for each other run's numbers, and
+    ``resolution``: the smallest difference the runs resolve (money: the larger run gap x the
+    larger objective; other numbers: float noise). Differences within float noise are 0."""
     cols = {r.name: metric_rows(r.summary) for r in runs}
     table = pd.DataFrame(cols)  # rows: union of metrics, in first-seen order
     table.index.name = "metric"
     a = runs[0].name
+    gaps = [g for g in (run_gap(r.summary) for r in runs) if g is not None]
+    objective = max((abs(r.summary["objective"]) for r in runs if r.summary.get("objective") is not None), default=0.0)
+    scale = pd.DataFrame({r.name: pd.to_numeric(table[r.name], errors="coerce").abs() for r in runs}).max(axis=1)
+    noise = NOISE * scale.fillna(0.0).clip(lower=1.0)
+    money = pd.Series([is_money(m) for m in table.index], index=table.index)
+    resolution = noise.where(~money, max(gaps, default=0.0) * objective).where(lambda x: x > noise, noise)
     for r in runs[1:]:
         num_a = pd.to_numeric(table[a], errors="coerce")
         num_r = pd.to_numeric(table[r.name], errors="coerce")
-        table[f"{r.name} - {a}"] = num_r - num_a
+        d = num_r - num_a
+        table[f"{r.name} - {a}"] = d.where(~(d.abs() <= noise), 0.0)
+    table["resolution"] = resolution
     return table
+
+
+def below_resolution(table: pd.DataFrame) -> pd.DataFrame:
+    """True where a difference column's value is within the metric's resolution (shown as ~0)."""
+    diff_cols = [c for c in table.columns if " - " in str(c)]
+    return pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").abs() <= table["resolution"] for c in diff_cols})
 
 
 def opened_levels(run: Run) -> dict[str, str]:
@@ -161,7 +206,12 @@ def site_table(runs: list[Run]) -> pd.DataFrame:
     """Site x run: the level opened ('' when closed); ``differs`` when the runs disagree."""
     levels = {r.name: opened_levels(r) for r in runs}
     sites = sorted(set().union(*levels.values()))
-    df = pd.DataFrame({"site": sites})
+    names: dict = {}
+    for r in runs:
+        if "name" in r.sites.columns:
+            for k, n in zip(r.sites["site"].astype(str), r.sites["name"].astype(str)):
+                names.setdefault(k, n)
+    df = pd.DataFrame({"site": sites, "name": [names.get(k, "") for k in sites]})
     for r in runs:
         df[r.name] = [levels[r.name].get(k, "") for k in sites]
     df["differs"] = df[[r.name for r in runs]].nunique(axis=1) > 1
@@ -197,6 +247,7 @@ def write_compare_map(runs: list[Run], path: Path) -> None:
         geometry = None
     fig = Figure(figsize=(6 * len(others), 8.5), dpi=110)
     FigureCanvasAgg(fig)
+    panels = []
     for i, b in enumerate(others):
         ax = fig.add_subplot(1, len(others), i + 1)
         if geometry is not None:
@@ -204,12 +255,14 @@ def write_compare_map(runs: list[Run], path: Path) -> None:
         d = differences(a, b)
         style = {"only_a": ("#d62728", "o", "full"), "only_b": ("#1f77b4", "o", "full"),
                  "both": ("#2ca02c", "o", "full"), "both_other_level": ("#2ca02c", "o", "none")}
+        shown = []
         for kind, ks in d.items():
             colour, marker, fill = style[kind]
             for k in ks:
                 x, y = coords[k]
                 ax.plot(x, y, marker=marker, ms=9, color=colour, fillstyle=fill, mew=2, linestyle="none")
-                ax.annotate(k, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7)
+                shown.append(k)
+        panels.append((ax, shown))
         ax.set_title(f"A = {a.name}  vs  B = {b.name}", fontsize=10)
         ax.set_xlabel("longitude")
         ax.set_ylabel("latitude")
@@ -220,6 +273,15 @@ def write_compare_map(runs: list[Run], path: Path) -> None:
                        f"in both ({len(d['both'])})", f"in both, other level ({len(d['both_other_level'])})"))]
         ax.legend(handles=handles, loc="lower left", fontsize=8)
     fig.tight_layout()
+    from .maps import label_sites
+
+    for ax, shown in panels:  # labels last, once the axes have their final size: none overlaps
+        ax.apply_aspect()
+        _, left_out = label_sites(ax, np.array([coords[k][0] for k in shown]),
+                                  np.array([coords[k][1] for k in shown]), shown, [4.5 + 1] * len(shown), fontsize=7)
+        if left_out:
+            ax.text(0.99, 0.01, "not labelled (no room): " + ", ".join(left_out), transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=7)
     fig.savefig(path, format="png")
 
 
@@ -229,26 +291,41 @@ def _cell(v) -> str:
     if v is None or isinstance(v, float) and math.isnan(v):
         return ""
     if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+        if abs(v) >= 1e4:
+            return f"{v:,.0f}"
+        return np.format_float_positional(v, precision=4, unique=False, fractional=False, trim="-")
     return str(v)
+
+
+def shown_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text cells: differences within the resolution as ~0 (no float noise)."""
+    below = below_resolution(table)
+    out = table.drop(columns="resolution").astype(object).map(_cell)
+    for c in below.columns:
+        out.loc[below[c] & table[c].notna(), c] = "~0"
+    return out
 
 
 def compare_markdown(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame) -> str:
     from .outputs import md_text
 
-    lines = ["# Comparison", "", "Runs: " + ", ".join(f"{md_text(r.name)} ({md_text(r.source)})" for r in runs)
-             + f". A = {md_text(runs[0].name)}. Money in USD/year, shares of orders, lead times in hours.", "",
-             "| metric | " + " | ".join(md_text(c) for c in table.columns) + " |",
-             "|---|" + "---|" * len(table.columns)]
-    for metric, row in table.iterrows():
-        lines.append(f"| {md_text(metric)} | " + " | ".join(md_text(_cell(v)) for v in row) + " |")
+    shown = shown_table(table)
+    warning = gap_warning(runs)
+    lines = ["# Comparison", "", "Runs: " + ", ".join(f"`{md_text(r.name)}` ({md_text(r.source)})" for r in runs)
+             + f". A = `{md_text(runs[0].name)}`. Money in USD/year, shares of orders, lead times in hours. "
+             "~0: a difference below what the runs resolve (money: their gap x the objective).", ""]
+    if warning:
+        lines += [f"> **{md_text(warning[len('warning: '):].capitalize())}.**", ""]
+    lines += ["| metric | " + " | ".join(md_text(c) for c in shown.columns) + " |", "|---|" + "---|" * len(shown.columns)]
+    for metric, row in shown.iterrows():
+        lines.append(f"| {md_text(metric)} | " + " | ".join(md_text(v) for v in row) + " |")
     lines += ["", "## Sites that differ", ""]
     diff = sites[sites["differs"]]
     if len(diff):
         cols = [r.name for r in runs]
         lines += ["| site | " + " | ".join(md_text(c) for c in cols) + " |", "|---|" + "---|" * len(cols)]
-        lines += [f"| {md_text(row['site'])} | " + " | ".join(md_text(row[c] or "-") for c in cols) + " |"
-                  for _, row in diff.iterrows()]
+        lines += [f"| {md_text(named(row['site'], {row['site']: row['name']}))} | "
+                  + " | ".join(md_text(row[c] or "-") for c in cols) + " |" for _, row in diff.iterrows()]
     else:
         lines.append("None: every run opens the same sites at the same levels.")
     lines += ["", "## Map", "", "![Sites opened only in A, only in B, in both](compare_map.png)", ""]
@@ -258,13 +335,13 @@ def compare_markdown(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame) 
 def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True,
                      force: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """compare.md, compare.csv, sites.csv and compare_map.png, written atomically."""
-    from .outputs import write_csv
+    from .formats import to_csv
     from .results import write_atomically
 
     table, sites = compare_table(runs), site_table(runs)
     files = {
-        "compare.csv": lambda p: write_csv(table, p, float_format="%.10g"),
-        "sites.csv": lambda p: write_csv(sites, p, index=False),
+        "compare.csv": lambda p: to_csv(table, p, index=True),
+        "sites.csv": lambda p: to_csv(sites, p),
         "compare.md": lambda p: p.write_text(compare_markdown(runs, table, sites), encoding="utf-8"),
     }
     if map_png:
@@ -304,12 +381,13 @@ def main(argv=None) -> int:
         out = args.out or child_path(ROOT / "results", "-".join(["compare", *(r.name for r in runs)])[:120])
         table, sites = write_comparison(runs, out, map_png=args.map, force=args.force)
     except (DataError, ScenarioError, ValueError) as exc:
-        for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
-            print(f"error: {line}", file=sys.stderr)
+        print_error(exc)
         return 2
-    with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format",
-                           lambda v: f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.6g}"):
-        print(table.to_string())
+    warning = gap_warning(runs)
+    if warning:
+        print(warning, file=sys.stderr)
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(shown_table(table).to_string())
     diff = sites[sites["differs"]]
     print(f"Sites that differ ({len(diff)}):" if len(diff) else "Every run opens the same sites.")
     if len(diff):

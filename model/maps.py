@@ -239,27 +239,83 @@ def _scale_bar(ax, x0, y0, length_m, label):
         ax.text(x0 + frac * length_m, y0 + h * 1.6, txt, ha="center", va="bottom", fontsize=8, zorder=20)
 
 
-def _label_sites(ax, x, y, labels, radius_pt) -> None:
-    """Site ids beside their markers, moved around the marker to avoid the labels placed already."""
-    placed = []
-    k = ax.figure.dpi / 72  # points -> pixels
-    order = np.argsort(-np.asarray(radius_pt))
-    to_px = ax.transData.transform
-    for i in order:
-        px, py = to_px((x[i], y[i]))
-        r = float(radius_pt[i]) + 2
-        best = None
-        for dx, dy in ((r, r * 0.3), (r, -r - 8), (-r - 22, r * 0.3), (-r - 22, -r - 8), (r, r + 6), (-8, r + 6)):
-            cx, cy = px + dx * k, py + dy * k
-            if all(abs(cx - qx) > 30 or abs(cy - qy) > 14 for qx, qy in placed):
-                best = (dx, dy, cx, cy)
-                break
-        if best is None:
-            best = (r, r * 0.3, px + r * k, py)
-        placed.append(best[2:])
-        ax.annotate(labels[i], (x[i], y[i]), xytext=best[:2], textcoords="offset points", fontsize=7.5,
-                    fontweight="bold", zorder=10,
-                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.75))
+def _overlap(a, b) -> bool:
+    """Do boxes (x0, y0, x1, y1) overlap?"""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def ring_boxes(anchor, size, radius, rings=(2, 8, 16, 28, 42, 60, 80), directions=12):
+    """Candidate label boxes (x0, y0, x1, y1) around a marker, nearest first: on rings ``rings``
+    px beyond its edge, at ``directions`` angles, each box touching the ring on the marker's side."""
+    (x, y), (w, h) = anchor, size
+    for ring in rings:
+        d = radius + ring
+        for k in range(directions):
+            ang = 2 * math.pi * k / directions
+            cx, cy = x + d * math.cos(ang), y + d * math.sin(ang)
+            bx = cx if math.cos(ang) > 0.3 else cx - w if math.cos(ang) < -0.3 else cx - w / 2
+            by = cy if math.sin(ang) > 0.3 else cy - h if math.sin(ang) < -0.3 else cy - h / 2
+            yield ring, (bx, by, bx + w, by + h)
+
+
+def place_labels(anchors, sizes, radii, bounds=None, candidates=ring_boxes):
+    """Non-overlapping places for labels beside point markers, all in pixels (pure geometry).
+
+    ``anchors``: (x, y) of each marker; ``sizes``: (width, height) of each label; ``radii``: each
+    marker's radius. Markers are taken largest first; each label takes the first of its
+    ``candidates(anchor, size, radius)`` boxes (:func:`ring_boxes`: nearest first) that overlaps
+    no label placed already and no other marker, and lies inside ``bounds`` (x0, y0, x1, y1).
+    Returns per marker (candidate key, box), or None when no box is free (the label is then
+    left out and listed instead).
+    """
+    n = len(anchors)
+    markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(anchors, radii)]
+    placed: list[tuple] = []
+    out: list = [None] * n
+    for i in sorted(range(n), key=lambda j: -radii[j]):
+        for key, box in candidates(anchors[i], sizes[i], radii[i]):
+            if bounds is not None and not (bounds[0] <= box[0] and box[2] <= bounds[2]
+                                           and bounds[1] <= box[1] and box[3] <= bounds[3]):
+                continue
+            if any(_overlap(box, p) for p in placed) or any(_overlap(box, m) for j, m in enumerate(markers) if j != i):
+                continue
+            placed.append(box)
+            out[i] = (key, box)
+            break
+    return out
+
+
+def label_sites(ax, x, y, labels, radius_pt, fontsize=7.5) -> tuple[list, list]:
+    """Site ids beside their markers on ``ax`` (data coordinates ``x``, ``y``), none overlapping
+    another label or marker (:func:`place_labels`, real text extents); a label set away from its
+    marker gets a leader line. Returns (the annotations, the labels left out for want of room)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    k = fig.dpi / 72  # points -> pixels
+    px = ax.transData.transform(np.column_stack([x, y])) if len(x) else np.zeros((0, 2))
+    sizes = []
+    for lab in labels:
+        t = ax.text(0, 0, lab, fontsize=fontsize, fontweight="bold")
+        bb = t.get_window_extent(renderer)
+        t.remove()
+        sizes.append((bb.width + 4 * k, bb.height + 2 * k))  # the white box's padding
+    radii = [float(r) * k for r in radius_pt]
+    spots = place_labels([tuple(p) for p in px], sizes, radii, bounds=tuple(ax.bbox.extents))
+    notes, left_out = [], []
+    for i, spot in enumerate(spots):
+        if spot is None:
+            left_out.append(labels[i])
+            continue
+        ring, box = spot
+        ax0, ay0 = px[i]
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        far = ring > 2  # away from its marker: a leader line says whose label it is
+        notes.append(ax.annotate(
+            labels[i], (x[i], y[i]), xytext=((centre[0] - ax0) / k, (centre[1] - ay0) / k),
+            textcoords="offset points", ha="center", va="center", fontsize=fontsize, fontweight="bold", zorder=12,
+            bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.85),
+            arrowprops=dict(arrowstyle="-", color="#444444", lw=0.6, shrinkA=0, shrinkB=radii[i] / k) if far else None))
+    return notes, left_out
 
 
 def write_png(result, path, geometry=None, dpi=130) -> None:
@@ -346,7 +402,10 @@ def write_png(result, path, geometry=None, dpi=130) -> None:
         x, y = to_m(opened["lon"], opened["lat"])
         ax.scatter(x, y, s=site_size(opened["throughput_orders"]), facecolor=SITE_COLOUR, edgecolor="black",
                    linewidth=0.9, alpha=0.95, zorder=9)
-        _label_sites(ax, x, y, list(opened["site"]), np.sqrt(site_size(opened["throughput_orders"])) / 2)
+        _, unlabelled = label_sites(ax, x, y, list(opened["site"]), np.sqrt(site_size(opened["throughput_orders"])) / 2)
+        if unlabelled:  # no room beside the marker: named under the legend instead
+            legend_ax.text(0.0, 0.0, "Not labelled (no room): " + ", ".join(unlabelled), fontsize=7.5,
+                           transform=legend_ax.transAxes, va="bottom", wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -426,6 +485,44 @@ def write_png(result, path, geometry=None, dpi=130) -> None:
 
 # ----------------------------------------------------------------------------- HTML
 
+#: map.html at its first view: pixels per degree of latitude (900 px high, 17.5 degrees shown)
+HTML_PX_PER_DEG_LAT = 48.0
+HTML_FONT_PX = 10
+
+
+def html_label_boxes(anchor, size, radius):
+    """Plotly's eight ``textposition`` boxes around a marker (pixels), as it draws them: beside
+    the marker's edge, or centred on it along one axis."""
+    (x, y), (w, h), r = anchor, size, radius
+    for vert in ("top", "middle", "bottom"):
+        for horiz in ("right", "left", "center"):
+            if vert == "middle" and horiz == "center":
+                continue
+            x0 = x + r if horiz == "right" else x - r - w if horiz == "left" else x - w / 2
+            y0 = y + r if vert == "top" else y - r - h if vert == "bottom" else y - h / 2
+            yield f"{vert} {horiz}", (x0, y0, x0 + w, y0 + h)
+
+
+def html_label_positions(sites: pd.DataFrame, marker_px) -> list[str | None]:
+    """Plotly ``textposition`` per opened site ('top right', 'middle left', ...) so that no label
+    overlaps another label or marker at the first view of map.html (:func:`place_labels` on
+    estimated pixels: :data:`HTML_PX_PER_DEG_LAT`, a 10 px font), or None: no room, not labelled."""
+    lat = sites["lat"].to_numpy(float)
+    lon = sites["lon"].to_numpy(float)
+    k_lat = HTML_PX_PER_DEG_LAT
+    k_lon = k_lat * math.cos(math.radians(16.0))  # the scale ratio of the map's axes
+    anchors = list(zip(lon * k_lon, lat * k_lat))
+    sizes = [html_label_size(t) for t in sites["site"]]
+    radii = list(np.broadcast_to(np.asarray(marker_px, float) / 2, len(sites)))
+    return [None if spot is None else spot[0]
+            for spot in place_labels(anchors, sizes, radii, candidates=html_label_boxes)]
+
+
+def html_label_size(text: str) -> tuple[float, float]:
+    """Estimated pixels of a label in map.html (10 px font)."""
+    return 0.62 * HTML_FONT_PX * len(str(text)) + 4, HTML_FONT_PX * 1.3
+
+
 def _rings(geom, tol):
     """Exterior rings of a (multi)polygon, simplified, as lists of lon and lat with None breaks."""
     g = geom.simplify(tol, preserve_topology=True) if tol else geom
@@ -481,7 +578,7 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
     opened = sites["opened"].astype(bool)
     max_thr = max(float(sites.loc[opened, "throughput_orders"].max()) if opened.any() else 0.0, 1.0)
 
-    from .insight.report import robust_sites, site_notes  # insight from solve.py alternatives | regret
+    from .insight_text import robust_sites, site_notes  # insight from solve.py alternatives | regret
 
     notes = site_notes(result.summary)
 
@@ -493,14 +590,18 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                 f" orders/yr<br>utilisation {r.utilisation:.0%} of {r.capacity_orders:,.0f}<br>"
                 f"fixed cost {r.fixed_cost_usd:,.0f} USD/yr" + extra)
 
+    unlabelled: list[str] = []
     for is_open, label in ((False, "candidate, not opened"), (True, "bonded site (size: throughput)")):
         s = sites[opened == is_open]
         if not len(s):
             continue
         size = 9 + 30 * np.sqrt(s["throughput_orders"].to_numpy(dtype=float) / max_thr) if is_open else 7
+        positions = html_label_positions(s, size) if is_open else [None] * len(s)
+        unlabelled += [f"{k} {n}" for k, n, pos in zip(s["site"], s["name"], positions) if is_open and pos is None]
         fig.add_trace(go.Scatter(
             x=s["lon"], y=s["lat"], mode="markers+text" if is_open else "markers", name=label,
-            text=list(s["site"]) if is_open else None, textposition="top right", textfont=dict(size=10),
+            text=[k if pos else "" for k, pos in zip(s["site"], positions)] if is_open else None,
+            textposition=[pos or "top right" for pos in positions] if is_open else None, textfont=dict(size=10),
             hovertext=[site_text(r) for r in s.itertuples()], hoverinfo="text",
             marker=dict(size=size, color=SITE_COLOUR if is_open else "white",
                         line=dict(color="black" if is_open else CLOSED_COLOUR, width=1))))
@@ -523,6 +624,11 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                                          colorbar=dict(title="bonded share", tickformat=".0%", len=0.5, y=0.25,
                                                        x=1.0))))
     mid_lat = 16.0
+    notes = []
+    if unlabelled:  # no room for these labels at the first view: a list instead (hover names them too)
+        notes.append(dict(text="<b>Sites not labelled (no room; hover over a marker)</b><br>" + "<br>".join(unlabelled),
+                          x=0.62, y=0.30, xref="paper", yref="paper", showarrow=False, xanchor="left",
+                          yanchor="top", align="left", font=dict(size=10), bgcolor="rgba(255,255,255,0.85)"))
     fig.update_layout(
         title=dict(text=_title(result), x=0.5),
         xaxis=dict(visible=False, range=[101.8, 117.5]),
@@ -530,7 +636,8 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
         plot_bgcolor="#f4f8fb", paper_bgcolor="white", height=900, hovermode="closest",
         legend=dict(x=0.62, y=0.98, bgcolor="rgba(255,255,255,0.85)"), margin=dict(l=10, r=10, t=50, b=10),
         annotations=[dict(text=ATTRIBUTION + ". Hoàng Sa and Trường Sa archipelagos in the east (zoom in).", x=0, y=0, xref="paper", yref="paper",
-                          showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=10, color="#555555"))])
+                          showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=10, color="#555555")),
+                     *notes])
     fig.write_html(str(path), include_plotlyjs=True, full_html=True,
                    config={"displaylogo": False, "scrollZoom": True, "responsive": True})
 

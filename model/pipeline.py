@@ -111,6 +111,8 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
         from .infeasibility import explain_infeasible as explain
         result.infeasibility = explain(build, inputs, options)
     _assign_solution(result)
+    # what was asked, beside what was reached: report.md and compare judge the gap against it
+    result.summary["solver"].update(mip_rel_gap=options.mip_rel_gap, time_limit=options.time_limit)
     return result
 
 

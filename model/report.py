@@ -1,7 +1,13 @@
-"""report.md: the result in plain words for a policy maker."""
+"""report.md: the result in plain words for a policy maker, its status first and its limits last."""
 from __future__ import annotations
 
+import math
+
 from . import regimes
+from .caveats import data_caveats, read_sources, robustness_caveats
+from .formats import usd as _usd
+from .insight_text import insight_markdown
+from .names import named, site_names, zone_names
 
 LEVER_KEYS = (
     "policy.cbec_tax_factor", "policy.cbec_duty_factor", "policy.cbec_direct_purchase", "policy.order_value_cap_usd",
@@ -62,13 +68,46 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _usd(x: float) -> str:
-    """USD to 3 significant figures (the data support no more)."""
-    if abs(x) >= 1e9:
-        return f"USD {x / 1e9:.3g} bn"
-    if abs(x) >= 1e6:
-        return f"USD {x / 1e6:.3g} M"
-    return f"USD {float(f'{x:.3g}'):,.0f}"
+def proven(summary: dict) -> bool:
+    """True when HiGHS proved the plan optimal within the asked relative gap."""
+    asked = (summary.get("solver") or {}).get("mip_rel_gap")
+    gap = summary.get("gap")
+    if summary.get("status") != "optimal" or gap is None:
+        return False
+    return asked is None or gap <= asked * (1 + 1e-9) + 1e-12
+
+
+def status_words(summary: dict) -> str:
+    """The solver's status as a sentence: proven within which gap, or stopped and why."""
+    gap, asked = summary.get("gap"), (summary.get("solver") or {}).get("mip_rel_gap")
+    status = summary.get("status")
+    if proven(summary):
+        within = f"{asked:.2g}" if asked is not None else f"{gap:.2g}"
+        return (f"Solved: proven optimal within a relative gap of {within} (reached {gap:.2g}): no other plan "
+                "is cheaper by more than that share of the cost.")
+    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap"}.get(
+        status, f"stopped ({status})")
+    gap_text = "no bound on how far it is from the best" if gap is None else f"gap {gap:.1%}"
+    return f"Not proven: HiGHS {what} with a plan ({gap_text}; asked {asked:.2g})." if asked is not None else \
+        f"Not proven: HiGHS {what} with a plan ({gap_text})."
+
+
+def banner(summary: dict, sites_opened: int | None = None) -> list[str]:
+    """A warning block for report.md when the plan is not proven within the asked gap (else [])."""
+    if proven(summary):
+        return []
+    gap, bound, obj = summary.get("gap"), summary.get("bound"), summary.get("objective")
+    if gap is None or bound is None or not math.isfinite(bound):
+        how_far = "HiGHS found no lower bound, so how much cheaper the best plan is remains unknown"
+    else:
+        how_far = (f"the best possible plan may cost up to {gap:.1%} less than this one (it costs at least "
+                   f"{_usd(bound)} per year, against {_usd(obj)} here)")
+    lines = [f"> **Warning: this plan is not proven good.** Taken as it is, {how_far}. "
+             "The sites and flows below are feasible, but a cheaper network may open other sites or none of "
+             "these, so do not build from it: rerun with a longer `--time-limit` or a looser `--gap`."]
+    if sites_opened == 0 and summary.get("status") != "optimal":
+        lines[0] += " It opens no site, which may only reflect where the search stopped."
+    return lines + [""]
 
 
 def report_markdown(result) -> str:
@@ -76,10 +115,15 @@ def report_markdown(result) -> str:
     sc = result.scenario
     k = s["kpis"]
     shares = s["mode_share"]
+    zones = zone_names(sc)
+    opened = result.sites[result.sites["opened"]]
     lines = [
         f"# Scenario `{s['scenario']}`",
         "",
-        f"**Status:** {s['status']} (relative gap {s['gap']:.1e}). **Total cost:** {_usd(s['objective'])} per year "
+        f"**Status:** {status_words(s)}",
+        "",
+        *banner(s, len(opened)),
+        f"**Total cost:** {_usd(s['objective'])} per year "
         f"for {s['total_demand_orders']:,.0f} cross-border e-commerce orders "
         f"({s['objective'] / s['total_demand_orders']:.2f} USD per order).",
         "",
@@ -87,19 +131,22 @@ def report_markdown(result) -> str:
         "",
         *[f"- {_cap(regimes.label(md))} ({regimes.REGISTRY[md].description}): **{shares[md]:.0%}** of orders."
           for md in regimes.MODES if shares.get(md, 0.0) > 0 or regimes.REGISTRY[md].enabled(sc.param)],
+        *[f"- {_cap(regimes.label(md))}: **{v:.0%}** of orders." for md, v in shares.items()
+          if md not in regimes.REGISTRY],  # a mode of an older or hand-made result
         f"- Not served: {s['unmet_share']:.0%}.",
         "",
         *_lead_time_lines(k),
         "",
-        f"## Where to build ({len(s['sites_opened'])} sites)",
+        f"## Where to build ({len(opened)} site{'' if len(opened) == 1 else 's'})" if proven(s) else
+        f"## Sites in this unproven plan ({len(opened)})",
         "",
         "| site | name | province | level | orders per year | utilisation | fixed cost |",
         "|---|---|---|---|---|---|---|",
     ]
     from .outputs import md_text  # names come from sites.csv: no raw HTML or table pipes
 
-    for r in result.sites[result.sites["opened"]].itertuples():
-        lines.append(f"| {md_text(r.site)} | {md_text(r.name)} | {md_text(r.province)} | {md_text(r.level)} | "
+    for r in opened.itertuples():
+        lines.append(f"| {md_text(r.site)} | {md_text(r.name)} | {md_text(named(r.province, zones))} | {md_text(r.level)} | "
                      f"{r.throughput_orders:,.0f} | "
                      f"{r.utilisation:.0%} | {_usd(r.fixed_cost_usd)} |")
     lines += [
@@ -129,11 +176,15 @@ def report_markdown(result) -> str:
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)
-        shown = ", ".join(v) if isinstance(v, list) else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}")
+        shown = (", ".join(named(z, zones) if key == "policy.eligible_zones" else z for z in v) if isinstance(v, list)
+                 else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}"))
         lines.append(f"| `{key}` | {shown or '(none)'} |")
     if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret
-        from .insight.report import insight_markdown
-
-        lines += insight_markdown(s)
-    lines += ["", "Numbers rest on the default data's sources and assumptions (data/SOURCES.md).", ""]
+        lines += insight_markdown(s, zones, site_names(sc))
+    lines += ["", "## What this answer rests on", "", "Inputs behind the largest costs (from the data folder's "
+              "SOURCES.md):", ""]
+    lines += [f"- {x}" for x in data_caveats(s, read_sources(sc.data_dir), str(sc.data_dir))]
+    lines += ["", "How far the conclusions hold:", ""]
+    lines += [f"- {x}" for x in robustness_caveats(s, result.sites, (s.get("solver") or {}).get("mip_rel_gap"))]
+    lines.append("")
     return "\n".join(lines)

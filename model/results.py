@@ -137,14 +137,19 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
     :func:`model.maps.map_writers`; they land in the same atomic swap, so a failing writer
     leaves the previous results untouched.
     """
-    from .outputs import write_csv, write_json
+    from .formats import to_csv
+    from .names import with_names
+    from .outputs import write_json
     from .report import report_markdown
+    from .workbook import write_workbook
 
     files = {
         "summary.json": lambda p: write_json(p, result.summary),  # strict JSON: inf as "inf" (docs/robustness.md)
-        "sites.csv": lambda p: write_csv(result.sites, p, index=False, float_format="%.6g"),
-        "flows.csv": lambda p: write_csv(result.flows, p, index=False, float_format="%.6g"),
+        # names beside the codes, plain decimals (no 1.2e+08), formula-like text escaped
+        "sites.csv": lambda p: to_csv(with_names(result.sites, result.scenario), p),
+        "flows.csv": lambda p: to_csv(with_names(result.flows, result.scenario), p),
         "report.md": lambda p: p.write_text(report_markdown(result), encoding="utf-8"),
+        "results.xlsx": lambda p: write_workbook(result, p),
     }
     for name in extra_files or {}:
         if name in files or Path(name).name != name:

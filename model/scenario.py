@@ -61,8 +61,23 @@ class Scenario:
             return universe
         unknown = sorted(set(value) - set(universe))
         if unknown:
-            raise ScenarioError(f"parameter '{key}': unknown code(s) {', '.join(unknown)}")
+            from .cli import did_you_mean
+
+            aliases = {n: c for n, c in self._code_names().items() if c in set(universe)}  # typed by its name
+            names = {c: n for n, c in aliases.items()}
+            raise ScenarioError(f"parameter '{key}': unknown code(s) "
+                                + ", ".join(f"'{u}'{did_you_mean(u, universe, aliases, names)}" for u in unknown))
         return [u for u in universe if u in set(value)]
+
+    def _code_names(self) -> dict:
+        """Every name of a province or product (ascii and Vietnamese) -> its code (for suggestions)."""
+        out = {}
+        for table, code, cols in (("provinces", "code", ("name_ascii", "name_vi")), ("products", "product", ("name",))):
+            df = self.tables.get(table)
+            for col in cols:
+                if df is not None and col in df.columns:
+                    out.update({str(n): str(c) for c, n in zip(df[code], df[col])})
+        return out
 
     def input_hash(self) -> str:
         """SHA-256 of every table's content and of the parameters (first 16 hex digits)."""
@@ -96,7 +111,10 @@ def _check_value(key: str, value, source: str):
     """The value of parameter ``key`` checked against parameter_keys.csv (type and range)."""
     keys = parameter_keys()
     if key not in keys.index:
-        raise _param_error(source, f"unknown parameter '{key}' (known: {', '.join(keys.index)})",
+        from .cli import did_you_mean
+
+        raise _param_error(source, f"unknown parameter '{key}'{did_you_mean(key, keys.index)} (every key with its "
+                           "unit and range: docs/policy.md)",
                            "a parameter key declared in model/attrs/parameter_keys.csv")
     unit = keys.at[key, "unit"]
     if keys.at[key, "type"] == "list":

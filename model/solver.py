@@ -49,6 +49,7 @@ class SolverOptions:
     random_seed: int = 0              # fixed for run-to-run determinism
     start: dict | None = None         # MIP start: Pyomo variable name -> value (partial; HiGHS completes it)
     highs_options: dict | None = None  # more HiGHS options by name, e.g. {"presolve": "off"} (lp and matrix paths)
+    progress_seconds: float | None = None  # a progress line on stderr this often during a MIP (model.progress)
 
     def __post_init__(self):
         check_options(self)
@@ -248,12 +249,21 @@ def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> S
         log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
         if options.start:
             _set_start(h, cols, options.start)
-        _ok(h.run(), "run")
+        is_mip = any(v.is_integer() for v in cols)
+        watch = None
+        if options.progress_seconds and is_mip and not options.verbose:  # --verbose shows HiGHS's own log
+            from .progress import SolveProgress
+
+            watch = SolveProgress(options.progress_seconds).attach(h)
+        try:
+            _ok(h.run(), "run")
+        finally:
+            if watch is not None:
+                watch.stop()
     except HighsCallError as exc:
         t = time.perf_counter() - t0
         return SolveReport("error", None, None, None, t, 0.0, str(exc), options.interface)
     t2 = time.perf_counter()
-    is_mip = any(v.is_integer() for v in cols)
     status, objective, bound, gap = _report_status(h, is_mip, options.mip_rel_gap)
     if objective is not None:
         x = h.getSolution().col_value

@@ -40,10 +40,12 @@ import numpy as np
 import pandas as pd
 
 from . import regimes
+from .cli import did_you_mean, parse_set, print_error, with_parameters
 from .errors import DataError, ScenarioError
+from .formats import to_csv
 from .outputs import check_component, child_path, claim_folder, md_text, safe_component
 from .parallel import JobFailure, map_jobs
-from .scenario import Scenario, _check_value, load_scenario, parameter_keys
+from .scenario import Scenario, load_scenario, parameter_keys
 from .solver import SolverOptions
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ def parse_grid_spec(spec: str) -> tuple[str, list[str]]:
         raise ValueError(f"--grid {spec!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
     keys = parameter_keys()
     if key not in keys.index:
-        raise ValueError(f"--grid {spec!r}: unknown parameter '{key}' (known: {', '.join(keys.index)})")
+        raise ValueError(f"--grid {spec!r}: unknown parameter '{key}'{did_you_mean(key, keys.index)} "
+                         "(every key: docs/policy.md)")
     if keys.at[key, "type"] == "list":
         out = [v.strip() for v in values.split("|")]
     elif values.count(":") == 2 and "," not in values:
@@ -128,7 +131,8 @@ def read_points(path: Path | str) -> list[dict[str, str]]:
     keys = parameter_keys()
     unknown = [c for c in df.columns if c not in keys.index]
     if unknown:
-        raise ValueError(f"{path}: unknown parameter column(s) {', '.join(unknown)} (known: {', '.join(keys.index)})")
+        raise ValueError(f"{path}: unknown parameter column(s) "
+                         + ", ".join(f"'{c}'{did_you_mean(c, keys.index)}" for c in unknown) + " (every key: docs/policy.md)")
     if df.empty:
         raise ValueError(f"{path}: no points (one row per point expected)")
     if len(df) > MAX_POINTS:
@@ -141,9 +145,7 @@ def read_points(path: Path | str) -> list[dict[str, str]]:
 def point_scenario(base: Scenario, point: dict[str, str]) -> Scenario:
     """The base scenario with the point's values, checked exactly as ``--set`` / load_scenario's
     ``overrides`` check them; a bad value raises ScenarioError naming the key and the range."""
-    checked = {k: _check_value(k, v, "--grid") for k, v in point.items()}
-    return dataclasses.replace(base, parameters={**base.parameters, **checked},
-                               overrides={**base.overrides, **checked})
+    return with_parameters(base, point, "--grid")
 
 
 def hashed_options(options: SolverOptions) -> dict:
@@ -311,7 +313,7 @@ class PointCache:
 
     def store(self, key: str, point: dict, options: SolverOptions, record, input_hash: str | None = None) -> None:
         """Write one point's folder atomically (model.results.write_atomically), with checksums."""
-        from .outputs import dumps, write_csv
+        from .outputs import dumps
         from .results import write_atomically
 
         meta = {"key": key, "point": point, "options": hashed_options(options), "input_hash": input_hash}
@@ -327,7 +329,7 @@ class PointCache:
         digests = {name: hashlib.sha256(b).hexdigest() for name, b in texts.items()}
         if not isinstance(record, JobFailure) and record["sites"] is not None:
             def sites_csv(p, df=record["sites"]):
-                write_csv(df, p, index=False, float_format="%.6g")
+                to_csv(df, p)
                 digests["sites.csv"] = _sha256(p)
             files["sites.csv"] = sites_csv
         files["point.json"] = lambda p: p.write_text(dumps({**meta, "files": digests}), encoding="utf-8")
@@ -641,19 +643,16 @@ def _md_table(df: pd.DataFrame) -> str:
 def write_outputs(out_dir: Path, o: SweepOutcome, varied: list[str], plots: bool = True, command: str = "") -> None:
     """points.csv, points.parquet, sites_by_point.csv, plots and sweep.md, each written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    from .outputs import write_csv
-
     for stale in out_dir.glob(".*.*"):  # temporary files of a write that was killed: .points.csv.<random>.csv
         if stale.is_file() and stale.name.startswith((".points.", ".sites_by_point.", ".sweep.md.", ".plot_",
                                                       ".sites_heatmap.")):
             stale.unlink(missing_ok=True)
-    _write_file_atomically(out_dir / "points.csv", lambda p: write_csv(o.points, p, index=False, float_format="%.10g"))
+    _write_file_atomically(out_dir / "points.csv", lambda p: to_csv(o.points, p))
     try:
         _write_file_atomically(out_dir / "points.parquet", lambda p: o.points.to_parquet(p, index=False))
     except ImportError:  # pyarrow missing: the CSV holds the same table
         log.warning("points.parquet not written: pandas needs pyarrow for Parquet (pip install pyarrow)")
-    _write_file_atomically(out_dir / "sites_by_point.csv",
-                           lambda p: write_csv(o.sites, p, index=False, float_format="%.10g"))
+    _write_file_atomically(out_dir / "sites_by_point.csv", lambda p: to_csv(o.sites, p))
     images = []
     done = o.points[o.points["status"] != "failed"]
     if plots and len(done):
@@ -724,11 +723,6 @@ def _default_name(scenario: Scenario, varied: list[str]) -> str:
     return "-".join(["sweep", scenario.name, *(k.split(".")[-1] for k in varied)])[:120]
 
 
-def _print_error(exc) -> None:
-    for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
-        print(f"error: {line}", file=sys.stderr)
-
-
 def main(argv=None) -> int:
     """Exit status: 0 every point solved, 1 some points failed (tables still written), 2 bad input."""
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
@@ -739,13 +733,7 @@ def main(argv=None) -> int:
         if bool(args.grid) == bool(args.points):
             raise ValueError("give --grid KEY=VALUES (repeatable) or --points FILE.csv, not both and not neither")
         points = grid_points(args.grid) if args.grid else read_points(args.points)
-        fixed = {}
-        for pair in args.set:
-            k, sep, v = pair.partition("=")
-            if not sep:
-                raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-            fixed[k.strip()] = v.strip()
-        base = load_scenario(args.scenario, data_dir=args.data, overrides=fixed)
+        base = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         if args.workers is not None and args.workers < 1:
             raise ValueError("--workers: expected a number >= 1")
         varied = list(dict.fromkeys(k for p in points for k in p))
@@ -755,7 +743,7 @@ def main(argv=None) -> int:
                                 interface=args.interface)
         claim_folder(out_dir, "sweep", force=args.force)
     except (DataError, ScenarioError, ValueError) as exc:
-        _print_error(exc)
+        print_error(exc)
         return 2
     command = "python solve.py sweep " + " ".join(sys.argv[2:] if argv is None else list(argv))
     try:
@@ -763,7 +751,7 @@ def main(argv=None) -> int:
                       warm_start=args.warm_start, force=args.force, quiet=args.quiet, plots=args.plots,
                       command=command)
     except ValueError as exc:  # e.g. an unreachable --scheduler
-        _print_error(exc)
+        print_error(exc)
         return 2
     for key, why in o.rejected:
         print(f"warning: sweep point {key}: cache entry not trusted ({why}); solved again", file=sys.stderr)

@@ -204,7 +204,7 @@ def _two_regions(tmp_path):
 
 
 def test_extra_constraints_hook_from_python_and_command_line(tmp_path, capsys):
-    from model.insight.common import load_hook
+    from model.cli import load_extra as load_hook  # one --extra loader for every command
 
     data = _two_regions(tmp_path)
     free = solve(load_scenario(data), EXACT)

@@ -7,7 +7,7 @@
 
 Each has a command: ``python solve.py alternatives|breakeven|regret`` (``main(argv)`` of the
 module of the same name), which writes its tables and a section of summary.json, report.md
-and map.html into results/<scenario>/.
+and map.html into results/<scenario>/<command>/ (never over the base run).
 """
 from .alternatives import find_alternatives
 from .breakeven import find_breakeven

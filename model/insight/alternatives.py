@@ -13,7 +13,7 @@ between sets whose costs differ by less than about gap x objective is not resolv
 
 Writes ``alternatives.csv`` (rank, sites, cost, difference to the optimum in total and per cost
 term, KPIs) and summary.json -> insight -> alternatives (with the robust sites: open in every
-alternative), report.md and map.html sections, into results/<scenario>/.
+alternative), report.md and map.html sections, into results/<scenario>/<command>/ (never over the base run).
 """
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ import time
 import pandas as pd
 
 from ..formulation import TERMS
-from .common import (SiteRules, add_common_arguments, default_out, prepare, run_guarded, solve_job, summarise,
-                     write_insight)
-from .shadow import shadow_prices, shadow_section
+from .common import SiteRules, add_common_arguments, finish, prepare, run_guarded, solve_job, summarise
 
 
 def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 10, hook: str | None = None,
@@ -128,7 +126,7 @@ def main(argv=None) -> int:
 def _run(args) -> int:
     from ..pipeline import solve
 
-    scenario, options, hook = prepare(args)
+    scenario, options, hook = prepare(args, "alternatives")
     print(f"Alternatives of '{scenario.name}' within {args.within:.2%} of the optimum (up to {args.max}; "
           f"each solve to a {options.mip_rel_gap:g} gap: differences below it are not resolved) ...", flush=True)
     base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
@@ -150,12 +148,7 @@ def _run(args) -> int:
     found = find_alternatives(scenario, options, args.within, args.max, hook, base=b, progress=progress)
     table = alternatives_table(found)
     sections = {"alternatives": summary_section(found)}
-    tables = {"alternatives.csv": table}
-    sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    sections["shadow_prices"] = sp_section
-    tables.update(sp_tables)
-    out = args.out or default_out(scenario)
-    write_insight(base, out, sections, tables, with_map=args.map, force=args.force)
+    out = finish(base, options, args, "alternatives", sections, {"alternatives.csv": table})
     print(f"Found {len(found['rows']) - 1} alternative site set(s); stopped: {found['stopped']}. "
           f"{found['solves']} solves, {found['seconds']:.0f} s.")
     print("Robust sites (open in every set): " + (", ".join(found["robust_sites"]) or "none"))

@@ -35,11 +35,11 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..cli import did_you_mean
 from ..parallel import JobFailure, map_jobs
 from ..scenario import parameter_keys
-from .common import (SiteRules, add_common_arguments, add_parallel_arguments, default_out, prepare, run_guarded,
-                     solve_job, with_parameters, write_insight)
-from .shadow import shadow_prices, shadow_section
+from .common import (SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
+                     solve_job, with_parameters)
 
 
 def signature(res: dict) -> tuple:
@@ -76,7 +76,7 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
     """
     keys = parameter_keys()
     if key not in keys.index:
-        raise ValueError(f"breakeven: unknown parameter '{key}' (known: {', '.join(keys.index)})")
+        raise ValueError(f"breakeven: unknown parameter '{key}'{did_you_mean(key, keys.index)} (every key: docs/policy.md)")
     if keys.at[key, "type"] == "list":
         raise ValueError(f"breakeven: parameter '{key}' is a list; bisection needs a number")
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
@@ -222,7 +222,7 @@ def _run(args) -> int:
     from ..pipeline import solve
 
     lo, hi = _parse_range(args.range)
-    scenario, options, hook = prepare(args)
+    scenario, options, hook = prepare(args, "breakeven")
     print(f"Break-even of {args.key} in [{lo:g}, {hi:g}] for '{scenario.name}' (each solve to a "
           f"{options.mip_rel_gap:g} gap) ...", flush=True)
 
@@ -242,11 +242,7 @@ def _run(args) -> int:
     section["points"] = [{k: p[k] for k in ("value", "objective", "gap", "sites")} for p in found["points"]]
     stem = "breakeven_" + args.key.replace(".", "_")
     tables = {f"{stem}.csv": switches_table(found), f"{stem}_points.csv": points_table(found)}
-    sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    tables.update(sp_tables)
-    out = args.out or default_out(scenario)
-    write_insight(base, out, {"breakeven": {args.key: section}, "shadow_prices": sp_section}, tables,
-                  with_map=args.map, force=args.force)
+    out = finish(base, options, args, "breakeven", {"breakeven": {args.key: section}}, tables)
     print(f"{len(found['switches'])} switch(es) of {args.key} in [{lo:g}, {hi:g}], resolution {found['tol']:.4g} "
           f"({found['unit']}); {found['solves']} solves and {found['fixed_site_solves']} fixed-site solves in "
           f"{found['seconds']:.0f} s (plus the scenario itself):")

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
-import importlib.util
 import json
 import logging
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pyomo.environ as pyo
 
+from ..cli import load_extra, parse_set, run_guarded, with_parameters  # noqa: F401  (re-exported)
+from ..formats import to_csv
 from ..formulation.facility import site_is_open
-from ..scenario import Scenario, _check_value
+from ..names import with_names
 from ..solver import SolverOptions
 
 log = logging.getLogger(__name__)
@@ -29,42 +28,7 @@ INSIGHT_GAP = 1e-3
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# ---------------------------------------------------------------------------- hooks and rules
-
-def load_hook(spec: str | None):
-    """``module:function`` (an importable module or a .py path) -> the function; None -> None.
-
-    The insight commands pass the spec text (not the function) to parallel workers, which load
-    it themselves: a function from a .py file outside the package cannot be pickled by name.
-    """
-    if not spec:
-        return None
-    mod_name, sep, fn_name = spec.rpartition(":")
-    if not sep or not mod_name or not fn_name:
-        raise ValueError(f"--extra {spec!r}: expected MODULE:FUNCTION, e.g. examples/one_site_per_region.py:"
-                         "at_least_one_site_per_region")
-    if mod_name.endswith(".py"):
-        path = Path(mod_name)
-        if not path.is_file():
-            raise ValueError(f"--extra {spec!r}: no file {mod_name}")
-        spec_obj = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec_obj)
-        try:
-            spec_obj.loader.exec_module(module)
-        except Exception as exc:  # a syntax error or an exception at import: the user's file
-            raise ValueError(f"--extra {spec!r}: {mod_name} cannot be loaded: {type(exc).__name__}: {exc}") from exc
-    else:
-        if str(Path.cwd()) not in sys.path:
-            sys.path.insert(0, str(Path.cwd()))
-        try:
-            module = importlib.import_module(mod_name)
-        except Exception as exc:
-            raise ValueError(f"--extra {spec!r}: cannot import {mod_name}: {exc}") from exc
-    fn = getattr(module, fn_name, None)
-    if not callable(fn):
-        raise ValueError(f"--extra {spec!r}: {mod_name} has no function {fn_name}")
-    return fn
-
+# ---------------------------------------------------------------------------- rules
 
 @dataclasses.dataclass
 class SiteRules:
@@ -83,7 +47,7 @@ class SiteRules:
     hook: str | None = None
 
     def __call__(self, m, scenario, inputs) -> None:
-        user = load_hook(self.hook)
+        user = load_extra(self.hook)
         if user is not None:
             user(m, scenario, inputs)
         m.insight_rules = pyo.ConstraintList()
@@ -143,13 +107,6 @@ def solve_job(job: dict) -> dict:
     return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"], explain_infeasible=False))
 
 
-def with_parameters(scenario: Scenario, overrides: dict) -> Scenario:
-    """A copy of ``scenario`` with parameters changed (checked like --set: a bad key or value is an error)."""
-    checked = {k: _check_value(k, v, "override") for k, v in overrides.items()}
-    return dataclasses.replace(scenario, parameters={**scenario.parameters, **checked},
-                               overrides={**scenario.overrides, **checked})
-
-
 # ---------------------------------------------------------------------------- command line
 
 def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool = True) -> None:
@@ -179,57 +136,39 @@ def add_parallel_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
 
 
-def prepare(args):
-    """(scenario, options, hook spec) from the parsed arguments; ValueError/DataError on bad input."""
+def prepare(args, command: str):
+    """(scenario, options, hook spec) from the parsed arguments; ValueError/DataError on bad input
+    (a foreign ``--out``, or ``results/<scenario>/<command>/``, refused before any solve)."""
     from .. import load_scenario
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    overrides = {}
-    for pair in args.set:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-        overrides[key.strip()] = value.strip()
-    scenario = load_scenario(args.scenario, data_dir=args.data, overrides=overrides)
+    scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
     if not 0 < args.gap < 1:
         raise ValueError(f"--gap {args.gap}: expected a relative gap between 0 and 1")
-    load_hook(args.extra)  # fail early, in this process, on a bad spec
+    load_extra(args.extra)  # fail early, in this process, on a bad spec
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=False)
     from ..outputs import check_out_dir
 
-    check_out_dir(args.out or default_out(scenario), force=getattr(args, "force", False))  # before any solve
+    from ..cli import command_out_dir
+
+    check_out_dir(args.out or command_out_dir(ROOT, scenario.name, command),
+                  force=getattr(args, "force", False))  # before any solve
     return scenario, options, args.extra
-
-
-def print_error(exc) -> None:
-    for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
-        print(f"error: {line}", file=sys.stderr)
-
-
-def run_guarded(body) -> int:
-    """Run ``body()`` with the exit codes of solve.py: 2 on bad input."""
-    from ..errors import DataError, ScenarioError
-
-    try:
-        return body()
-    except (DataError, ScenarioError, ValueError) as exc:
-        print_error(exc)
-        return 2
 
 
 # ---------------------------------------------------------------------------- output
 
 def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[str, pd.DataFrame],
-                  with_map: bool = True, force: bool = False) -> Path:
+                  extra_files: dict | None = None, force: bool = False) -> Path:
     """Write the base run's results with ``summary.json`` -> ``insight`` -> each of ``sections``.
 
-    Sections written earlier by the other insight commands into the same folder are kept when
-    they were computed on the same inputs (same ``input_hash``), with their table files, so
-    ``alternatives``, ``breakeven`` and ``regret`` can be run one after another and the report
-    holds all three. Everything lands in one atomic swap (model.results.write_results).
+    ``extra_files``: more ``{name: writer(path)}`` (the maps, from model.cli.result_files).
+    Sections written earlier by the other insight commands into the same folder (``--out``) are
+    kept when they were computed on the same inputs (same ``input_hash``), with their table
+    files, so the report can hold all three. Everything lands in one atomic swap
+    (model.results.write_results).
     """
-    from ..outputs import write_csv
     from ..results import write_results
 
     out_dir = Path(out_dir)
@@ -257,13 +196,19 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     base.summary["insight"] = insight
     files = dict(keep_files)
     for name, df in tables.items():
-        files[name] = (lambda d: (lambda p: write_csv(d, p, index=False, float_format="%.10g")))(df)
-    if with_map:
-        from ..maps import map_writers
-
-        files.update(map_writers(base))
+        files[name] = (lambda d: (lambda p: to_csv(with_names(d, base.scenario), p)))(df)
+    files.update(extra_files or {})
     return write_results(base, out_dir, extra_files=files, force=force)
 
 
-def default_out(scenario) -> Path:
-    return ROOT / "results" / scenario.name
+def finish(base, options, args, command: str, sections: dict, tables: dict) -> Path:
+    """Add the shadow prices of the optimum to ``sections`` and ``tables``, and write it all into
+    ``--out`` or ``results/<scenario>/<command>/`` (never over the base run)."""
+    from ..cli import command_out_dir, result_files
+    from .shadow import shadow_prices, shadow_section
+
+    sp_section, sp_tables = shadow_section(shadow_prices(base, options))
+    out = args.out or command_out_dir(ROOT, base.scenario.name, command)
+    write_insight(base, out, {**sections, "shadow_prices": sp_section}, {**tables, **sp_tables},
+                  extra_files=result_files(base, args.map), force=getattr(args, "force", False))
+    return Path(out)

@@ -13,7 +13,7 @@ both ends are reported. Sites that cannot open (force_closed, bonded_allowed,
 policy.eligible_zones) and forced-open sites keep their status and are labelled.
 
 Writes ``regret.csv`` and summary.json -> insight -> regret, plus the shadow prices of the
-optimum, report.md and map.html sections, into results/<scenario>/.
+optimum, report.md and map.html sections, into results/<scenario>/<command>/ (never over the base run).
 """
 from __future__ import annotations
 
@@ -24,9 +24,8 @@ import time
 import pandas as pd
 
 from ..parallel import JobFailure, map_jobs
-from .common import (SiteRules, add_common_arguments, add_parallel_arguments, default_out, prepare, run_guarded,
-                     solve_job, summarise, write_insight)
-from .shadow import shadow_prices, shadow_section
+from .common import (SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
+                     solve_job, summarise)
 
 
 def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: str | None = None,
@@ -114,7 +113,7 @@ def main(argv=None) -> int:
 def _run(args) -> int:
     from ..pipeline import solve
 
-    scenario, options, hook = prepare(args)
+    scenario, options, hook = prepare(args, "regret")
     t0 = time.perf_counter()
     print(f"Regret of each site in '{scenario.name}' (each solve to a {options.mip_rel_gap:g} gap: regrets smaller "
           "than about gap x objective are not resolved) ...", flush=True)
@@ -146,12 +145,7 @@ def _run(args) -> int:
         bar.close()
     seconds = time.perf_counter() - t0
     sections = {"regret": summary_section(df, b, options, seconds, len(done) + 1)}
-    tables = {"regret.csv": df}
-    sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    sections["shadow_prices"] = sp_section
-    tables.update(sp_tables)
-    out = args.out or default_out(scenario)
-    write_insight(base, out, sections, tables, with_map=args.map, force=args.force)
+    out = finish(base, options, args, "regret", sections, {"regret.csv": df})
     print(f"{'site':<6}{'open':>5} {'regret if forced open':>24} {'regret if forced closed':>25}  note")
     for r in df.itertuples():
         ro = "" if pd.isna(r.regret_open_usd) else f"{r.regret_open_usd:,.0f}"

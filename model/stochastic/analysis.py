@@ -18,6 +18,7 @@ Both keep VSS, EVPI >= 0 exactly, not only up to the gap.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
@@ -129,15 +130,28 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
 
 
 def solve_plan(data: TwoStageData, options: SolverOptions | None = None, names=None,
-               first_stage: dict | None = None) -> PlanResult:
-    """Build and solve the EF over ``names`` (all by default), optionally with the first stage fixed."""
+               first_stage: dict | None = None, deadline: float | None = None, share: float = 1.0,
+               max_limit: float | None = None) -> PlanResult:
+    """Build and solve the EF over ``names`` (all by default), optionally with the first stage fixed.
+
+    ``deadline`` (wall clock, ``time.time()``): HiGHS gets ``share`` of the time left once the
+    model is built (at most ``max_limit`` s); with no time left the solve is not run (status
+    ``no_solution``, HiGHS status "not run: no time left")."""
     from ..pipeline import model_size
 
+    options = options or SolverOptions()
     names = list(data.scenarios.names if names is None else names)
     t0 = time.perf_counter()
     m = build_model(data, names, first_stage=first_stage)
     build = time.perf_counter() - t0
-    report = solve_model(m, options or SolverOptions())
+    if deadline is not None:
+        left = deadline - time.time()
+        if left < MIN_SOLVE_SECONDS:
+            return PlanResult(SolveReport("no_solution", None, None, None, 0.0, 0.0, "not run: no time left",
+                                          options.interface), build, None, pd.DataFrame(), pd.DataFrame(), model_size(m))
+        limit = left * share if max_limit is None else min(left * share, max_limit)
+        options = dataclasses.replace(options, time_limit=max(limit, MIN_SOLVE_SECONDS))
+    report = solve_model(m, options)
     if report.objective is None:
         return PlanResult(report, build, None, pd.DataFrame(), pd.DataFrame(), model_size(m))
     table, stock = scenario_table(m, data, names)
@@ -146,51 +160,77 @@ def solve_plan(data: TwoStageData, options: SolverOptions | None = None, names=N
 
 def _ws_job(job):
     """One wait-and-see solve (a Dask job: module-level, picklable arguments)."""
-    data, name, options = job
-    r = solve_plan(data.with_scenarios(data.scenarios.subset([name])), options)
+    data, name, options, deadline, max_limit = job
+    r = solve_plan(data.with_scenarios(data.scenarios.subset([name])), options, deadline=deadline, max_limit=max_limit)
     return name, r.objective, r.report.bound, r.report.status
 
 
+#: shares of the time budget (of what is left when each part starts): the extensive form, the
+#: deterministic plan, its evaluation on the scenarios; the wait-and-see solves share the rest
+BUDGET_SHARES = {"rp": 0.5, "ev": 0.25, "eev": 1 / 3}
+MIN_SOLVE_SECONDS = 0.5  # with less time left a solve is not started
+
+
+def finished(report: SolveReport | None) -> bool:
+    """A solve that ended proven optimal (within its gap)."""
+    return report is not None and report.status == "optimal"
+
+
 def value_of_information(data: TwoStageData, options: SolverOptions | None = None, workers: int | None = None,
-                         scheduler: str | None = None, progress=None) -> dict:
-    """RP, EV plan and EEV, WS; VSS and EVPI, with seconds for each part (see the module docstring)."""
+                         scheduler: str | None = None, progress=None, budget_seconds: float | None = None) -> dict:
+    """RP, EV plan and EEV, WS; VSS and EVPI, with seconds for each part (see the module docstring).
+
+    ``budget_seconds``: a time limit for all the solves together (split by :data:`BUDGET_SHARES`;
+    each solve's limit is its share of what is left), instead of ``options.time_limit`` per solve.
+    VSS (EVPI) is None, with the reason in ``vss_note`` (``evpi_note``), when a solve behind it
+    did not finish: the extensive form, the EV plan or EEV (the extensive form or a WS solve).
+    """
     from ..parallel import JobFailure, map_jobs
 
     options = options or SolverOptions()
+    deadline = None if budget_seconds is None else time.time() + budget_seconds
+
     sc = data.scenarios
     names, probs = sc.names, sc.probability.loc[sc.names].to_numpy()
     w, a = data.risk_weight, data.risk_alpha
     say = progress or (lambda msg: None)
     timings = {}
 
-    say(f"extensive form: {len(names)} scenarios ...")
+    def limit_text(share):
+        return "" if deadline is None else f" ({share:.0%} of the {max(deadline - time.time(), 0):.0f} s left)"
+
+    say(f"extensive form: {len(names)} scenarios{limit_text(BUDGET_SHARES['rp'])} ...")
     t = time.perf_counter()
-    rp = solve_plan(data, options)
+    rp = solve_plan(data, options, deadline=deadline, share=BUDGET_SHARES["rp"])
     timings["rp_seconds"] = time.perf_counter() - t
     if rp.objective is None:
         return {"rp": rp, "status": rp.report.status}
 
-    say("deterministic plan (forecast demand, planned rate) ...")
+    say(f"deterministic plan (forecast demand, planned rate){limit_text(BUDGET_SHARES['ev'])} ...")
     t = time.perf_counter()
-    ev = solve_plan(data.with_scenarios(mean_scenario_like(data)), options)
-    eev = solve_plan(data, options, first_stage=ev.first_stage)
+    ev = solve_plan(data.with_scenarios(mean_scenario_like(data)), options, deadline=deadline, share=BUDGET_SHARES["ev"])
+    eev = (solve_plan(data, options, first_stage=ev.first_stage, deadline=deadline, share=BUDGET_SHARES["eev"])
+           if ev.objective is not None else None)
     timings["ev_seconds"] = time.perf_counter() - t
-    if ev.objective is None or eev.objective is None:
-        which = "deterministic (EV) plan" if ev.objective is None else "EV plan evaluated on the scenarios (EEV)"
-        raise RuntimeError(f"the {which} has no solution ({(ev if ev.objective is None else eev).report.status})")
-    eev_value = risk_measure(eev.scenarios["total_cost"], probs, w, a)
     rp_value = risk_measure(rp.scenarios["total_cost"], probs, w, a)
     rp_source = "extensive form"
     best = rp
-    if eev_value < rp_value:  # the EF stopped at a gap above the EV plan: the EV plan is the better RP incumbent
-        best, rp_value, rp_source = eev, eev_value, "EV plan (better than the EF incumbent at its gap)"
+    eev_value = None
+    if eev is not None and eev.objective is not None:
+        eev_value = risk_measure(eev.scenarios["total_cost"], probs, w, a)
+        if eev_value < rp_value:  # the EF stopped at a gap above the EV plan: the EV plan is the better RP incumbent
+            best, rp_value, rp_source = eev, eev_value, "EV plan (better than the EF incumbent at its gap)"
 
     if workers is None and scheduler is None and len(data.sale_arcs) * len(names) < 200_000:
         workers = 1  # small models: starting a Dask cluster costs more than the solves
-    say(f"wait-and-see: {len(names)} scenario solves ...")
+    rounds = math.ceil(len(names) / max(workers or 2, 1))  # the solves run this many after one another
+    per_solve = None if deadline is None else max(deadline - time.time(), 0.0) / rounds
+    say(f"wait-and-see: {len(names)} scenario solves"
+        + ("" if per_solve is None else f" (up to {per_solve:.1f} s each)") + " ...")
     t = time.perf_counter()
-    jobs = [(data, s, dataclasses.replace(options, threads=1 if (workers or 2) > 1 else options.threads))
-            for s in names]
+    ws_options = dataclasses.replace(options, threads=1 if (workers or 2) > 1 else options.threads,
+                                     progress_seconds=None)
+    jobs = [(data, s, ws_options, deadline, per_solve) for s in names]
     out = map_jobs(_ws_job, jobs, workers=workers, scheduler=scheduler)
     timings["ws_seconds"] = time.perf_counter() - t
     failed = [f.error for f in out if isinstance(f, JobFailure)]
@@ -198,13 +238,29 @@ def value_of_information(data: TwoStageData, options: SolverOptions | None = Non
         raise RuntimeError(f"wait-and-see solves failed: {failed[0]}")
     ws = pd.DataFrame(out, columns=["scenario", "objective", "bound", "status"]).set_index("scenario").loc[names]
     plan_cost = best.scenarios.set_index("scenario").loc[names, "total_cost"]
-    ws["value"] = np.minimum(ws["objective"].astype(float), plan_cost)  # the RP plan is feasible in each WS problem
+    # the RP plan is feasible in each WS problem (and stands in for a WS solve without a plan)
+    ws["value"] = np.fmin(ws["objective"].astype(float), plan_cost)
     ws_value = risk_measure(ws["value"], probs, w, a)
+
+    def unfinished(parts):
+        return "; ".join(f"the {what} {'has no solution' if r is None or r.objective is None else 'stopped: ' + r.report.status}"
+                         + ("" if r is None or r.report.gap is None else f" (gap {r.report.gap:.2g})")
+                         for what, r in parts if r is None or not finished(r.report))
+
+    # a better EV plan than the EF incumbent still leaves the true RP unknown: the EF must finish
+    vss_note = unfinished([("extensive form", rp), ("deterministic plan", ev),
+                           ("deterministic plan on the scenarios (EEV)", eev)])
+    ws_open = [s for s, st in ws["status"].items() if st != "optimal"]
+    evpi_note = "; ".join(x for x in (unfinished([("extensive form", rp)]),
+                                      f"{len(ws_open)} of {len(names)} wait-and-see solves did not finish"
+                                      if ws_open else "") if x)
+    vss = eev_value - rp_value if not vss_note and eev_value is not None else None
+    evpi = rp_value - ws_value if not evpi_note else None
     return {
         "rp": rp, "best": best, "rp_source": rp_source, "ev": ev, "eev": eev, "ws": ws,
         "rp_value": rp_value, "eev_value": eev_value, "ws_value": ws_value,
-        "vss": eev_value - rp_value, "evpi": rp_value - ws_value,
-        "timings": timings, "status": rp.report.status,
+        "vss": vss, "evpi": evpi, "vss_note": vss_note or None, "evpi_note": evpi_note or None,
+        "timings": timings, "status": rp.report.status, "budget_seconds": budget_seconds,
     }
 
 

@@ -8,6 +8,8 @@ product), ``sites.csv`` (sites opened by the stochastic and the deterministic pl
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import sys
 import time
 from pathlib import Path
@@ -16,8 +18,12 @@ import numpy as np
 import pandas as pd
 
 from .. import regimes
+from ..cli import print_error
 from ..errors import DataError, ScenarioError
-from ..outputs import check_out_dir, write_csv, write_json
+from ..formats import to_csv, usd
+from ..names import with_names
+from ..outputs import check_out_dir, write_json
+from ..report import banner, status_words
 from ..results import write_atomically
 from .analysis import cvar, value_of_information
 from .scenarios import load_scenario_set
@@ -26,12 +32,8 @@ from .twostage import STOCH_TERMS, build_data
 MODES = (*regimes.MODES, "unmet")
 
 
-def _usd(x: float) -> str:
-    if abs(x) >= 1e9:
-        return f"USD {x / 1e9:,.3f} bn"
-    if abs(x) >= 1e6:
-        return f"USD {x / 1e6:,.2f} M"
-    return f"USD {x:,.0f}"
+def _usd(x) -> str:
+    return usd(x, precise=True)
 
 
 def _opened(first_stage: dict) -> list[dict]:
@@ -60,8 +62,14 @@ def mode_split(table: pd.DataFrame) -> dict:
     return {mdl: float(np.dot(p, table[f"{mdl}_orders"])) / total if total > 0 else 0.0 for mdl in MODES}
 
 
-def build_summary(scenario, vi: dict, scen_source: str) -> dict:
+def _finite(x):
+    return x if x is not None and math.isfinite(x) else None
+
+
+def build_summary(scenario, vi: dict, scen_source: str, options=None) -> dict:
     rp, ev = vi["best"], vi["ev"]
+    eev = vi["eev"]
+    evaluated = ev.objective is not None and eev is not None and eev.objective is not None
     t = rp.scenarios
     probs = t["probability"].to_numpy()
     alpha = scenario.param("risk.alpha")
@@ -74,9 +82,11 @@ def build_summary(scenario, vi: dict, scen_source: str) -> dict:
         "objective": vi["rp_value"],
         "objective_measure": "expected cost" if scenario.param("risk.weight") <= 0 else
         f"(1 - {scenario.param('risk.weight'):g}) x expected cost + {scenario.param('risk.weight'):g} x CVaR_{alpha:g}",
-        "bound": report.bound,
+        "bound": _finite(report.bound),
         "gap": report.gap if vi["rp_source"] == "extensive form" else
-        (vi["rp_value"] - report.bound) / abs(vi["rp_value"]) if report.bound is not None else None,
+        (vi["rp_value"] - report.bound) / abs(vi["rp_value"]) if _finite(report.bound) is not None else None,
+        "solver": {"mip_rel_gap": getattr(options, "mip_rel_gap", None),
+                   "time_limit_total": vi.get("budget_seconds")},
         "rp_source": vi["rp_source"],
         "scenarios": {"count": len(t), "source": scen_source},
         "seconds": {k: round(v, 2) for k, v in vi["timings"].items()},
@@ -86,6 +96,8 @@ def build_summary(scenario, vi: dict, scen_source: str) -> dict:
         "model_size": vi["rp"].model_size,
         "value_of_stochastic_solution": vi["vss"],
         "expected_value_of_perfect_information": vi["evpi"],
+        "not_determined": {k: v for k, v in (("value_of_stochastic_solution", vi.get("vss_note")),
+                                             ("expected_value_of_perfect_information", vi.get("evpi_note"))) if v},
         "eev": vi["eev_value"], "ws": vi["ws_value"], "ev_objective": ev.objective,
         "cost_distribution": distribution(t["total_cost"], probs, alpha),
         "dead_stock_orders": distribution(t["dead_stock_orders"], probs, alpha),
@@ -97,19 +109,33 @@ def build_summary(scenario, vi: dict, scen_source: str) -> dict:
         "deterministic_plan": {
             "sites_opened": _opened(ev.first_stage),
             "stock_orders": float(ev.stock["stock_orders"].sum()),
-            "mode_share_on_scenarios": mode_split(vi["eev"].scenarios),
-            "cost_distribution": distribution(vi["eev"].scenarios["total_cost"], probs, alpha),
-            "dead_stock_orders_mean": float(np.dot(p, vi["eev"].scenarios["dead_stock_orders"])),
-        },
+            "mode_share_on_scenarios": mode_split(eev.scenarios),
+            "cost_distribution": distribution(eev.scenarios["total_cost"], probs, alpha),
+            "dead_stock_orders_mean": float(np.dot(p, eev.scenarios["dead_stock_orders"])),
+        } if evaluated else None,
         "parameters": {k: v for k, v in scenario.parameters.items() if k.startswith(("uncertainty.", "risk."))},
         "input_hash": scenario.input_hash(),
     }
 
 
+def _value(s: dict, key: str) -> str:
+    """A VSS / EVPI amount, or 'not determined' and why."""
+    if s[key] is None:
+        return f"not determined ({(s.get('not_determined') or {}).get(key, 'a solve behind it did not finish')})"
+    return _usd(s[key])
+
+
+def _per_year(s: dict, key: str) -> str:
+    return "" if s[key] is None else " per year"
+
+
 def report_markdown(s: dict) -> str:
-    cd, dp = s["cost_distribution"], s["deterministic_plan"]
+    cd = s["cost_distribution"]
+    dp = s["deterministic_plan"] or {"sites_opened": [], "stock_orders": float("nan"), "dead_stock_orders_mean": float("nan"),
+                                     "mode_share_on_scenarios": {}, "cost_distribution": {}}
     alpha_key = next(k for k in cd if k.startswith("cvar_"))
     ms, dms = s["mode_share"], dp["mode_share_on_scenarios"]
+    dcd = {k: dp["cost_distribution"].get(k, float("nan")) for k in cd}
     sites = ", ".join(f"{x['site']} ({x['level']})" for x in s["sites_opened"]) or "none"
     dsites = ", ".join(f"{x['site']} ({x['level']})" for x in dp["sites_opened"]) or "none"
     gap = "n/a" if s["gap"] is None else f"{s['gap']:.1e}"
@@ -119,16 +145,18 @@ def report_markdown(s: dict) -> str:
         f"Sites and stock are committed before the year's demand and USD/VND rate are known; "
         f"{s['scenarios']['count']} scenarios ({s['scenarios']['source']}). Model: docs/uncertainty.md.",
         "",
-        f"**Status:** {s['status']}; {s['objective_measure']} **{_usd(s['objective'])}** per year "
+        f"**Status:** {status_words(s)} {s['objective_measure'].capitalize()} **{_usd(s['objective'])}** per year "
         f"(best bound {_usd(s['bound']) if s['bound'] is not None else 'n/a'}, gap {gap}; from the {s['rp_source']}).",
         "",
+        *banner(s, len(s["sites_opened"])),
         "## What uncertainty is worth",
         "",
-        f"- **Value of the stochastic solution (VSS): {_usd(s['value_of_stochastic_solution'])}** per year: "
+        f"- **Value of the stochastic solution (VSS): {_value(s, 'value_of_stochastic_solution')}**"
+        f"{_per_year(s, 'value_of_stochastic_solution')}: "
         f"what planning with the scenarios saves against the deterministic plan (forecast demand) "
         f"run on the same scenarios ({_usd(s['eev'])}).",
-        f"- **Expected value of perfect information (EVPI): {_usd(s['expected_value_of_perfect_information'])}** "
-        f"per year: what knowing each year's demand and rate in advance would save (wait-and-see {_usd(s['ws'])}).",
+        f"- **Expected value of perfect information (EVPI): {_value(s, 'expected_value_of_perfect_information')}**"
+        f"{_per_year(s, 'expected_value_of_perfect_information')}: what knowing each year's demand and rate in advance would save (wait-and-see {_usd(s['ws'])}).",
         "",
         "## Cost distribution over the scenarios (USD per year)",
         "",
@@ -136,9 +164,8 @@ def report_markdown(s: dict) -> str:
         "|---|---|---|---|---|---|---|",
         f"| stochastic | {cd['mean']:,.0f} | {cd['p05']:,.0f} | {cd['p50']:,.0f} | {cd['p95']:,.0f} | "
         f"{cd[alpha_key]:,.0f} | {cd['worst']:,.0f} |",
-        f"| deterministic | {dp['cost_distribution']['mean']:,.0f} | {dp['cost_distribution']['p05']:,.0f} | "
-        f"{dp['cost_distribution']['p50']:,.0f} | {dp['cost_distribution']['p95']:,.0f} | "
-        f"{dp['cost_distribution'][alpha_key]:,.0f} | {dp['cost_distribution']['worst']:,.0f} |",
+        f"| deterministic | {dcd['mean']:,.0f} | {dcd['p05']:,.0f} | {dcd['p50']:,.0f} | {dcd['p95']:,.0f} | "
+        f"{dcd[alpha_key]:,.0f} | {dcd['worst']:,.0f} |",
         "",
         f"CVaR is the mean of the worst {1 - float(alpha_key[5:]):.0%} of scenarios.",
         "",
@@ -153,8 +180,8 @@ def report_markdown(s: dict) -> str:
         "",
         "| plan | " + " | ".join(regimes.label(md) for md in MODES) + " |",
         "|---|" + "---|" * len(MODES),
-        "| stochastic | " + " | ".join(f"{ms[md]:.0%}" for md in MODES) + " |",
-        "| deterministic | " + " | ".join(f"{dms[md]:.0%}" for md in MODES) + " |",
+        "| stochastic | " + " | ".join(f"{ms.get(md, 0.0):.0%}" for md in MODES) + " |",
+        "| deterministic | " + " | ".join(f"{dms[md]:.0%}" if md in dms else "n/a" for md in MODES) + " |",
         "",
         "## Sites",
         "",
@@ -173,17 +200,22 @@ def report_markdown(s: dict) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(out_dir: Path, summary: dict, vi: dict, force: bool = False) -> None:
+def write_outputs(out_dir: Path, summary: dict, vi: dict, scenario=None, force: bool = False) -> None:
+    """The files of the module docstring; with ``scenario``, site and province names beside the codes."""
     rp, ev = vi["best"], vi["ev"]
+
+    def named(df):
+        return with_names(df, scenario) if scenario is not None and len(df) else df
+
     sites = pd.DataFrame([{"plan": "stochastic", **x} for x in summary["sites_opened"]]
-                         + [{"plan": "deterministic", **x} for x in summary["deterministic_plan"]["sites_opened"]])
+                         + [{"plan": "deterministic", **x} for x in (summary["deterministic_plan"] or {}).get("sites_opened", [])])
     files = {
         "summary.json": lambda p: write_json(p, summary),  # strict JSON (model.outputs)
         "report.md": lambda p: p.write_text(report_markdown(summary), encoding="utf-8"),
-        "scenarios.csv": lambda p: write_csv(rp.scenarios, p, index=False),
-        "stock.csv": lambda p: write_csv(pd.concat([rp.stock.assign(plan="stochastic"),
-                                                    ev.stock.assign(plan="deterministic")]), p, index=False),
-        "sites.csv": lambda p: write_csv(sites, p, index=False),
+        "scenarios.csv": lambda p: to_csv(rp.scenarios, p),
+        "stock.csv": lambda p: to_csv(named(pd.concat([rp.stock.assign(plan="stochastic"),
+                                                      ev.stock.assign(plan="deterministic")])), p),
+        "sites.csv": lambda p: to_csv(named(sites), p),
     }
     write_atomically(Path(out_dir), files, force=force)
 
@@ -201,29 +233,31 @@ def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, wo
         scen = load_scenario_set(scenario, scenarios_csv)
         data = build_data(scenario, scenario_road_distances(scenario), scen)
     except (DataError, ScenarioError, ValueError) as exc:
-        for line in (exc.lines() if hasattr(exc, "lines") else [str(exc)]):
-            print(f"error: {line}", file=sys.stderr)
+        print_error(exc)
         return 2
+    # --time-limit is the budget of the whole command, split over its solves (analysis.Budget)
+    budget = None if options.time_limit is None else max(options.time_limit - (time.perf_counter() - t0), 0.0)
     print(f"Two-stage model of '{scenario.name}': {len(scen.names)} scenarios ({scen.source}), "
-          f"gap {options.mip_rel_gap:g}", flush=True)
-    vi = value_of_information(data, options, workers=workers, progress=lambda m: print("  " + m, flush=True))
+          f"gap {options.mip_rel_gap:g}" + ("" if budget is None else f", {options.time_limit:g} s in all"), flush=True)
+    vi = value_of_information(data, dataclasses.replace(options, time_limit=None), workers=workers,
+                              progress=lambda m: print("  " + m, flush=True), budget_seconds=budget)
     if vi["rp"].objective is None:
         print(f"error: no solution ({vi['status']}; HiGHS: {vi['rp'].report.highs_status})", file=sys.stderr)
         return 3
-    summary = build_summary(scenario, vi, scen.source)
+    summary = build_summary(scenario, vi, scen.source, options)
     summary["seconds"]["total"] = round(time.perf_counter() - t0, 2)
     try:
-        write_outputs(out_dir, summary, vi, force=force)
+        write_outputs(out_dir, summary, vi, scenario, force=force)
     except ValueError as exc:  # OutputRefused
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     cd = summary["cost_distribution"]
     ms = summary["mode_share"]
     print(f"Scenario {scenario.name} (stochastic): {summary['status']}, {summary['objective_measure']} "
           f"{summary['objective']:,.0f} USD/year (bound {summary['bound'] or float('nan'):,.0f}, "
           f"gap {summary['gap'] if summary['gap'] is not None else float('nan'):.2e})")
-    print(f"VSS {summary['value_of_stochastic_solution']:,.0f} USD/year, "
-          f"EVPI {summary['expected_value_of_perfect_information']:,.0f} USD/year")
+    print(f"VSS {_value(summary, 'value_of_stochastic_solution')}, "
+          f"EVPI {_value(summary, 'expected_value_of_perfect_information')} (USD/year)")
     print(f"Cost: mean {cd['mean']:,.0f}, 95 % {cd['p95']:,.0f}, worst {cd['worst']:,.0f}; dead stock mean "
           f"{summary['dead_stock_orders']['mean']:,.0f} orders")
     print("Mode split: " + ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in ms.items()))

@@ -66,13 +66,9 @@ def scenario_creator(scenario_name, scenario_path=None, overrides=(), num_scens=
 
 
 def _overrides(pairs) -> tuple:
-    out = []
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
-        out.append((key.strip(), value.strip()))
-    return tuple(out)
+    from ..cli import parse_set
+
+    return tuple(parse_set(pairs).items())
 
 
 def inparser_adder(cfg):

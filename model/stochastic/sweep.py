@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..formats import to_csv
+
 
 def _point(job):
     scenario, cv, fx, n, options = job
@@ -97,7 +99,8 @@ def main(argv=None) -> int:
     for r in bad:
         print(f"error: {r.error}", file=sys.stderr)
     df = pd.DataFrame([r for r in rows if not isinstance(r, JobFailure)])
-    write_atomically(out, {"sweep.csv": lambda p: df.to_csv(p, index=False), "sweep.png": lambda p: plot(df, p)},
+    out = a.out or Path("results") / f"{scenario.name}-volatility"
+    write_atomically(out, {"sweep.csv": lambda p: to_csv(df, p), "sweep.png": lambda p: plot(df, p)},
                      force=a.force)
     print(df.to_string(index=False))
     print(f"Written {out}/sweep.csv and sweep.png")

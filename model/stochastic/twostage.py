@@ -23,7 +23,6 @@ import gc
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 

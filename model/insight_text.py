@@ -1,17 +1,17 @@
-"""The insight sections of report.md and the site pop-up lines of map.html, from summary.json -> insight."""
+"""The insight sections of report.md and the site pop-up lines of map.html, from summary.json -> insight.
+
+A neutral module: the renderers (model.report, model.maps) read what the insight commands
+(model.insight) stored in summary.json through it, and it imports neither side.
+"""
 from __future__ import annotations
 
+from .formats import usd as _usd
 
-def _usd(x) -> str:
-    if x is None:
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    if x >= 1e9:
-        return f"{sign}USD {x / 1e9:,.2f} bn"
-    if x >= 1e6:
-        return f"{sign}USD {x / 1e6:,.1f} M"
-    return f"{sign}USD {x:,.0f}"
+
+def _named(code, names: dict | None) -> str:
+    """'79 Hồ Chí Minh' from a code and {code: name}; the code alone when no name is known."""
+    name = (names or {}).get(str(code))
+    return f"{code} {name}" if name and str(name) != str(code) else str(code)
 
 
 def robust_sites(summary: dict) -> set:
@@ -38,10 +38,15 @@ def site_notes(summary: dict) -> dict[str, list[str]]:
     return notes
 
 
-def insight_markdown(summary: dict) -> list[str]:
-    """report.md lines for every insight section present (none when no insight command has run)."""
+def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: dict | None = None) -> list[str]:
+    """report.md lines for every insight section present (none when no insight command has run);
+    ``zone_names`` / ``site_names`` ({code: name}) put names beside the codes."""
     ins = summary.get("insight") or {}
     lines: list[str] = []
+
+    def sites(codes) -> str:
+        return ", ".join(_named(k, site_names) for k in codes)
+
     alt = ins.get("alternatives")
     if alt:
         lines += ["", "## Near-optimal alternatives", "",
@@ -60,11 +65,11 @@ def insight_markdown(summary: dict) -> list[str]:
                          f"{_usd(r['delta_usd'])} ({r['delta_share']:.2%}) | {', '.join(r['opens']) or '-'} | "
                          f"{', '.join(r['closes']) or '-'} | {diffs} |")
         robust = alt["robust_sites"]
-        lines += ["", (f"**Robust choices** (open in every one of these networks): {', '.join(robust)}."
+        lines += ["", (f"**Robust choices** (open in every one of these networks): {sites(robust)}."
                        if robust else "No site is open in every one of these networks.")]
         flexible = sorted(set(alt["sites_in_some"]) - set(robust))
         if flexible:
-            lines.append(f"Open in some only (a choice the costs do not settle): {', '.join(flexible)}.")
+            lines.append(f"Open in some only (a choice the costs do not settle): {sites(flexible)}.")
     for key, be in (ins.get("breakeven") or {}).items():
         lines += ["", f"## Break-even values of `{key}`", "",
                   f"Searched {be['range'][0]:g} to {be['range'][1]:g} ({be['unit']}): {be['grid']} evenly spaced "
@@ -96,7 +101,7 @@ def insight_markdown(summary: dict) -> list[str]:
                   "| site | recommended | cost of closing it | cost of forcing it open | note |", "|---|---|---|---|---|"]
         key = (lambda r: -(r["regret_closed_usd"] or 0) if r["open_at_optimum"] else (r["regret_open_usd"] or 0))
         for r in sorted(rows, key=lambda r: (not r["open_at_optimum"], key(r))):
-            lines.append(f"| {r['site']} | {'yes' if r['open_at_optimum'] else 'no'} | "
+            lines.append(f"| {_named(r['site'], site_names)} | {'yes' if r['open_at_optimum'] else 'no'} | "
                          f"{_usd(r['regret_closed_usd']) if r['open_at_optimum'] else '-'} | "
                          f"{'-' if r['open_at_optimum'] else _usd(r['regret_open_usd'])} | {r['note'] or ''} |")
     sp = ins.get("shadow_prices")
@@ -107,7 +112,7 @@ def insight_markdown(summary: dict) -> list[str]:
         cap = {k: v for k, v in sp["capacity_value_usd_per_order"].items() if v and v > 1e-9}
         if cap:
             lines += ["", "| site | one more order per year of capacity saves (USD per year) |", "|---|---|"]
-            lines += [f"| {k} | {v:,.2f} |" for k, v in sorted(cap.items(), key=lambda kv: -kv[1])]
+            lines += [f"| {_named(k, site_names)} | {v:,.2f} |" for k, v in sorted(cap.items(), key=lambda kv: -kv[1])]
         else:
             lines.append("No site is short of capacity: one more unit of capacity saves nothing.")
         zones = sp["demand_marginal_usd_per_order_by_zone"]
@@ -116,10 +121,10 @@ def insight_markdown(summary: dict) -> list[str]:
             head = "Marginal cost of serving one more order (USD per order, average over products and origins; " \
                    "per zone, origin and product in shadow_demand.csv): "
             if len(ranked) <= 10:
-                body = ", ".join(f"{z} {v:,.2f}" for z, v in ranked)
+                body = ", ".join(f"{_named(z, zone_names)} {v:,.2f}" for z, v in ranked)
             else:
-                body = ("highest " + ", ".join(f"{z} {v:,.2f}" for z, v in ranked[:5]) + "; lowest "
-                        + ", ".join(f"{z} {v:,.2f}" for z, v in ranked[-5:][::-1]))
+                body = ("highest " + ", ".join(f"{_named(z, zone_names)} {v:,.2f}" for z, v in ranked[:5]) + "; lowest "
+                        + ", ".join(f"{_named(z, zone_names)} {v:,.2f}" for z, v in ranked[-5:][::-1]))
             lines += ["", head + body + "."]
         for s in sp.get("service", []):
             lines.append(f"Service target ({s['scope']}): one more percentage point of orders within the target costs "

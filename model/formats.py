@@ -1,0 +1,43 @@
+"""Numbers as a planner reads them: money in words (USD 4.56 bn), plain decimals in CSV files
+(123456789.5, never 1.2e+08), and the solver status in words."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: significant digits kept in CSV files: more than any input carries, few enough to hide float noise
+CSV_DIGITS = 12
+
+
+def usd(x, precise: bool = False) -> str:
+    """USD 4.56 bn / USD 12.3 M / USD 4,000 (``precise``: one more digit); None -> 'n/a'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    sign = "-" if x < 0 else ""
+    x = abs(float(x))
+    if x >= 1e9:
+        return f"{sign}USD {x / 1e9:,.{3 if precise else 2}f} bn"
+    if x >= 1e6:
+        return f"{sign}USD {x / 1e6:,.{2 if precise else 1}f} M"
+    return f"{sign}USD {x:,.0f}"
+
+
+def plain_decimal(x: float) -> str:
+    """A float as a plain decimal with :data:`CSV_DIGITS` significant digits, trailing zeros
+    dropped: 1.2e8 -> '120000000', 0.1 + 0.2 -> '0.3', 2.5e-7 -> '0.00000025'. For
+    ``DataFrame.to_csv(float_format=plain_decimal)``; NaN is written as an empty cell by pandas."""
+    if not math.isfinite(x):
+        return "inf" if x > 0 else "-inf" if x < 0 else ""
+    if x == 0:
+        return "0"
+    return np.format_float_positional(float(x), precision=CSV_DIGITS, unique=False, fractional=False, trim="-")
+
+
+def to_csv(df, path, index: bool = False) -> None:
+    """``df`` as CSV with plain decimals (:func:`plain_decimal`) and formula-like text cells escaped
+    (:func:`model.outputs.escape_formulas`: a spreadsheet must not run a name as a formula)."""
+    from .outputs import escape_formulas
+
+    escape_formulas(df).to_csv(path, index=index, float_format=plain_decimal)
+
