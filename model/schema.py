@@ -30,6 +30,10 @@ TABLES = (
     "site_levels",
 )
 
+#: Tables that may have a header and no rows: no candidate sites is a direct-mail-only scenario.
+#: Every other table needs at least one row (an empty demand, lanes or products table is refused).
+MAY_BE_EMPTY = ("sites", "site_levels")
+
 #: Tables a data folder may leave out: monthly demand shares (uniform when absent).
 OPTIONAL_TABLES = ("seasonality",)
 
