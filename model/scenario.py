@@ -23,6 +23,7 @@ import pandas as pd
 
 from .data import collect_tables, raise_problems
 from .errors import DataError, Problem, ScenarioError
+from .geometry import scenario_geometry
 from .schema import ATTRS_DIR
 
 if sys.version_info >= (3, 11):
@@ -54,6 +55,9 @@ class Scenario:
     tables: dict[str, pd.DataFrame]
     parameters: dict[str, float]
     overrides: dict = field(default_factory=dict)
+    #: The validated province boundaries the maps draw (:mod:`model.geometry`; properties and shapely
+    #: ``geometry``), from the data folder's provinces.geojson, else the shipped one; not in input_hash.
+    geometry: pd.DataFrame | None = None
 
     def param(self, key: str):
         return self.parameters[key]
@@ -260,6 +264,9 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
         tables.update(load_corridors(folder) or {})
     except DataError as exc:
         problems.extend(exc.problems)
+    zones = tables["provinces"]["code"] if "provinces" in tables else None
+    geometry, found = scenario_geometry(folder, zones)
+    problems.extend(found)
     params: dict = {}
     if "parameters" in tables:
         try:
@@ -271,4 +278,4 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
     for k, v in (overrides or {}).items():
         applied[k] = _check_value(k, v, "override")
     params.update(applied)
-    return Scenario(scenario_name, folder, tables, params, applied)
+    return Scenario(scenario_name, folder, tables, params, applied, geometry)
