@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .errors import DataError, Problem
-from .schema import MAY_BE_EMPTY, OPTIONAL_TABLES, TABLES, Attr, key_columns, table_attrs
+from .schema import OPTIONAL_TABLES, TABLES, Attr, key_columns, table_attrs
 
 MAX_PROBLEMS = 20          # per file (or per cross-table check)
 MAX_TOTAL_PROBLEMS = 50    # in one DataError; the rest are counted, not listed
@@ -168,9 +168,11 @@ def _read_table(path: Path | str, table: str) -> tuple[pd.DataFrame | None, list
                 raw[a.column] = a.default
     if problems:
         return None, problems
-    if raw.empty and table not in MAY_BE_EMPTY:
+    if raw.empty:  # every table needs a row: an empty demand, lanes or sites table has nothing to plan with
+        hint = (": a network without warehouses is sites with force_closed = True, or policy.eligible_zones = []"
+                if table in ("sites", "site_levels") else "")
         return None, [Problem(file, None, None, None, f"at least one row below the header (the table "
-                              f"'{table}.csv' is empty; only {', '.join(MAY_BE_EMPTY)} may be)")]
+                              f"'{table}.csv' is empty{hint})")]
     df = pd.DataFrame({a.column: _coerce(raw[a.column], a, file, problems) for a in attrs}, index=raw.index)
     try:  # ranges, allowed values, unique keys (values that failed to coerce are NaN and skipped)
         _pandera_schema(table).validate(df, lazy=True)

@@ -28,7 +28,7 @@ def report_markdown(result) -> str:
         "",
         f"**Status:** {s['status']} (relative gap {s['gap']:.1e}). **Total cost:** {_usd(s['objective'])} per year "
         f"for {s['total_demand_orders']:,.0f} cross-border e-commerce orders "
-        f"({s['objective'] / s['total_demand_orders']:.2f} USD per order).",
+        + (f"({s['objective'] / s['total_demand_orders']:.2f} USD per order)." if s["total_demand_orders"] > 0 else "."),
         "",
         "## How orders reach customers",
         "",
@@ -37,8 +37,10 @@ def report_markdown(result) -> str:
         f"- Direct mail from abroad after the sale: **{shares['direct_mail']:.1%}**.",
         f"- Not served: {s['unmet_share']:.1%}.",
         "",
-        f"Orders arrive in {k['lead_time_mean_hours']:.0f} hours on average (95 % within {k['lead_time_p95_hours']:.0f} h); "
-        f"**{k['share_within_target']:.1%}** arrive within the {k['service_target_hours']:.0f}-hour target.",
+        (f"Orders arrive in {k['lead_time_mean_hours']:.0f} hours on average (95 % within {k['lead_time_p95_hours']:.0f} h); "
+         f"**{k['share_within_target'] or 0:.1%}** arrive within the {k['service_target_hours']:.0f}-hour target."
+         if k["lead_time_mean_hours"] is not None else
+         "No order is delivered: all demand is left unserved (why: `unmet` in summary.json)."),
         "",
         f"## Where to build ({len(s['sites_opened'])} sites)",
         "",
@@ -71,7 +73,7 @@ def report_markdown(result) -> str:
         "|---|---|---|",
     ]
     for term, v in s["cost_breakdown"].items():
-        lines.append(f"| {term} | {v:,.0f} | {v / s['objective']:.1%} |")
+        lines.append(f"| {term} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)
