@@ -159,7 +159,7 @@ def test_set_accepts_every_declared_key_and_rejects_types():
     from model.scenario import parameter_keys
 
     for key, row in parameter_keys().iterrows():
-        value = "*" if row["type"] == "list" else (row["default"] or "1")
+        value = "*" if row["type"] == "list" else (row["default"] or row["min"] or "1")  # a value in range
         if row["type"] != "list" and not math.isfinite(float(value)):
             value = "1"
         load_scenario(overrides={key: value})
