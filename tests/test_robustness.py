@@ -903,10 +903,3 @@ def test_control_bytes_are_bad_encoding_naming_file_and_row(tmp_path, file, char
     p = only(e.value.problems, file, 2, None)
     assert "without control characters" in p.expected
 
-
-def test_toml_with_a_nul_is_refused(tmp_path):
-    write(tmp_path / "d", tables())
-    f = tmp_path / "s.toml"
-    f.write_bytes(b'data = "d"\n[policy]\ncbec_tax_factor = 0.7\x00\n')
-    with pytest.raises(ScenarioError, match=r"s\.toml: not a valid TOML file"):
-        load_scenario(f)
