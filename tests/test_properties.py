@@ -3,6 +3,9 @@
 Each example is a one-product, one-origin scenario on the 106 E meridian with 2-3 candidate
 sites, 1-3 zones and random demands, capacities and costs, solved to optimality
 (``mip_rel_gap=1e-9``). Objectives are compared with a relative tolerance of 1e-7.
+
+The last section corrupts the inputs instead (every table, provinces.geojson, the scenario TOML)
+and checks that solve.py answers with exit 0, 2 or 3 and never a traceback.
 """
 import math
 import tempfile
