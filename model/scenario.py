@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import re
 import sys
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ def _param_error(source: str, message: str, expected: str) -> ScenarioError:
     return exc
 
 
-_INF_WORDS = {"inf", "+inf", "infinity", "+infinity"}
+_INF_WORDS = {"inf", "infinity"}
 _BOOL_WORDS = {"true": True, "false": False}
 FLOAT_MAX = sys.float_info.max
 
@@ -111,17 +112,17 @@ def _as_number(value):
     for a float (a huge TOML integer, '1e400') comes back as the string 'overflow'."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if abs(value) <= FLOAT_MAX else "overflow"
-    if isinstance(value, float):
-        return value
+    if isinstance(value, numbers.Integral):  # a TOML integer may exceed any float
+        return int(value) if abs(int(value)) <= FLOAT_MAX else "overflow"
+    if isinstance(value, numbers.Real):
+        return float(value)
     if isinstance(value, str):
         text = value.strip()
         try:
             x = float(text)
         except ValueError:
             return None
-        if math.isinf(x) and text.lower().lstrip("-") not in _INF_WORDS and text.lower() not in _INF_WORDS:
+        if math.isinf(x) and text.lower().lstrip("+-") not in _INF_WORDS:
             return "overflow"  # '1e400' is not a deliberate inf
         return x
     return None
