@@ -28,7 +28,7 @@ GEOMETRY_FILE = "provinces.geojson"
 ATTRS_TABLE = "provinces_geojson"  # model/attrs/provinces_geojson.csv
 SHIPPED_GEOMETRY = Path(__file__).resolve().parents[1] / "data" / GEOMETRY_FILE
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
-_VIRTUAL = re.compile(r"^(/vsi|vsi|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+_VIRTUAL = re.compile(r"^(/vsi[a-z0-9_]*/|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
 
 
 def _attr(column: str):
