@@ -112,7 +112,7 @@ def print_summary(result, out_dir, extra_files=()) -> None:
               f"({r.utilisation:.0%} of capacity)")
     print("Cost breakdown (USD/year):")
     for k, v in s["cost_breakdown"].items():
-        print(f"  {k:<22} {v:>16,.0f}  {v / s['objective']:6.1%}")
+        print(f"  {k:<22} {v:>16,.0f}  {v / s['objective'] if s['objective'] else 0:6.1%}")
     files = ["summary.json", "sites.csv", "flows.csv", "report.md", "results.xlsx", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
@@ -160,6 +160,12 @@ def main(argv=None) -> int:
         for line in getattr(result, "infeasibility_lines", []):  # which constraint, where, by how much
             print(f"  {line}", file=sys.stderr)
         return 3
+    from model.results import penalty_check, penalty_warning
+
+    warning = penalty_warning(penalty_check(result.inputs))  # a penalty at or below a serving cost: said, not refused
+    if warning:
+        result.summary["warnings"] = [*result.summary.get("warnings", []), warning]
+        print(f"warning: {warning}", file=sys.stderr)
     extra = {}
     if args.map:
         from model.cli import result_files

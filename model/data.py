@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +34,32 @@ def _line(index: int) -> int:
     return int(index) + 2
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
+#: Control characters no text table holds: C0 except tab, line feed and carriage return; DEL; C1.
+#: A NUL or one of these means a binary or damaged file, or a wrong encoding.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def decode_text(raw: bytes, file: str, kind: str = "CSV UTF-8") -> str:
+    """``raw`` as UTF-8 text (a leading BOM dropped), else :class:`DataError` naming ``file`` and the line
+    of the first byte that is not UTF-8 or of the first control character (NUL, ESC, ...)."""
     try:
-        return raw.decode("utf-8-sig")  # a BOM written by Excel is harmless
+        text = raw.decode("utf-8-sig")  # a BOM written by Excel is harmless
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError.single(path, line, None, raw[exc.start:exc.start + 4],
+        raise DataError.single(file, line, None, raw[exc.start:exc.start + 4],
                                "UTF-8 text (this looks like another encoding, e.g. Windows-1258: "
-                               "save the file as 'CSV UTF-8')") from None
+                               f"save the file as '{kind}')") from None
+    bad = CONTROL_CHARS.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise DataError.single(file, line, None, bad.group(),
+                               "UTF-8 text without control characters (a NUL or other control byte means a "
+                               f"binary or damaged file: save it again as '{kind}')")
+    return text
+
+
+def _decode(path: Path) -> str:
+    return decode_text(path.read_bytes(), str(path))
 
 
 def _ragged_lines(text: str, file: str) -> list[Problem]:
@@ -150,6 +168,11 @@ def _read_table(path: Path | str, table: str) -> tuple[pd.DataFrame | None, list
                 raw[a.column] = a.default
     if problems:
         return None, problems
+    if raw.empty:  # every table needs a row: an empty demand, lanes or sites table has nothing to plan with
+        hint = (": a network without warehouses is sites with force_closed = True, or policy.eligible_zones = []"
+                if table in ("sites", "site_levels") else "")
+        return None, [Problem(file, None, None, None, f"at least one row below the header (the table "
+                              f"'{table}.csv' is empty{hint})")]
     df = pd.DataFrame({a.column: _coerce(raw[a.column], a, file, problems) for a in attrs}, index=raw.index)
     try:  # ranges, allowed values, unique keys (values that failed to coerce are NaN and skipped)
         _pandera_schema(table).validate(df, lazy=True)
@@ -244,6 +267,12 @@ def check_consistency(tables: dict[str, pd.DataFrame], data_dir: Path) -> None:
             if g in gw_type.index and lanes.at[i, "mode"] not in expect[gw_type[g]]:
                 problems.append(Problem(str(data_dir / "lanes.csv"), _line(i), "mode", lanes.at[i, "mode"],
                                         f"a mode that can enter a {gw_type[g]} ({', '.join(sorted(expect[gw_type[g]]))})"))
+    if "demand" in tables:  # all zero: nothing to plan (and every share of total demand would divide by 0)
+        dem = tables["demand"]
+        if len(dem) and not (dem["orders_per_year"] > 0).any():
+            problems.append(Problem(str(data_dir / "demand.csv"), None, "orders_per_year", 0.0,
+                                    "at least one row with orders_per_year > 0 (every demand is zero: "
+                                    "there is nothing to plan)"))
     season = tables.get("seasonality")
     if season is not None:
         if sorted(season["month"]) != list(range(1, 13)):

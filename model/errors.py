@@ -6,20 +6,29 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad value: file, 1-based line number in the file (header = line 1), column, value, expectation."""
+    """One bad value: file, 1-based line number in the file (header = line 1), column, value, expectation.
+
+    In a GeoJSON file ``feature`` names the feature (its 1-based number, and its code where known,
+    e.g. ``"3 (code '01')"``) and ``column`` the property, or ``geometry``."""
 
     file: str
     row: int | None
     column: str | None
     value: object
     expected: str
+    feature: object = None
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
+        if self.feature is not None:
+            where += f", feature {self.feature}"
         if self.column is not None:
-            where += f", column '{self.column}'"
+            if self.feature is None:
+                where += f", column '{self.column}'"
+            else:
+                where += ", geometry" if self.column == "geometry" else f", property '{self.column}'"
         value = self.value.item() if hasattr(self.value, "item") and hasattr(self.value, "dtype") else self.value
         got = "" if value is None else f" (got {value!r})"
         return f"{where}: expected {self.expected}{got}"

@@ -28,7 +28,7 @@ def lead_time_kpis(flows: pd.DataFrame, total_demand: float, target_hours: float
     return {
         "lead_time_mean_hours": float(np.average(lead, weights=w)) if w.sum() > 0 else None,
         "lead_time_p95_hours": weighted_quantile(lead, w, 0.95) if w.sum() > 0 else None,
-        "share_within_target": float(w[lead <= target_hours + 1e-9].sum() / total_demand),
+        "share_within_target": float(w[lead <= target_hours + 1e-9].sum() / total_demand) if total_demand > 0 else None,
         "service_target_hours": target_hours,
     }
 

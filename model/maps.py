@@ -21,7 +21,6 @@ from . import regimes
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GEOMETRY = Path(__file__).resolve().parent.parent / "data" / "provinces.geojson"
 CRS = "EPSG:4326"
 PLOT_CRS = "EPSG:32648"  # UTM 48N: metres, so the scale bar is true
 # Main view (lon/lat): the mainland and its near-shore islands. The Hoang Sa and Truong Sa
@@ -54,15 +53,25 @@ DRAWN_LEGS = ("inbound", "outbound", "parcel")  # unmet orders have no line
 # ----------------------------------------------------------------------------- tables
 
 def province_geometry(scenario=None):
-    """34 provinces as a GeoDataFrame in EPSG:4326 (``code``, ``name_vi``, ``name_ascii``, geometry)."""
+    """The provinces as a GeoDataFrame in EPSG:4326 (``code``, ``name_vi``, ``name_ascii``, geometry).
+
+    The boundaries validated when the scenario was loaded (``scenario.geometry``, model.geometry);
+    without a scenario (or one built by hand) the shipped file, validated the same way (a bad one
+    raises DataError); no rows if there is no geometry at all."""
     import geopandas as gpd
 
-    path = DEFAULT_GEOMETRY
-    data_dir = getattr(scenario, "data_dir", None)
-    if data_dir is not None and (Path(data_dir) / "provinces.geojson").is_file():
-        path = Path(data_dir) / "provinces.geojson"
-    g = gpd.read_file(path)
-    g = g.set_crs(CRS) if g.crs is None else g.to_crs(CRS)
+    from .errors import DataError
+    from .geometry import shipped_geometry
+
+    df = getattr(scenario, "geometry", None)
+    if df is None:
+        df, problems = shipped_geometry()
+        if problems:
+            raise DataError(problems)
+    if df is None:
+        return gpd.GeoDataFrame({"code": pd.Series(dtype=str), "name_vi": pd.Series(dtype=str),
+                                 "name_ascii": pd.Series(dtype=str)}, geometry=[], crs=CRS)
+    g = gpd.GeoDataFrame(df.copy(), geometry="geometry", crs=CRS)
     g["code"] = g["code"].astype(str)
     return g
 

@@ -21,9 +21,11 @@ LEVER_KEYS = (
 
 def _lead_time_lines(k: dict) -> list[str]:
     """Lead time of each regime: what it carries, and its best route for every order (counterfactual)."""
+    if k["lead_time_mean_hours"] is None:
+        return ["No order is delivered: all demand is left unserved (why: `unmet` in summary.json)."]
     lines = [f"Orders arrive in {k['lead_time_mean_hours'] / 24:.2g} days on average "
              f"(95 % within {k['lead_time_p95_hours'] / 24:.2g} days); "
-             f"**{k['share_within_target']:.0%}** arrive within the {k['service_target_hours']:.0f}-hour target.", "",
+             f"**{k['share_within_target'] or 0:.0%}** arrive within the {k['service_target_hours']:.0f}-hour target.", "",
              "| regime | carries: mean (p5-p95) days | its best route for every order: mean (p5-p95) days |",
              "|---|---|---|"]
     for md, v in (k.get("lead_time_days_by_mode") or {}).items():
@@ -125,7 +127,7 @@ def report_markdown(result) -> str:
         *banner(s, len(opened)),
         f"**Total cost:** {_usd(s['objective'])} per year "
         f"for {s['total_demand_orders']:,.0f} cross-border e-commerce orders "
-        f"({s['objective'] / s['total_demand_orders']:.2f} USD per order).",
+        + (f"({s['objective'] / s['total_demand_orders']:.2f} USD per order)." if s["total_demand_orders"] > 0 else "."),
         "",
         "## How orders reach customers",
         "",
@@ -172,7 +174,7 @@ def report_markdown(result) -> str:
         "|---|---|---|",
     ]
     for term, v in s["cost_breakdown"].items():
-        lines.append(f"| {term} | {v:,.0f} | {v / s['objective']:.1%} |")
+        lines.append(f"| {term} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)

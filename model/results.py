@@ -235,6 +235,41 @@ def capacity_check(inputs) -> dict:
     }
 
 
+def penalty_check(inputs) -> dict | None:
+    """Does ``costs.unmet_penalty_usd_per_order`` exceed the cheapest way to serve every demand row?
+
+    Per (zone, origin, product) with at least one arc, the cheapest per-order cost of serving it
+    (:func:`cheapest_serving_costs`, fixed costs left out). None when the penalty exceeds the dearest
+    of these; else the rows that may be cheaper left unserved: ``rows``, ``orders`` (per year), of
+    ``served_rows`` rows with an arc, and the dearest one (``zone``, ``origin``, ``product``,
+    ``cheapest_usd_per_order``) with ``penalty_usd_per_order``.
+    """
+    costs = cheapest_serving_costs(inputs)
+    cheapest = costs[["stocked_usd_per_order", "direct_usd_per_order"]].min(axis=1)  # NaN: no arc at all
+    penalty = float(inputs.unmet_penalty)
+    below = cheapest.notna() & (cheapest >= penalty)
+    if not below.any():
+        return None
+    orders = inputs.demand.groupby(_KEY)["orders"].sum()
+    worst = cheapest[below].idxmax()
+    keys = costs.loc[below, _KEY]
+    return {"penalty_usd_per_order": penalty, "rows": int(below.sum()), "served_rows": int(cheapest.notna().sum()),
+            "orders": float(orders.reindex(pd.MultiIndex.from_frame(keys)).sum()),
+            **{k: costs.at[worst, k] for k in _KEY}, "cheapest_usd_per_order": float(cheapest[worst])}
+
+
+def penalty_warning(check: dict | None) -> str | None:
+    """:func:`penalty_check`'s finding in one sentence (None when the penalty exceeds every cost)."""
+    if check is None:
+        return None
+    c = check
+    return (f"costs.unmet_penalty_usd_per_order = {c['penalty_usd_per_order']:,.4g} USD/order does not exceed the "
+            f"cheapest way to serve {c['rows']} of {c['served_rows']} (zone, origin, product) demand rows "
+            f"({c['orders']:,.0f} orders/year; dearest: zone {c['zone']}, {c['origin']}, {c['product']} at "
+            f"{c['cheapest_usd_per_order']:,.4g} USD/order): unserved demand may be cheaper than serving it; "
+            f"a penalty above {c['cheapest_usd_per_order']:,.4g} serves all demand that has a route")
+
+
 def _no_mode_detail(scenario, origin: str, product: str) -> str:
     """Why (origin, product) has neither a stocked nor a direct-mail arc, in words."""
     why = []

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import re
 import sys
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ import pandas as pd
 
 from .data import collect_tables, raise_problems
 from .errors import DataError, Problem, ScenarioError
+from .geometry import scenario_geometry
 from .schema import ATTRS_DIR
 
 if sys.version_info >= (3, 11):
@@ -36,8 +39,12 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 @lru_cache(maxsize=None)
 def parameter_keys() -> pd.DataFrame:
-    """The declared scenario parameters: key, unit, min, max, description."""
-    return pd.read_csv(ATTRS_DIR / "parameter_keys.csv", keep_default_na=False).set_index("key")
+    """The declared scenario parameters: key, type (number | integer | bool | list), unit, min, max,
+    default, description, source, choices (allowed values ``a|b``; empty = any in [min, max])."""
+    df = pd.read_csv(ATTRS_DIR / "parameter_keys.csv", dtype=str, keep_default_na=False)
+    if "choices" not in df.columns:
+        df["choices"] = ""
+    return df.fillna("").set_index("key")  # a row without the last field(s) reads as empty
 
 
 @dataclass
@@ -49,6 +56,9 @@ class Scenario:
     tables: dict[str, pd.DataFrame]
     parameters: dict[str, float]
     overrides: dict = field(default_factory=dict)
+    #: The validated province boundaries the maps draw (:mod:`model.geometry`; properties and shapely
+    #: ``geometry``), from the data folder's provinces.geojson, else the shipped one; not in input_hash.
+    geometry: pd.DataFrame | None = None
 
     def param(self, key: str):
         return self.parameters[key]
@@ -107,8 +117,49 @@ def _param_error(source: str, message: str, expected: str) -> ScenarioError:
     return exc
 
 
+_INF_WORDS = {"inf", "infinity"}
+_BOOL_WORDS = {"true": True, "false": False}
+FLOAT_MAX = sys.float_info.max
+
+
+def _as_number(value):
+    """A number from a TOML/CSV/--set value: int or float, None if it is not one; a number too large
+    for a float (a huge TOML integer, '1e400') comes back as the string 'overflow'."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):  # a TOML integer may exceed any float
+        return int(value) if abs(int(value)) <= FLOAT_MAX else "overflow"
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            x = float(text)
+        except ValueError:
+            return None
+        if math.isinf(x) and text.lower().lstrip("+-") not in _INF_WORDS:
+            return "overflow"  # '1e400' is not a deliberate inf
+        return x
+    return None
+
+
+def _as_bool(value):
+    """True / False from true/false (TOML or text, any case) or 0/1 (a number or its text); None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
+    x = _as_number(value)
+    if isinstance(x, (int, float)) and x in (0, 1):
+        return bool(x)
+    return None
+
+
 def _check_value(key: str, value, source: str):
-    """The value of parameter ``key`` checked against parameter_keys.csv (type and range)."""
+    """The value of parameter ``key`` checked against parameter_keys.csv: its type (a number, a whole
+    number, a 0/1 switch returned as a Python bool, a list), finite (inf only where the declared max
+    is inf), within [min, max] and among the declared choices. ``source`` (a file, 'override') is named
+    in the error."""
     keys = parameter_keys()
     if key not in keys.index:
         from .cli import did_you_mean
@@ -116,28 +167,44 @@ def _check_value(key: str, value, source: str):
         raise _param_error(source, f"unknown parameter '{key}'{did_you_mean(key, keys.index)} (every key with its "
                            "unit and range: docs/policy.md)",
                            "a parameter key declared in model/attrs/parameter_keys.csv")
-    unit = keys.at[key, "unit"]
-    if keys.at[key, "type"] == "list":
+    row = keys.loc[key]
+    unit, kind = row["unit"], row["type"]
+    if kind == "list":
         try:
             return _parse_list(value)
         except TypeError:
             raise _param_error(source, f"parameter '{key}' expects a list of {unit} (or '*'), got {value!r}",
                                f"a list of {unit} (or '*') for parameter '{key}'") from None
-    if keys.at[key, "type"] == "optional number" and (value is None or str(value).strip().lower() in ("", "none")):
+    if kind == "optional number" and (value is None or str(value).strip().lower() in ("", "none")):
         return None  # unset: the tables' own values apply (e.g. policy.vat_rate -> tariffs.csv)
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if kind == "bool":
+        flag = _as_bool(value)
+        if flag is None:
+            raise _param_error(source, f"parameter '{key}' expects 0 or 1 (or true / false), got {value!r}",
+                               f"0 or 1 (or true / false) for parameter '{key}'")
+        return flag
+    x = _as_number(value)
+    if x is None:
         raise _param_error(source, f"parameter '{key}' expects a number in {unit}, got {value!r}",
                            f"a number in {unit} for parameter '{key}'")
-    lo, hi = keys.at[key, "min"], keys.at[key, "max"]
-    if (lo != "" and value < float(lo)) or (hi != "" and value > float(hi)):
-        raise _param_error(source, f"parameter '{key}' = {value} is outside [{lo}, {hi}] ({unit})",
+    lo, hi = row["min"], row["max"]
+    if x == "overflow" or x != x or (math.isinf(x) and not (x > 0 and hi == "inf")):
+        what = "too large for a float" if x == "overflow" else "not finite"
+        bound = f"a finite number in [{lo}, {hi}] ({unit})"
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:24]}... ({len(str(value))} characters)"
+        raise _param_error(source, f"parameter '{key}' = {shown} is {what}: expected {bound}",
+                           f"{bound} for parameter '{key}'")
+    if kind == "integer" and not float(x).is_integer():
+        raise _param_error(source, f"parameter '{key}' = {value!r}: expected a whole number ({unit})",
+                           f"a whole number ({unit}) for parameter '{key}'")
+    if (lo != "" and x < float(lo)) or (hi != "" and x > float(hi)):
+        raise _param_error(source, f"parameter '{key}' = {x:g} is outside [{lo}, {hi}] ({unit})",
                            f"a value in [{lo}, {hi}] ({unit}) for parameter '{key}'")
-    return float(value)
+    choices = [c for c in row["choices"].split("|") if c != ""]
+    if choices and not any(float(x) == float(c) for c in choices):
+        raise _param_error(source, f"parameter '{key}' = {x:g}: expected one of {', '.join(choices)} ({unit})",
+                           f"one of {', '.join(choices)} ({unit}) for parameter '{key}'")
+    return int(x) if kind == "integer" else float(x)
 
 
 def _parameters_from_table(df: pd.DataFrame, data_dir: Path) -> dict:
@@ -218,6 +285,9 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
         tables.update(load_corridors(folder) or {})
     except DataError as exc:
         problems.extend(exc.problems)
+    zones = tables["provinces"]["code"] if "provinces" in tables else None
+    geometry, found = scenario_geometry(folder, zones)
+    problems.extend(found)
     params: dict = {}
     if "parameters" in tables:
         try:
@@ -229,4 +299,4 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
     for k, v in (overrides or {}).items():
         applied[k] = _check_value(k, v, "override")
     params.update(applied)
-    return Scenario(scenario_name, folder, tables, params, applied)
+    return Scenario(scenario_name, folder, tables, params, applied, geometry)

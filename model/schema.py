@@ -30,6 +30,9 @@ TABLES = (
     "site_levels",
 )
 
+#: The province boundaries (provinces.geojson), declared like a table in attrs/provinces_geojson.csv.
+GEOMETRY_TABLE = "provinces_geojson"
+
 #: Tables a data folder may leave out: monthly demand shares (uniform when absent).
 OPTIONAL_TABLES = ("seasonality",)
 
@@ -93,8 +96,13 @@ def key_columns(table: str) -> list[str]:
 def data_dictionary_markdown() -> str:
     """The data dictionary of every table, as Markdown."""
     out = ["# Data dictionary", "", "Generated from `model/attrs/*.csv` by `python -m model.schema`.", ""]
-    for table in TABLES + OPTIONAL_TABLES:
-        out += [f"## `{table}.csv`", "", "| column | type | unit | required | default | range | refers to | description |",
+    for table in TABLES + OPTIONAL_TABLES + (GEOMETRY_TABLE,):
+        title = f"## `{table}.csv`" if table != GEOMETRY_TABLE else (
+            "## `provinces.geojson` (optional: the shipped one is used when a data folder has none)\n\n"
+            "A GeoJSON FeatureCollection, one feature per row of `provinces.csv` and the reverse. Rows `code`, "
+            "`name_vi`, `name_ascii` are feature properties; `geometry` the allowed geometry types; `lon`, `lat` "
+            "the range of every vertex; `crs` the accepted coordinate reference systems (`model/geometry.py`).")
+        out += [title, "", "| column | type | unit | required | default | range | refers to | description |",
                 "|---|---|---|---|---|---|---|---|"]
         for a in table_attrs(table):
             rng = ""
@@ -103,14 +111,20 @@ def data_dictionary_markdown() -> str:
             out.append(f"| `{a.column}` | {a.type} | {a.unit} | {'yes' if a.required else 'no'} | {a.default} | {rng} "
                        f"| {a.references} | {a.description} |")
         out.append("")
-    keys = pd.read_csv(ATTRS_DIR / "parameter_keys.csv", keep_default_na=False)
+    keys = pd.read_csv(ATTRS_DIR / "parameter_keys.csv", dtype=str, keep_default_na=False).fillna("")
+    if "choices" not in keys.columns:
+        keys["choices"] = ""
     out += ["## Scenario parameters (rows of `parameters.csv`, overridable with `--set KEY=VALUE`)", "",
             "A key without a default must have a row in the data folder's `parameters.csv`; the others",
-            "take the default below unless `parameters.csv`, the scenario TOML or `--set` says otherwise.", "",
+            "take the default below unless `parameters.csv`, the scenario TOML or `--set` says otherwise.",
+            "Types: `number` (finite; `inf` only where the range's max is inf), `integer` (a whole number),",
+            "`bool` (0 or 1, true or false; a Python bool once loaded), `list` (codes, `*` = all); `choices`",
+            "lists the only values allowed.", "",
             "| key | type | unit | range | default | description | source of the default |",
             "|---|---|---|---|---|---|---|"]
     for r in keys.itertuples(index=False):
-        out.append(f"| `{r.key}` | {r.type} | {r.unit} | [{r.min}, {r.max}] | {r.default} | {r.description} | {r.source} |")
+        rng = "{" + ", ".join(r.choices.split("|")) + "}" if r.choices else f"[{r.min}, {r.max}]"
+        out.append(f"| `{r.key}` | {r.type} | {r.unit} | {rng} | {r.default} | {r.description} | {r.source} |")
     return "\n".join(out) + "\n"
 
 

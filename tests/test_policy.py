@@ -249,7 +249,7 @@ def test_set_accepts_every_declared_key_and_rejects_types():
     from model.scenario import parameter_keys
 
     for key, row in parameter_keys().iterrows():
-        value = "*" if row["type"] == "list" else (row["default"] or "1")
+        value = "*" if row["type"] == "list" else (row["default"] or row["min"] or "1")  # a value in range
         if row["type"] == "optional number" and value == "none":
             value = "0.1"
         if row["type"] != "list" and not math.isfinite(float(value)):

@@ -3,6 +3,9 @@
 Each example is a one-product, one-origin scenario on the 106 E meridian with 2-3 candidate
 sites, 1-3 zones and random demands, capacities and costs, solved to optimality
 (``mip_rel_gap=1e-9``). Objectives are compared with a relative tolerance of 1e-7.
+
+The last section corrupts the inputs instead (every table, provinces.geojson, the scenario TOML)
+and checks that solve.py answers with exit 0, 2 or 3 and never a traceback.
 """
 import math
 import tempfile
@@ -128,3 +131,204 @@ def test_cost_breakdown_sums_to_the_objective_and_unmet_is_explained(case):
     unmet = r.flows.loc[r.flows["leg"] == "unmet", "orders"].sum()
     assert math.isclose(sum(w["orders"] for w in why), unmet, rel_tol=1e-9, abs_tol=1e-9)
     assert all(w["reason"] in REASONS - {"not_optimal"} for w in why), why
+
+
+# --- corrupted inputs: every table, the geometry and the scenario TOML ---------------------------
+# Each example corrupts one file of a tiny scenario (or of the shipped data, in the slow variant)
+# and runs solve.py's main in this process: it must return 0 (solved), 2 (bad input, every stderr
+# line an 'error: ...') or 3 (no solution), and raise nothing (a Python traceback is a bug).
+
+import contextlib  # noqa: E402
+import importlib.util  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+from model.schema import TABLES  # noqa: E402
+from model.scenario import DEFAULT_DATA_DIR, parameter_keys  # noqa: E402
+from tiny import geometry  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ_SLOW = settings(FUZZ, max_examples=30)
+CELLS = ["", "abc", "-1", "0", "1", "-0.5", "1e400", "1e308", "-1e308", "1e-300", "nan", "inf", "-inf", "True",
+         "maybe", "Hà Nội", "x,y", '"', "NA", "1,000", "12abc", "9" * 400, "\x00", "a\x1bb", "\x7f", "\u0085", "01", "99"]
+TOML_VALUES = ["0", "1", "-1", "0.5", "1e308", "-1e308", "inf", "-inf", "nan", "1" + "0" * 400, "true", "false",
+               '"abc"', '""', '"*"', "[]", '["01", "XX"]', "[1, 2]", "{ a = 1 }", "1979-05-27"]
+
+
+def _solve_main():
+    spec = importlib.util.spec_from_file_location("solve_cli_fuzz", ROOT / "solve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+SOLVE_MAIN = _solve_main()
+
+
+def corrupt_bytes(draw, raw: bytes) -> bytes:
+    """Byte-level damage common to every file: emptied, truncated, binary junk inserted."""
+    kind = draw(st.sampled_from(["empty", "truncate", "insert", "binary"]))
+    if kind == "empty":
+        return b""
+    if kind == "truncate":
+        return raw[:draw(st.integers(0, max(0, len(raw) - 1)))]
+    if kind == "insert":
+        at = draw(st.integers(0, len(raw)))
+        return raw[:at] + draw(st.sampled_from([b"\x00", b"\xff\xfe", b"\x1b[0m", b"\r", b",", b'"', b"\n\n"])) + raw[at:]
+    return draw(st.binary(min_size=1, max_size=64))
+
+
+def corrupt_csv(draw, raw: bytes) -> bytes:
+    import csv
+
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    kind = draw(st.sampled_from(["cell", "cell", "cell", "text", "header", "drop", "repeat", "short", "header_only",
+                                 "bytes"]))
+    if kind == "bytes":
+        return corrupt_bytes(draw, raw)
+    if kind == "header_only":
+        rows = rows[:1]
+    elif kind in ("cell", "text") and len(rows) > 1:
+        r, c = draw(st.integers(1, len(rows) - 1)), draw(st.integers(0, len(rows[0]) - 1))
+        rows[r][c] = draw(st.sampled_from(CELLS)) if kind == "cell" else draw(st.text(max_size=12))
+    elif kind == "header":
+        c = draw(st.integers(0, len(rows[0]) - 1))
+        rows[0][c] = draw(st.sampled_from(["", rows[0][c] + "_x", rows[0][c].upper()]))
+    elif kind in ("drop", "repeat", "short") and len(rows) > 1:
+        r = draw(st.integers(1, len(rows) - 1))
+        if kind == "drop":
+            del rows[r]
+        elif kind == "repeat":
+            rows.insert(r, list(rows[r]))
+        else:
+            rows[r] = rows[r][:-1]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+GEO_JUNK = [None, 0, "01", 3, [], {}, [[0, 0]], {"type": "Point", "coordinates": [106, 10]},
+            {"type": "LineString", "coordinates": [[106, 10], [107, 11]]}, {"type": "Polygon", "coordinates": []},
+            {"type": "Polygon", "coordinates": [[[106, 10], [106.4, 10.4], [106, 10.4], [106.4, 10], [106, 10]]]},
+            {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}, float("nan"), "x", True]
+
+
+def corrupt_geojson(draw, raw: bytes) -> bytes:
+    doc = json.loads(raw)
+    kind = draw(st.sampled_from(["feature", "property", "geometry", "coordinate", "collection", "bytes"]))
+    feats = doc["features"]
+    i = draw(st.integers(0, len(feats) - 1))
+    if kind == "bytes":
+        return corrupt_bytes(draw, raw)
+    if kind == "feature":
+        action = draw(st.sampled_from(["drop", "duplicate", "junk"]))
+        if action == "drop":
+            del feats[i]
+        elif action == "duplicate":
+            feats.append(json.loads(json.dumps(feats[i])))
+        else:
+            feats[i] = draw(st.sampled_from(GEO_JUNK))
+    elif kind == "property":
+        name = draw(st.sampled_from(["code", "name_vi", "name_ascii", "extra"]))
+        value = draw(st.sampled_from(GEO_JUNK + ["99", "02", " 01 "]))
+        feats[i]["properties"][name] = value
+        if draw(st.booleans()):
+            feats[i]["properties"].pop(name)
+    elif kind == "geometry":
+        feats[i]["geometry"] = draw(st.sampled_from(GEO_JUNK))
+    elif kind == "coordinate":
+        ring = feats[i]["geometry"]["coordinates"][0]
+        j = draw(st.integers(0, len(ring) - 1))
+        ring[j] = draw(st.sampled_from([[121.0, 10.0], [106.0, 30.0], ["a", 1], [1e308, 1e308], [], [106.0], None]))
+    else:
+        what = draw(st.sampled_from(["features", "type", "crs"]))
+        doc[what] = draw(st.sampled_from([[], None, "FeatureCollection", {"type": "name", "properties": {"name": "EPSG:32648"}},
+                                          {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}]))
+    return json.dumps(doc, allow_nan=True).encode("utf-8")
+
+
+def corrupt_toml(draw, raw: bytes) -> bytes:
+    kind = draw(st.sampled_from(["value", "value", "value", "unknown", "data", "name", "bytes"]))
+    text = raw.decode("utf-8")
+    if kind == "bytes":
+        return corrupt_bytes(draw, raw)
+    if kind == "value":  # a dotted key before the first line (the base file has no [table])
+        key = draw(st.sampled_from(list(parameter_keys().index)))
+        return f"{key} = {draw(st.sampled_from(TOML_VALUES))}\n{text}".encode()
+    if kind == "unknown":
+        return f"policy.free_lunch = 1\n{text}".encode()
+    if kind == "data":
+        path = draw(st.sampled_from(["nowhere", "/vsizip/x.zip", "", "data/demand.csv", ".."]))
+        return text.replace('data = "data"', f'data = "{path}"').encode()
+    name = draw(st.sampled_from(TOML_VALUES + ['"../x"', '"a/b"']))
+    return text.replace('name = "fuzz"', f"name = {name}").encode()
+
+
+def run_corrupted(draw, folder: Path, toml: Path, out: Path, argv=()) -> tuple[int, str]:
+    files = [*(folder / f"{t}.csv" for t in TABLES), *(p for p in folder.glob("road_*.csv")),
+             folder / "provinces.geojson", toml]
+    f = draw(st.sampled_from([p for p in files if p.is_file()]))
+    raw = f.read_bytes()
+    if f.suffix == ".csv":
+        bad = corrupt_csv(draw, raw)
+    elif f.suffix == ".geojson":
+        bad = corrupt_geojson(draw, raw)
+    else:
+        bad = corrupt_toml(draw, raw)
+    f.write_bytes(bad)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = SOLVE_MAIN([str(toml), "--out", str(out), "--gap", "1e-2", *argv])
+    return rc, err.getvalue()
+
+
+def check_outcome(rc: int, err: str, out: Path) -> None:
+    assert rc in (0, 2, 3), (rc, err)
+    assert "Traceback" not in err
+    if rc == 0:
+        assert json.loads((out / "summary.json").read_text())["objective"] is not None
+    else:
+        assert not out.exists() and err, err
+        if rc == 2:
+            assert all(line.startswith("error: ") for line in err.splitlines()), err
+
+
+BASE_TOML = 'name = "fuzz"\ndata = "data"\npolicy.cbec_tax_factor = 0.7\n'
+
+
+def tiny_scenario(root: Path) -> tuple[Path, Path]:
+    t = tables(demand={"01": 100.0, "02": 50.0}, sites={"S1": 10.0, "S2": 11.0})
+    folder = write(root / "data", t, with_geometry=True)
+    toml = root / "scenario.toml"
+    toml.write_text(BASE_TOML, encoding="utf-8")
+    return folder, toml
+
+
+@FUZZ
+@given(st.data())
+def test_corrupted_inputs_exit_0_2_or_3_never_a_traceback(data):
+    with tempfile.TemporaryDirectory() as d:
+        folder, toml = tiny_scenario(Path(d))
+        out = Path(d) / "out"
+        rc, err = run_corrupted(data.draw, folder, toml, out, argv=["--no-map"])
+        check_outcome(rc, err, out)
+
+
+@pytest.mark.slow
+@FUZZ_SLOW
+@given(st.data())
+def test_corrupted_shipped_data_exit_0_2_or_3_never_a_traceback_with_maps(data):
+    """The same on a copy of the shipped data (road corridors, 34 provinces, the real geometry), maps on."""
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d) / "data"
+        shutil.copytree(DEFAULT_DATA_DIR, folder, ignore=shutil.ignore_patterns("raw", "*.md"))
+        toml = Path(d) / "scenario.toml"
+        toml.write_text(BASE_TOML, encoding="utf-8")
+        out = Path(d) / "out"
+        rc, err = run_corrupted(data.draw, folder, toml, out, argv=["--time-limit", "20"])
+        check_outcome(rc, err, out)

@@ -507,7 +507,8 @@ def test_fuzzed_tables_load_or_fail_cleanly(tmp_path):
                 assert Path(p.file).name in files, (done, str(p))
                 assert p.expected and "\n" not in str(p)
                 assert p.row is not None or p.column is not None or "exist" in p.expected or "fields" in p.expected \
-                    or "UTF-8" in p.expected or "comma-separated" in p.expected or "connect" in p.expected, str(p)
+                    or "UTF-8" in p.expected or "comma-separated" in p.expected or "connect" in p.expected \
+                    or "at least one row" in p.expected, str(p)
         except ScenarioError as e:
             outcomes.append("rejected")
             assert "\n" not in str(e)
@@ -573,3 +574,335 @@ def test_highs_status_mapping(name, has_solution, expected):
     assert (objective is not None) == has_solution
     if has_solution and expected != "optimal":
         assert gap == 0.1 and bound == 9.0  # the unproven gap is reported as it is
+
+
+# --- issue 17: the geometry, typed and finite parameters, degenerate data, control bytes --------
+
+def solve_cli():
+    """solve.py's ``main`` in this process (fast: no interpreter start-up); returns (exit status, stderr)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("solve_cli", ROOT / "solve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def run(argv, capsys):
+        rc = module.main([str(a) for a in argv])
+        return rc, capsys.readouterr().err
+    return run
+
+
+def geo_folder(tmp_path, content, name="d"):
+    """A tiny data folder whose provinces.geojson holds ``content`` (a dict as JSON, or bytes)."""
+    from tiny import geometry
+
+    folder = write(tmp_path / name, tables())
+    if callable(content):
+        content = content(geometry(tables()["provinces"]))
+    data = content if isinstance(content, bytes) else json.dumps(content).encode()
+    (folder / "provinces.geojson").write_bytes(data)
+    return folder
+
+
+def geo_problems(tmp_path, content):
+    with pytest.raises(DataError) as e:
+        load_scenario(geo_folder(tmp_path, content))
+    assert all(Path(p.file).name == "provinces.geojson" for p in e.value.problems), e.value.lines()
+    return e.value.problems
+
+
+def _set(path, value):
+    """A function editing a GeoJSON dict: set ``path`` (keys / indices) to ``value`` (None deletes a key)."""
+    def edit(g):
+        obj = g
+        for k in path[:-1]:
+            obj = obj[k]
+        if value is None and isinstance(obj, dict):
+            del obj[path[-1]]
+        else:
+            obj[path[-1]] = value
+        return g
+    return edit
+
+
+POINT = {"type": "Point", "coordinates": [106.0, 10.0]}
+BOWTIE = {"type": "Polygon", "coordinates": [[[106, 10], [106.4, 10.4], [106, 10.4], [106.4, 10], [106, 10]]]}
+
+
+@pytest.mark.parametrize("content,feature,column,words", [
+    (b"", None, None, "the file is empty"),
+    (b'{"type": "FeatureCollection", "features": [{"type": "Fea', None, None, "valid JSON"),
+    (bytes(range(256)) * 3, None, None, "UTF-8"),
+    (b'{"type": "FeatureCollection"}\x00', None, None, "control characters"),
+    ({"type": "FeatureCollection", "features": []}, None, None, "non-empty 'features'"),
+    ([1, 2], None, None, "FeatureCollection"),
+    (_set(["features", 1, "properties", "code"], None), 2, "code", "property 'code'"),
+    (_set(["features", 1, "properties", "code"], 2), 2, "code", "leading zero"),
+    (_set(["features", 1, "geometry"], None), "2 (code '02')", "geometry", "geometry is null"),
+    (_set(["features", 1, "geometry"], POINT), "2 (code '02')", "geometry", "Polygon or MultiPolygon"),
+    (_set(["features", 0, "geometry"], BOWTIE), "1 (code '01')", "geometry", "a valid polygon"),
+    (_set(["features", 0, "geometry", "coordinates", 0, 1], [121.0, 10.0]), "1 (code '01')", "geometry", "within [102, 117.5]"),
+    (_set(["features", 0, "geometry", "coordinates", 0, 1], ["x", 10.0]), "1 (code '01')", "geometry", "well-formed"),
+    (_set(["crs"], {"type": "name", "properties": {"name": "EPSG:32648"}}), None, None, "WGS 84"),
+])
+def test_bad_geometry_is_refused_naming_file_and_feature(tmp_path, content, feature, column, words):
+    probs = geo_problems(tmp_path, content)
+    p = probs[0]
+    assert (p.feature, p.column) == (feature, column) and words in str(p), [str(q) for q in probs]
+    if feature is not None:
+        assert f"provinces.geojson, feature {feature}" in str(p)
+
+
+def test_geometry_must_match_provinces_one_to_one(tmp_path):
+    def edit(g):
+        g["features"][2]["properties"]["code"] = "99"             # zone 03 has no feature, 99 is no zone
+        g["features"].append(json.loads(json.dumps(g["features"][0])))  # a second feature for 01
+        return g
+    probs = geo_problems(tmp_path, edit)
+    found = {(p.feature, p.value) for p in probs}
+    assert found == {("4 (code '01')", "01"), ("3 (code '99')", "99"), (None, None)}, [str(p) for p in probs]
+    assert any("a feature with code '03'" in str(p) for p in probs)
+
+
+def test_every_geometry_problem_is_listed_at_once_with_the_tables(tmp_path):
+    def edit(g):
+        g["features"][0]["geometry"] = None
+        g["features"][1]["geometry"] = POINT
+        return g
+    folder = geo_folder(tmp_path, edit)
+    (folder / "lanes.csv").write_text((folder / "lanes.csv").read_text().replace("3.0", "three"))
+    with pytest.raises(DataError) as e:
+        load_scenario(folder)
+    where = {(Path(p.file).name, p.feature) for p in e.value.problems}
+    assert where == {("provinces.geojson", "1 (code '01')"), ("provinces.geojson", "2 (code '02')"),
+                     ("lanes.csv", None)}, e.value.lines()
+
+
+def test_geometry_through_the_command_line_exits_2_before_solving(tmp_path, capsys):
+    run = solve_cli()
+    for i, content in enumerate([b"", _set(["features", 0, "geometry"], POINT)]):
+        out = tmp_path / f"out{i}"
+        rc, err = run([geo_folder(tmp_path, content, f"d{i}"), "--out", out, "--no-map"], capsys)
+        assert rc == 2 and not out.exists(), err
+        assert err.startswith("error: ") and "provinces.geojson" in err and "Traceback" not in err
+
+
+def test_shipped_geometry_passes_and_gdal_virtual_paths_are_refused():
+    from model.geometry import SHIPPED_GEOMETRY, read_geometry
+
+    shipped = load_scenario()
+    assert len(shipped.geometry) == 34 and set(shipped.geometry["code"]) == set(shipped.tables["provinces"]["code"])
+    for path in ("/vsizip/data.zip/provinces.geojson", "/vsicurl/https://example.org/p.geojson",
+                 "https://example.org/provinces.geojson"):
+        df, probs = read_geometry(path)
+        assert df is None and "GDAL virtual" in probs[0].expected, probs
+    assert read_geometry(SHIPPED_GEOMETRY)[1] == []
+
+
+def test_maps_draw_the_geometry_validated_at_load(tmp_path):
+    """Replacing provinces.geojson by garbage after loading does not reach the maps: they draw the
+    boundaries checked before the solve (before, they read the file again after the solve)."""
+    from model.maps import map_writers, province_geometry
+
+    folder = geo_folder(tmp_path, lambda g: g)
+    sc = load_scenario(folder)
+    r = solve(sc, EXACT)
+    (folder / "provinces.geojson").write_bytes(b"\x00garbage")
+    writers = map_writers(r)
+    out = tmp_path / "out"
+    write_results(r, out, extra_files={"map.html": writers["map.html"], "sites.geojson": writers["sites.geojson"]})
+    assert (out / "map.html").stat().st_size > 0
+    assert tuple(province_geometry(r.scenario).total_bounds) == (105.5, 9.5, 106.5, 12.5)  # the tiny squares
+
+
+# parameters: finite, ranged, typed
+
+def params_csv(tmp_path, key, value):
+    """A tiny folder whose parameters.csv sets ``key`` to ``value`` (text)."""
+    t = tables()
+    par = t["parameters"]
+    par["value"] = par["value"].astype(object)
+    if key in set(par["key"]):
+        par.loc[par["key"] == key, "value"] = value
+    else:
+        t["parameters"] = pd.concat([par, pd.DataFrame({"key": [key], "value": [value], "unit": "-",
+                                                        "description": "", "source": ""})], ignore_index=True)
+    return write(tmp_path / "p", t), int(t["parameters"].index[t["parameters"]["key"] == key][0]) + 2
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf", "1e308", "1e400", "0", "1e-300", "-1"])
+@pytest.mark.parametrize("where", ["set", "toml", "csv"])
+def test_non_finite_or_extreme_growth_is_refused_naming_key_and_file(tmp_path, value, where):
+    if where == "csv":
+        folder, row = params_csv(tmp_path, "demand.growth", value)
+        with pytest.raises(DataError) as e:
+            load_scenario(folder)
+        p = only(e.value.problems, "parameters.csv", row, "value")
+        assert "demand.growth" in p.expected and "[0.01, 100]" in p.expected
+        return
+    folder = write(tmp_path / "d", tables())
+    if where == "set":
+        with pytest.raises(ScenarioError, match=r"^override: parameter 'demand\.growth'.*\[0\.01, 100\]"):
+            load_scenario(folder, overrides={"demand.growth": value})
+        return
+    f = tmp_path / "s.toml"
+    toml_value = {"inf": "inf", "nan": "nan", "-inf": "-inf"}.get(value, value)
+    f.write_text(f'data = "d"\n[demand]\ngrowth = {toml_value}\n')
+    with pytest.raises(ScenarioError, match=r"s\.toml: parameter 'demand\.growth'.*\[0\.01, 100\]"):
+        load_scenario(f)
+
+
+def test_toml_integer_too_large_for_a_float_is_refused(tmp_path):
+    write(tmp_path / "d", tables())
+    f = tmp_path / "s.toml"
+    for key, section in (("growth", "demand"), ("max_sites", "policy"), ("seed", "uncertainty")):
+        f.write_text(f'data = "d"\n[{section}]\n{key} = 1{"0" * 400}\n')
+        with pytest.raises(ScenarioError, match=rf"s\.toml: parameter '{section}\.{key}' = 10+\.\.\. \(401 characters\) "
+                                                r"is too large for a float"):
+            load_scenario(f)
+
+
+def test_inf_only_where_the_declared_max_is_inf(tmp_path):
+    folder = write(tmp_path / "d", tables())
+    assert load_scenario(folder, overrides={"policy.max_sites": "inf"}).param("policy.max_sites") == float("inf")
+    with pytest.raises(ScenarioError, match="too large for a float"):  # '1e400' is an overflow, not a chosen inf
+        load_scenario(folder, overrides={"policy.max_sites": "1e400"})
+    with pytest.raises(ScenarioError, match="not finite"):
+        load_scenario(folder, overrides={"costs.unmet_penalty_usd_per_order": "inf"})
+
+
+def test_every_numeric_parameter_declares_a_finite_or_inf_range():
+    from model.scenario import parameter_keys
+
+    keys = parameter_keys()
+    numeric = keys[keys["type"].isin(["number", "integer", "bool", "optional number"])]
+    assert set(keys["type"]) <= {"number", "integer", "bool", "list", "optional number"}
+    for key, row in numeric.iterrows():
+        assert row["min"] != "" and row["max"] != "", f"{key}: declare min and max (max 'inf' if unbounded)"
+        assert float(row["min"]) <= float(row["max"]), key
+    assert float(keys.at["demand.growth", "min"]) > 0
+
+
+BOOLS = ["policy.bonded_duty_at_sale", "policy.parcel_fta", "policy.cbec_direct_purchase", "policy.single_window",
+         "modes.general_trade", "service.per_zone", "service.single_sourcing", "stock.monthly_reassignment"]
+
+
+def test_switches_are_bools_from_every_source(tmp_path):
+    from model.scenario import parameter_keys
+
+    keys = parameter_keys()
+    assert sorted(keys.index[keys["type"] == "bool"]) == sorted(BOOLS)
+    folder = write(tmp_path / "d", tables())
+    for text, flag in (("1", True), ("0", False), ("true", True), ("FALSE", False), ("1.0", True), (1, True), (0.0, False)):
+        v = load_scenario(folder, overrides={"policy.parcel_fta": text}).param("policy.parcel_fta")
+        assert v is flag, (text, v)
+    sc = load_scenario(folder)
+    assert all(isinstance(sc.param(k), bool) for k in BOOLS)
+    assert sc.param("policy.bonded_duty_at_sale") is True and sc.param("policy.bonded_duty_at_sale") >= 0.5
+    csv_folder, row = params_csv(tmp_path, "policy.parcel_fta", "true")
+    assert load_scenario(csv_folder).param("policy.parcel_fta") is True
+    f = tmp_path / "s.toml"
+    f.write_text('data = "d"\n[policy]\nparcel_fta = true\nsingle_window = 0\n')
+    sc = load_scenario(f)
+    assert sc.param("policy.parcel_fta") is True and sc.param("policy.single_window") is False
+    for bad in ("2", "0.5", "maybe", "yes"):
+        with pytest.raises(ScenarioError, match=r"parameter 'policy\.parcel_fta' expects 0 or 1 \(or true / false\)"):
+            load_scenario(folder, overrides={"policy.parcel_fta": bad})
+    csv_folder, row = params_csv(tmp_path / "b", "service.per_zone", "2")
+    with pytest.raises(DataError) as e:
+        load_scenario(csv_folder)
+    assert "0 or 1" in only(e.value.problems, "parameters.csv", row, "value").expected
+
+
+def test_integers_and_choices_are_checked_at_load(tmp_path):
+    folder = write(tmp_path / "d", tables())
+    assert load_scenario(folder, overrides={"periods": "12"}).param("periods") == 12
+    assert type(load_scenario(folder).param("uncertainty.seed")) is int
+    with pytest.raises(ScenarioError, match=r"^override: parameter 'periods' = 6: expected one of 1, 12"):
+        load_scenario(folder, overrides={"periods": 6})
+    with pytest.raises(ScenarioError, match=r"parameter 'uncertainty\.seed' = 2\.5: expected a whole number"):
+        load_scenario(folder, overrides={"uncertainty.seed": 2.5})
+    f = tmp_path / "s.toml"
+    f.write_text('data = "d"\nperiods = 4\n')
+    with pytest.raises(ScenarioError, match=r"s\.toml: parameter 'periods' = 4: expected one of 1, 12"):
+        load_scenario(f)
+    csv_folder, row = params_csv(tmp_path, "periods", "2")
+    with pytest.raises(DataError) as e:
+        load_scenario(csv_folder)
+    p = only(e.value.problems, "parameters.csv", row, "value")
+    assert "one of 1, 12" in p.expected and "'periods'" in p.expected
+
+
+# unmet penalty: not above the cheapest way to serve an order -> the run says so
+
+def test_penalty_below_a_serving_cost_is_warned(tmp_path, capsys):
+    from model.results import penalty_check
+
+    # stocked: line-haul 1 + handling 1 = 2 USD/order; direct mail 50
+    low = load_scenario(write(tmp_path / "low", tables(**{"costs.unmet_penalty_usd_per_order": 1.5})))
+    r = solve(low, EXACT)
+    c = penalty_check(r.inputs)
+    assert (c["rows"], c["orders"], c["zone"], c["cheapest_usd_per_order"]) == (1, 100, "01", pytest.approx(2.0))
+    assert penalty_check(solve(load_scenario(write(tmp_path / "ok", tables())), EXACT).inputs) is None
+    rc, err = solve_cli()([tmp_path / "low", "--out", tmp_path / "out", "--no-map"], capsys)
+    assert rc == 0 and err.startswith("warning: costs.unmet_penalty_usd_per_order = 1.5 USD/order does not exceed")
+    assert "unserved demand may be cheaper" in err
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["warnings"] == [err[len("warning: "):].strip()]
+
+
+def test_zero_penalty_is_solved_and_explained(tmp_path, capsys):
+    """Penalty 0: leaving every order unserved costs nothing; the run solves, says so and explains it."""
+    folder = write(tmp_path / "d", tables(demand={"01": 100, "02": 50}, **{"costs.unmet_penalty_usd_per_order": 0}))
+    out = tmp_path / "out"
+    rc, err = solve_cli()([folder, "--out", out, "--no-map"], capsys)
+    assert rc == 0 and "warning: costs.unmet_penalty_usd_per_order = 0 USD/order" in err and "Traceback" not in err
+    s = json.loads((out / "summary.json").read_text())
+    assert s["objective"] == 0 and s["unmet_share"] == 1 and s["kpis"]["lead_time_mean_hours"] is None
+    assert {u["reason"] for u in s["unmet"]} == {"penalty_cheaper"}
+    assert "No order is delivered" in (out / "report.md").read_text()
+
+
+# tables without rows, all-zero demand
+
+@pytest.mark.parametrize("table", ["parameters", "provinces", "products", "origins", "sourcing", "demand", "tariffs",
+                                   "gateways", "lanes", "sites", "site_levels"])
+def test_header_only_table_is_refused(tmp_path, table):
+    t = tables()
+    t[table] = t[table].iloc[:0]
+    probs = problems(tmp_path, t)
+    p = next(p for p in probs if Path(p.file).name == f"{table}.csv")
+    assert p.row is None and "at least one row below the header" in p.expected
+
+
+def test_all_zero_demand_is_refused(tmp_path, capsys):
+    folder = write(tmp_path / "d", tables(demand={"01": 0.0, "02": 0.0}))
+    rc, err = solve_cli()([folder, "--out", tmp_path / "out", "--no-map"], capsys)
+    assert rc == 2 and "demand.csv, column 'orders_per_year': expected at least one row with orders_per_year > 0" in err
+
+
+def test_shares_guard_zero_total_demand():
+    from model.kpis import lead_time_kpis
+    from model.results import mode_shares
+
+    flows = pd.DataFrame({"mode": ["unmet"], "leg": ["unmet"], "orders": [0.0], "lead_hours": [float("nan")]})
+    from model.regimes import MODES
+
+    assert mode_shares(flows, 0.0) == ({md: 0.0 for md in MODES}, 0.0)
+    assert lead_time_kpis(flows, 0.0, 72)["share_within_target"] is None
+
+
+# control bytes
+
+@pytest.mark.parametrize("file,char", [("provinces.csv", b"\x00"), ("origins.csv", b"\x00"), ("demand.csv", b"\x1b"),
+                                       ("lanes.csv", b"\x7f"), ("products.csv", "\u0085".encode())])
+def test_control_bytes_are_bad_encoding_naming_file_and_row(tmp_path, file, char):
+    folder = write(tmp_path / "d", tables())
+    f = folder / file
+    lines = f.read_bytes().split(b"\n")
+    lines[1] = lines[1][:2] + char + lines[1][2:]
+    f.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataError) as e:
+        load_scenario(folder)
+    p = only(e.value.problems, file, 2, None)
+    assert "without control characters" in p.expected
+

@@ -6,6 +6,7 @@ distance along the meridian: 6371.0088 km x pi/180 = 111.1951 km per degree of l
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -64,9 +65,25 @@ def tables(demand=None, sites=None, levels=None, mfn=0.0, fta=0.0, vat=0.0, valu
     }
 
 
-def write(folder: Path, tabs: dict[str, pd.DataFrame]) -> Path:
+def geometry(provinces: pd.DataFrame) -> dict:
+    """A provinces.geojson FeatureCollection: a 1 x 1 degree square around each zone's centre."""
+    features = []
+    for r in provinces.itertuples(index=False):
+        x, y = float(r.lon), float(r.lat)
+        ring = [[x - 0.5, y - 0.5], [x + 0.5, y - 0.5], [x + 0.5, y + 0.5], [x - 0.5, y + 0.5], [x - 0.5, y - 0.5]]
+        features.append({"type": "Feature", "properties": {"code": str(r.code), "name_vi": r.name_vi,
+                                                            "name_ascii": r.name_ascii},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write(folder: Path, tabs: dict[str, pd.DataFrame], with_geometry: bool = False) -> Path:
+    """The tables as CSV files in ``folder``; ``with_geometry``: also a provinces.geojson of squares."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in tabs.items():
         df.to_csv(folder / f"{name}.csv", index=False)
+    if with_geometry:
+        (folder / "provinces.geojson").write_text(json.dumps(geometry(tabs["provinces"]), ensure_ascii=False),
+                                                  encoding="utf-8")
     return folder
