@@ -11,16 +11,18 @@ CSV_DIGITS = 12
 
 
 def usd(x, precise: bool = False) -> str:
-    """USD 4.56 bn / USD 12.3 M / USD 4,000 (``precise``: one more digit); None -> 'n/a'."""
+    """USD 4.56 bn / USD 12.3 M / USD 4,560 to 3 significant figures, what the data support
+    (``precise``: 4); None -> 'n/a'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
+    n = 4 if precise else 3
     sign = "-" if x < 0 else ""
     x = abs(float(x))
-    if x >= 1e9:
-        return f"{sign}USD {x / 1e9:,.{3 if precise else 2}f} bn"
-    if x >= 1e6:
-        return f"{sign}USD {x / 1e6:,.{2 if precise else 1}f} M"
-    return f"{sign}USD {x:,.0f}"
+    for scale, word in ((1e9, " bn"), (1e6, " M")):
+        if x >= scale:
+            v = x / scale
+            return f"{sign}USD {v:.{max(0, n - 1 - int(math.floor(math.log10(v))))}f}{word}"
+    return f"{sign}USD {float(f'{x:.{n}g}'):,.0f}"
 
 
 def plain_decimal(x: float) -> str:

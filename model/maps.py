@@ -228,7 +228,7 @@ def _title(result) -> str:
     s = result.summary
     obj = s.get("objective")
     cost = f"total cost {_qty(obj)} USD/year" if obj is not None else "no solution"
-    return f"Scenario {s.get('scenario', result.scenario.name)}: bonded CBEC network, {cost}"
+    return f"Scenario {s.get('scenario', result.scenario.name)}: CBEC network, {cost}"
 
 
 def _nice_length(km: float) -> float:
@@ -458,7 +458,7 @@ def write_png(result, path, geometry=None, dpi=130) -> None:
 
     # legend
     handles = [Line2D([], [], ls="", marker="o", ms=math.sqrt(float(site_size(v))), mfc=SITE_COLOUR, mec="black",
-                      label=f"bonded site, {_qty(v)} orders/yr")
+                      label=f"site opened (any regime), {_qty(v)} orders/yr")
                for v in sorted({max_thr, max_thr / 4, max_thr / 16}, reverse=True)]
     handles.append(Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=CLOSED_COLOUR, label="candidate, not opened"))
     handles += [Line2D([], [], ls="", marker=m, ms=8, mfc="#333333", mec="white", label=f"gateway: {GATEWAY_LABELS[t]}")
@@ -600,7 +600,7 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                 f"fixed cost {r.fixed_cost_usd:,.0f} USD/yr" + extra)
 
     unlabelled: list[str] = []
-    for is_open, label in ((False, "candidate, not opened"), (True, "bonded site (size: throughput)")):
+    for is_open, label in ((False, "candidate, not opened"), (True, "site opened, any regime (size: throughput)")):
         s = sites[opened == is_open]
         if not len(s):
             continue

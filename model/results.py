@@ -281,7 +281,7 @@ def _no_mode_detail(scenario, origin: str, product: str) -> str:
         if not (lanes["service"] == "bulk").any():
             why.append(f"no bulk lane from {origin} in lanes.csv (nothing can be stocked)")
         else:
-            general = scenario.param("modes.general_trade") >= 0.5
+            general = bool(scenario.param("modes.general_trade"))
             products = scenario.tables["products"].set_index("product")
             positive = scenario.param("policy.positive_list")
             on_list = (bool(products.at[product, "cbec_positive_list"]) if positive == "*" else product in positive)

@@ -380,9 +380,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         out = drop_dominated_stock(out, inbound_min)
         inb = inb.merge(out[["mode", "site", "origin", "product"]].drop_duplicates(), on=["mode", "site", "origin", "product"])
 
-    periods = int(p("periods"))
-    if periods not in (1, 12):
-        raise ScenarioError(f"parameter 'periods' = {p('periods'):g}: expected 1 (a steady-state year) or 12 (months)")
+    periods = int(p("periods"))  # 1 or 12, checked at load (parameter_keys.csv choices)
     season = stock_keys = None
     if periods == 12:
         season = _season(scenario)

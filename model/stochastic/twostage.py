@@ -61,7 +61,7 @@ def check_supported(scenario) -> None:
     """The stochastic model is the one-period model without service or single-sourcing rows."""
     p = scenario.param
     unsupported = [(k, v) for k, v in (("periods", p("periods") != 1), ("service.min_share", p("service.min_share") > 0),
-                                       ("service.single_sourcing", p("service.single_sourcing") >= 0.5)) if v]
+                                       ("service.single_sourcing", bool(p("service.single_sourcing")))) if v]
     if unsupported:
         keys = ", ".join(f"'{k}' = {p(k):g}" for k, _ in unsupported)
         raise ScenarioError(f"the stochastic model (docs/uncertainty.md) does not support {keys}: "
