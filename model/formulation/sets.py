@@ -417,13 +417,13 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
 
 def _regime_sites(levels: pd.DataFrame, out: pd.DataFrame, stocked_regimes) -> pd.DataFrame:
     """mode, site, level, compliance (USD per year) for each regime with a compliance cost, at
-    each level of each site where it has an outbound arc."""
+    each level of each site where it has an outbound arc and the cost is positive."""
     rows = []
     for x in stocked_regimes:
         if x.compliance_column is None:
             continue
         held = set(out.loc[out["mode"] == x.name, "site"])
-        lv = levels[levels["site"].isin(held)]
+        lv = levels[levels["site"].isin(held) & (levels[x.compliance_column] > 0)]  # no cost, no hold binary
         rows.append(pd.DataFrame({"mode": x.name, "site": lv["site"].to_numpy(), "level": lv["level"].to_numpy(),
                                   "compliance": lv[x.compliance_column].to_numpy(float)}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["mode", "site", "level", "compliance"])
