@@ -216,12 +216,12 @@ def write_flows_geojson(result, path) -> None:
 # ----------------------------------------------------------------------------- PNG
 
 def _qty(v: float) -> str:
-    """1,234 / 12.3 k / 456 M / 4.49 bn: short numbers for labels."""
+    """1,230 / 12.3 k / 456 M / 4.49 bn: short numbers for labels, 3 significant figures."""
     v = float(v)
-    for div, unit, nd in ((1e9, " bn", 2), (1e6, " M", 1), (1e4, " k", 0)):
+    for div, unit in ((1e9, " bn"), (1e6, " M"), (1e4, " k")):
         if abs(v) >= div:
-            return f"{v / div:,.{nd}f}{unit}"
-    return f"{v:,.0f}"
+            return f"{v / div:.3g}{unit}"
+    return f"{float(f'{v:.3g}'):,.0f}"
 
 
 def _title(result) -> str:
@@ -484,8 +484,9 @@ def write_png(result, path, geometry=None, dpi=130) -> None:
 
     s = result.summary
     shares = s.get("mode_share") or {}
-    sub = (", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in shares.items())
-           + f", unmet {s.get('unmet_share') or 0:.1%} of {_qty(s.get('total_demand_orders', 0))} orders/yr; "
+    enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
+    sub = (", ".join(f"{regimes.label(k)} {v:.0%}" for k, v in shares.items() if v > 0 or k in enabled)
+           + f", unmet {s.get('unmet_share') or 0:.0%} of {_qty(s.get('total_demand_orders', 0))} orders/yr; "
            f"{len(opened)} site{'s' if len(opened) != 1 else ''} opened; status {s.get('status', '?')}")
     fig.suptitle(_title(result), fontsize=13, fontweight="bold", y=0.985)
     fig.text(0.5, 0.948, sub, ha="center", fontsize=9.5)
