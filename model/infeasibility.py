@@ -47,7 +47,9 @@ def _forced_rows(m):
     return [(k, c[k]) for k in c if c[k].equality]
 
 
-def _rows(m, family):
+def _rows(m, family, active_only: bool = True):
+    """[((component, index), row)] of a family's constraints (with ``active_only=False`` also the
+    rows make_elastic deactivated)."""
     if family == "force_open":
         return _forced_rows(m)
     out = []
@@ -55,10 +57,8 @@ def _rows(m, family):
         comp = getattr(m, name, None)
         if comp is None:
             continue
-        if comp.is_indexed():
-            out += [((name, idx), comp[idx]) for idx in comp if comp[idx].active]
-        elif comp.active:
-            out.append(((name, None), comp))
+        rows = [((name, idx), comp[idx]) for idx in comp] if comp.is_indexed() else [((name, None), comp)]
+        out += [(k, c) for k, c in rows if c.active or not active_only]
     return out
 
 
@@ -132,23 +132,10 @@ def _scales(m, slacks):
     """(family, index, slack, size of the row's right-hand side) for each elastic row."""
     out = []
     for family, idx, s in slacks:
-        rows = dict(_rows_all(m, family))
+        rows = dict(_rows(m, family, active_only=False))
         c = rows.get(idx)
         rhs = 1.0 if c is None else max(abs(c.lower or 0.0), abs(c.upper or 0.0), 1.0)
         out.append((family, idx, s, float(rhs)))
-    return out
-
-
-def _rows_all(m, family):
-    """Like _rows, also the rows deactivated by make_elastic."""
-    if family == "force_open":
-        return _forced_rows(m)
-    out = []
-    for name in FAMILIES[family][0]:
-        comp = getattr(m, name, None)
-        if comp is None:
-            continue
-        out += [((name, idx), comp[idx]) for idx in comp] if comp.is_indexed() else [((name, None), comp)]
     return out
 
 

@@ -18,13 +18,12 @@ alternative), report.md and map.html sections, into results/<scenario>/<command>
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import pandas as pd
 
 from ..formulation import TERMS
-from .common import SiteRules, add_common_arguments, finish, prepare, run_guarded, solve_job, summarise
+from .common import solve_base, SiteRules, add_common_arguments, finish, prepare, run_guarded, solve_job, summarise
 
 
 def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 10, hook: str | None = None,
@@ -124,16 +123,11 @@ def main(argv=None) -> int:
 
 
 def _run(args) -> int:
-    from ..pipeline import solve
-
     scenario, options, hook = prepare(args, "alternatives")
     print(f"Alternatives of '{scenario.name}' within {args.within:.2%} of the optimum (up to {args.max}; "
           f"each solve to a {options.mip_rel_gap:g} gap: differences below it are not resolved) ...", flush=True)
-    base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
-    if base.objective is None:
-        print(f"error: no solution ({base.status})", file=sys.stderr)
-        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
-            print(f"  {line}", file=sys.stderr)
+    base = solve_base(scenario, options, hook)
+    if base is None:
         return 3
     b = summarise(base)
     print(f"  optimum: {b['objective']:,.0f} USD/year, {len(b['sites'])} sites ({b['solve_seconds']:.1f} s)")

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 
 import numpy as np
@@ -38,7 +37,7 @@ import pandas as pd
 from ..cli import did_you_mean
 from ..parallel import JobFailure, map_jobs
 from ..scenario import parameter_keys
-from .common import (SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
+from .common import (solve_base, SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
                      solve_job, with_parameters)
 
 
@@ -219,8 +218,6 @@ def main(argv=None) -> int:
 
 
 def _run(args) -> int:
-    from ..pipeline import solve
-
     lo, hi = _parse_range(args.range)
     scenario, options, hook = prepare(args, "breakeven")
     print(f"Break-even of {args.key} in [{lo:g}, {hi:g}] for '{scenario.name}' (each solve to a "
@@ -232,11 +229,8 @@ def _run(args) -> int:
 
     found = find_breakeven(scenario, args.key, lo, hi, options, args.tol, args.grid, hook, args.workers,
                            args.scheduler, progress)
-    base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
-    if base.objective is None:
-        print(f"error: no solution for the scenario itself ({base.status})", file=sys.stderr)
-        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
-            print(f"  {line}", file=sys.stderr)
+    base = solve_base(scenario, options, hook, " for the scenario itself")
+    if base is None:
         return 3
     section = {k: v for k, v in found.items() if k != "points"}
     section["points"] = [{k: p[k] for k in ("value", "objective", "gap", "sites")} for p in found["points"]]

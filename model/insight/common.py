@@ -201,6 +201,22 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     return write_results(base, out_dir, extra_files=files, force=force)
 
 
+def solve_base(scenario, options, hook, what: str = ""):
+    """The scenario solved with the command's rules (``--extra``), or None after printing why there is
+    no solution (status, and which constraint, where and by how much: model.infeasibility)."""
+    import sys
+
+    from ..pipeline import solve
+
+    base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
+    if base.objective is None:
+        print(f"error: no solution{what} ({base.status})", file=sys.stderr)
+        for line in base.infeasibility_lines:
+            print(f"  {line}", file=sys.stderr)
+        return None
+    return base
+
+
 def finish(base, options, args, command: str, sections: dict, tables: dict) -> Path:
     """Add the shadow prices of the optimum to ``sections`` and ``tables``, and write it all into
     ``--out`` or ``results/<scenario>/<command>/`` (never over the base run)."""

@@ -24,7 +24,7 @@ import time
 import pandas as pd
 
 from ..parallel import JobFailure, map_jobs
-from .common import (SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
+from .common import (solve_base, SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
                      solve_job, summarise)
 
 
@@ -111,17 +111,12 @@ def main(argv=None) -> int:
 
 
 def _run(args) -> int:
-    from ..pipeline import solve
-
     scenario, options, hook = prepare(args, "regret")
     t0 = time.perf_counter()
     print(f"Regret of each site in '{scenario.name}' (each solve to a {options.mip_rel_gap:g} gap: regrets smaller "
           "than about gap x objective are not resolved) ...", flush=True)
-    base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
-    if base.objective is None:
-        print(f"error: no solution ({base.status})", file=sys.stderr)
-        for line in base.infeasibility_lines:  # model.infeasibility: which constraint, where, by how much
-            print(f"  {line}", file=sys.stderr)
+    base = solve_base(scenario, options, hook)
+    if base is None:
         return 3
     b = summarise(base)
     print(f"  optimum: {b['objective']:,.0f} USD/year, {len(b['sites'])} sites ({b['solve_seconds']:.1f} s)", flush=True)
