@@ -66,6 +66,13 @@ def _tax_lines(k: dict) -> list[str]:
     ]
 
 
+def _orders(x: float) -> str:
+    """Orders to 3 significant figures: 467 M, 5.63 M, 12,300."""
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.3g} M"
+    return f"{float(f'{x:.3g}'):,.0f}"
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -126,7 +133,7 @@ def report_markdown(result) -> str:
         "",
         *banner(s, len(opened)),
         f"**Total cost:** {_usd(s['objective'])} per year "
-        f"for {s['total_demand_orders']:,.0f} cross-border e-commerce orders "
+        f"for {_orders(s['total_demand_orders'])} cross-border e-commerce orders "
         + (f"({s['objective'] / s['total_demand_orders']:.2f} USD per order)." if s["total_demand_orders"] > 0 else "."),
         "",
         "## How orders reach customers",
@@ -149,7 +156,7 @@ def report_markdown(result) -> str:
 
     for r in opened.itertuples():
         lines.append(f"| {md_text(r.site)} | {md_text(r.name)} | {md_text(named(r.province, zones))} | {md_text(r.level)} | "
-                     f"{r.throughput_orders:,.0f} | "
+                     f"{_orders(r.throughput_orders)} | "
                      f"{r.utilisation:.0%} | {_usd(r.fixed_cost_usd)} |")
     lines += [
         "",
