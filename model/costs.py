@@ -85,3 +85,9 @@ def trucking_cost(weight_kg, road_km, usd_per_kg_km):
 def last_mile_cost(weight_kg, road_km, base_usd_per_order, usd_per_kg_km):
     """Parcel delivery to the zone per order: base + weight x km x rate (USD)."""
     return base_usd_per_order + weight_kg * road_km * usd_per_kg_km
+
+
+def waiting_cost(value_usd, share_per_day, lead_hours):
+    """What the buyer's wait costs (USD per order): value x share lost per day x days from order to
+    delivery (lost sales, discounts, value of time)."""
+    return np.asarray(value_usd) * np.asarray(share_per_day) * np.asarray(lead_hours) / 24.0

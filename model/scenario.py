@@ -89,6 +89,26 @@ class Scenario:
                     out.update({str(n): str(c) for c, n in zip(df[code], df[col])})
         return out
 
+    def per_product(self, key: str, by_product_key: str, lo: float, hi: float) -> dict[str, float]:
+        """{product: value}: parameter ``key`` for every product of products.csv, overridden by the
+        PRODUCT:VALUE pairs of list parameter ``by_product_key`` ('*' = none), each in [lo, hi]."""
+        products = list(self.tables["products"]["product"])
+        values = {p: float(self.param(key)) for p in products}
+        spec = self.param(by_product_key)
+        if spec == "*":
+            return values
+        for item in spec:
+            prod, sep, val = item.partition(":")
+            try:
+                x = float(val)
+            except ValueError:
+                x = float("nan")
+            if not sep or prod not in values or not (lo <= x <= hi):
+                raise ScenarioError(f"parameter '{by_product_key}': {item!r} is not PRODUCT:VALUE with a product of "
+                                    f"products.csv ({', '.join(products)}) and {lo:g} <= VALUE <= {hi:g}")
+            values[prod] = x
+        return values
+
     def input_hash(self) -> str:
         """SHA-256 of every table's content and of the parameters (first 16 hex digits)."""
         h = hashlib.sha256()

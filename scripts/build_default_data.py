@@ -879,6 +879,21 @@ def build() -> dict[str, str]:
          "Exchange rate used to convert VND figures",
          "ASSUMPTION for 2025-2026: bank selling rates ~26,000-26,400 VND/USD in 2025; converts every "
          "VND anchor in the build (data/SOURCES.md, Exchange rate)"),
+        ("service.origin_processing_hours", 24, "hours",
+         "Parcel regimes: pick, pack and first mile at the origin before the international leg",
+         "ASSUMPTION: one day; China-Vietnam parcels take 7-10 days door to door (Shopee buyers, Temu's "
+         "7-10-day promise, Order Taobao 6-8 days by road: research notes, docs/validation.md)"),
+        ("service.sortation_hours", 12, "hours", "Every regime: sortation at the destination courier hub",
+         "ASSUMPTION: half a day; with local delivery it reproduces the 40-44 h door to door measured on the "
+         "main domestic routes (Ministry of Science and Technology, 4.2 M parcels, 2025; docs/validation.md)"),
+        ("service.local_delivery_hours", 12, "hours", "Every regime: delivery inside the province from its hub",
+         "ASSUMPTION: half a day (next-day delivery windows of GHN/GHTK/Viettel Post), plus the drive over "
+         "the province's mean distance (provinces.csv area_km2)"),
+        ("service.waiting_cost_share_per_day", 0.01, "share of order value per day",
+         "What a day of waiting costs, as a share of the order's value (lost sales, value of time)",
+         "ASSUMPTION, low end of 1-3 %: one business day faster raises online sales 1.5 % (Fisher, Gallino & "
+         "Xu, Management Science) and demand 1.98 %, worth a 3.14 % discount (Oblander & Jerath 2024); low "
+         "because buyers of low-value cross-border items accept 7-10 days (docs/validation.md)"),
         ("demand.growth", float(growth), "factor", "Multiplier on demand.csv",
          f"demand.csv is the {DEMAND_BASE_YEAR} base year (Metric: 324.1 M cross-border items on the five "
          f"large platforms); x (1 + {DEMAND_GROWTH_PER_YEAR})^{DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR} to the "

@@ -289,3 +289,31 @@ def test_regime_costs_per_order_name_the_cheapest(tmp_path):
     rows = run(tmp_path).summary["regime_costs_usd_per_order"]
     assert len(rows) == 1 and rows[0]["cheapest"] == "bonded"
     assert rows[0]["bonded"] == pytest.approx(12.0) and rows[0]["direct_mail"] == pytest.approx(35.0)
+
+
+def test_waiting_cost_lets_the_faster_regime_win_where_it_is_worth_it(tmp_path):
+    """De minimis 200: a parcel costs 3 (no tax) against bonded 12 + 5 per order of fixed cost, so
+    parcels win (3000). A day of waiting costing 10 % of the 100 USD value: bonded waits 36 h (1.5
+    days: +15 per order), the parcel 120 h (5 days: +50): bonded 5000 + 1000 x 27 = 32000 against
+    53000 for parcels, so bonded wins; the waiting_cost term is 15000."""
+    over = {"policy.de_minimis_usd": 200}
+    r = run(tmp_path / "a", over)
+    assert r.objective == pytest.approx(3000.0, rel=1e-9) and r.summary["mode_share"]["direct_mail"] == 1.0
+    r = run(tmp_path / "b", {**over, "service.waiting_cost_share_per_day": 0.1})
+    assert r.objective == pytest.approx(32000.0, rel=1e-9) and r.summary["mode_share"]["bonded"] == 1.0
+    assert r.summary["cost_breakdown"]["waiting_cost"] == pytest.approx(15000.0, rel=1e-9)
+    r = run(tmp_path / "c", {**over, "service.waiting_cost_by_product": ["P1:0.1"]})
+    assert r.objective == pytest.approx(32000.0, rel=1e-9)  # the same share, given per product
+
+
+def test_lead_time_is_built_end_to_end(tmp_path):
+    """Sortation 6 h and local delivery 6 h in every regime, 24 h origin processing for parcels, and a
+    province of the area of a disc of radius 100 km (mean distance 2/3 x 100 km at 50 km/h = 1.333 h):
+    bonded 24 + 12 + 12 + 1.333 = 49.33 h; the parcel's best route 72 + 48 + 24 + 12 + 1.333 = 157.33 h."""
+    tabs = tables(**{**BASE, "service.sortation_hours": 6, "service.local_delivery_hours": 6,
+                     "service.origin_processing_hours": 24})
+    tabs["provinces"]["area_km2"] = math.pi * 100.0 ** 2
+    r = solve(load_scenario(write(tmp_path / "d", tabs)), OPTS)
+    k = r.summary["kpis"]["lead_time_days_by_mode"]
+    assert k["bonded"]["carried"]["mean"] == pytest.approx((48 + 4 / 3) / 24, rel=1e-9)
+    assert k["direct_mail"]["best_route"]["mean"] == pytest.approx((156 + 4 / 3) / 24, rel=1e-9)

@@ -22,6 +22,7 @@ TERM_SOURCES = {
     "duty_financing_cost": [("inbound", "duty_financing_cost"), ("outbound", "duty_financing_cost"),
                             ("stock", "financing_cost"), ("direct", "duty_financing_cost")],
     "inventory_cost": [("inbound", "inventory_cost"), ("outbound", "inventory_cost"), ("stock", "holding_cost")],
+    "waiting_cost": [("outbound", "waiting_cost"), ("direct", "waiting_cost")],
 }
 
 

@@ -35,6 +35,7 @@ TERMS = (
     "duty_tax_cost",
     "duty_financing_cost",
     "inventory_cost",
+    "waiting_cost",
     "unmet_penalty",
 )
 #: Regimes that hold stock at a site / send a parcel per order (names as in the registry).
@@ -137,7 +138,8 @@ def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame) -> pd.Dat
     free = [r.name for r in reg.REGISTRY.values() if r.stocked and r.compliance_column is None]
     if not out["mode"].isin(free).any() or out["mode"].nunique() < 2:
         return out  # nothing can dominate; skips a group-by over every arc
-    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
+    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost",
+                 "waiting_cost"]
     key = ["site", "zone", "origin", "product"]
     inb = out[["mode", "origin", "site", "product"]].merge(inbound_min, how="left", on=["mode", "origin", "site", "product"])
     cost = out[per_order].sum(axis=1).to_numpy() + inb["inbound"].fillna(np.inf).to_numpy()
@@ -284,10 +286,11 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     handling = np.zeros(len(out))
     for x in stocked_regimes:
         mask = mode == x.name
-        clearance[mask] = x.clearance_hours(p)
+        clearance[mask] = x.clearance_hours(p) + x.dispatch_hours(p)
         handling[mask] = x.handling(p, site_handling[mask])
+    final_leg = final_leg_hours(scenario)
     out["km"] = _lookup(distances.site_zone, out["site"], out["zone"])
-    out["lead_hours"] = (clearance + p("service.processing_hours")
+    out["lead_hours"] = (clearance + out["zone"].map(final_leg).to_numpy()
                          + _hours(distances.site_zone_hours, out["km"].to_numpy(), out["site"], out["zone"], speed))
     out["handling_cost"] = handling
     out["last_mile_cost"] = costs.last_mile_cost(weight, out["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
@@ -300,9 +303,13 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                                                  prod["days_in_stock"].to_numpy())
     for c in (*TAX_COLUMNS, "held_to_sale_usd"):
         out[c] = tax[c].to_numpy()
+    waiting = waiting_share(scenario)
+    out["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), out["product"].map(waiting).to_numpy(),
+                                             out["lead_hours"].to_numpy())
     out["co2_kg"] = costs.emissions_kg(weight, out["km"].to_numpy(), co2_factor["road"])
     out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
-               "duty_tax_cost", "duty_financing_cost", "inventory_cost", *TAX_COLUMNS, "held_to_sale_usd", "co2_kg"]]
+               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "waiting_cost", *TAX_COLUMNS,
+               "held_to_sale_usd", "co2_kg"]]
 
     # Inbound bulk line-haul, per stocked regime, for (origin, product) pairs that some outbound arc sells.
     keys = out[["mode", "site", "origin", "product", "held_to_sale_usd"]].drop_duplicates(["mode", "site", "origin", "product"])
@@ -354,9 +361,9 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     for x in regimes:
         if not x.stocked:
             mask = dm["mode"].to_numpy() == x.name
-            clearance[mask] = x.clearance_hours(p)
+            clearance[mask] = x.clearance_hours(p) + x.dispatch_hours(p)
             fee[mask] = x.parcel_fee(p)
-    dm["lead_hours"] = (dm["transit_days"].to_numpy() * HOURS_PER_DAY + clearance
+    dm["lead_hours"] = (dm["transit_days"].to_numpy() * HOURS_PER_DAY + clearance + dm["zone"].map(final_leg).to_numpy()
                         + _hours(distances.gateway_zone_hours, dm["km"].to_numpy(), dm["gateway"], dm["zone"], speed))
     dm["direct_mail_cost"] = costs.freight_cost(weight, dm["cost_usd_per_kg"].to_numpy(),
                                                 dm["cost_usd_per_order"].to_numpy()) + fee
@@ -365,11 +372,13 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     tax = price_taxes(scenario, dm, products)
     for c in ("duty_tax_cost", "duty_financing_cost", *TAX_COLUMNS):
         dm[c] = tax[c].to_numpy()
+    dm["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), dm["product"].map(waiting).to_numpy(),
+                                            dm["lead_hours"].to_numpy())
     dm["co2_kg"] = (costs.emissions_kg(weight, _international_km(t, dm), dm["lane_mode"].map(co2_factor).to_numpy())
                     + costs.emissions_kg(weight, dm["km"].to_numpy(), co2_factor["road"]))
     dm = dm[["mode", "origin", "gateway", "zone", "product", "km", "lead_hours", "direct_mail_cost", "last_mile_cost",
-             "duty_tax_cost", "duty_financing_cost", *TAX_COLUMNS, "co2_kg"]]
-    direct_terms = ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost"]
+             "duty_tax_cost", "duty_financing_cost", "waiting_cost", *TAX_COLUMNS, "co2_kg"]]
+    direct_terms = ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "waiting_cost"]
     paths = None if nearest_sites else regime_paths(out, inbound_min, dm, direct_terms)
     if prune_gateways:
         # Across parcel regimes too: parcels of one (origin, zone, product) on either side of the
@@ -415,6 +424,24 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     )
 
 
+def final_leg_hours(scenario) -> pd.Series:
+    """zone -> hours from the province's centre to the buyer, the same for every regime: sortation at
+    the courier hub + local delivery + the drive over the province's mean distance, taken as the mean
+    distance from the centre of a disc of the province's area, 2/3 x sqrt(area / pi), x
+    network.circuity_factor (0 where provinces.csv has no area_km2)."""
+    p = scenario.param
+    prov = scenario.tables["provinces"]
+    area = prov["area_km2"].fillna(0.0).to_numpy(float) if "area_km2" in prov else np.zeros(len(prov))
+    km = 2.0 / 3.0 * np.sqrt(area / math.pi) * p("network.circuity_factor")
+    hours = p("service.sortation_hours") + p("service.local_delivery_hours") + km / p("network.truck_speed_kmh")
+    return pd.Series(hours, index=prov["code"].astype(str).to_numpy())
+
+
+def waiting_share(scenario) -> dict[str, float]:
+    """{product: share of its value lost per day of delivery time} (service.waiting_cost_*)."""
+    return scenario.per_product("service.waiting_cost_share_per_day", "service.waiting_cost_by_product", 0.0, 1.0)
+
+
 def _regime_sites(levels: pd.DataFrame, out: pd.DataFrame, stocked_regimes) -> pd.DataFrame:
     """mode, site, level, compliance (USD per year) for each regime with a compliance cost, at
     each level of each site where it has an outbound arc and the cost is positive."""
@@ -432,7 +459,8 @@ def _regime_sites(levels: pd.DataFrame, out: pd.DataFrame, stocked_regimes) -> p
 def regime_paths(out: pd.DataFrame, inbound_min: pd.DataFrame, dm: pd.DataFrame, direct_terms) -> pd.DataFrame:
     """Each regime's cheapest path per demand row (zone, origin, product): USD per order (outbound +
     cheapest inbound, or the parcel; fixed and compliance costs left out) and its lead time (hours)."""
-    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost"]
+    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost",
+                 "waiting_cost"]
     key = ["mode", "zone", "origin", "product"]
     s = out[[*key, "site", "lead_hours"]].assign(_out=out[per_order].sum(axis=1)) \
         .merge(inbound_min, on=["mode", "origin", "site", "product"], how="inner")

@@ -82,6 +82,8 @@ class Regime:
       this regime at a site (None = no cost of its own; the site's fixed cost covers it).
     - ``taxes(goods, policy)``: the tax rule, :class:`Taxes`.
     - ``clearance_hours(policy)``: customs time on the order's clock.
+    - ``dispatch_hours(policy)``: time from the order to the first leg (pick and pack at the
+      site, or at the origin for a parcel).
     - ``eligible(goods, policy)``: per-order mask of the arcs the regime may carry (e.g. an
       order-value cap); None = all.
     - ``parcel_fee(policy)``: customs clearance charge per parcel (parcel regimes), USD.
@@ -96,6 +98,7 @@ class Regime:
     colour: str
     taxes: callable
     clearance_hours: callable
+    dispatch_hours: callable = lambda policy: 0.0
     enabled: callable = lambda policy: True
     site_ok: callable | None = None
     positive_list_only: bool = False

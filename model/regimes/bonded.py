@@ -41,6 +41,7 @@ REGIME = Regime(
     stocked=True,
     colour="#1f78b4",
     taxes=taxes,
+    dispatch_hours=lambda p: p("service.processing_hours"),
     clearance_hours=lambda p: p("policy.bonded_clearance_hours") * _time_factor(p),
     site_ok=lambda sites, scenario: _site_ok(sites, scenario),
     positive_list_only=True,

@@ -30,6 +30,7 @@ REGIME = Regime(
     stocked=False,
     colour="#ff7f00",
     taxes=taxes,
+    dispatch_hours=lambda p: p("service.origin_processing_hours"),
     clearance_hours=parcel.clearance_hours,
     enabled=lambda p: bool(p("policy.cbec_direct_purchase")),
     eligible=lambda g, p: g.value <= p("policy.order_value_cap_usd"),

@@ -30,6 +30,7 @@ REGIME = Regime(
     stocked=True,
     colour="#8c6d31",
     taxes=taxes,
+    dispatch_hours=lambda p: p("service.processing_hours"),
     clearance_hours=lambda p: 0.0,  # cleared at entry, before the order is placed
     enabled=lambda p: bool(p("modes.general_trade")),
     site_ok=lambda sites, scenario: (pd.Series(True, index=sites.index), pd.Series("", index=sites.index)),

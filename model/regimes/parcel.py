@@ -47,6 +47,7 @@ REGIME = Regime(
     stocked=False,
     colour="#e31a1c",
     taxes=taxes,
+    dispatch_hours=lambda p: p("service.origin_processing_hours"),
     clearance_hours=clearance_hours,
     parcel_fee=parcel_fee,
 )

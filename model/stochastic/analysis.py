@@ -112,6 +112,8 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
             (float(np.dot(sale["sale_tax"].to_numpy(), sell)) if len(sale_keys) else 0.0)
             + float(np.dot(dm["duty_tax_cost"].to_numpy(), direct)))
         r["direct_mail_goods_fx_cost"] = (f - 1.0) * float(np.dot(dm["value"].to_numpy(), direct))
+        r["waiting_cost"] = (float(np.dot(sale["waiting_cost"].to_numpy(), sell)) if len(sale_keys) else 0.0) \
+            + float(np.dot(dm["waiting_cost"].to_numpy(), direct))
         r["dead_stock_cost"] = float(np.dot(dead_cost, left))
         r["unmet_penalty"] = data.inputs.unmet_penalty * float(unmet.sum())
         r["total_cost"] = sum(r[t] for t in STOCH_TERMS)

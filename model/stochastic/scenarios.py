@@ -64,22 +64,7 @@ def _int_param(scenario, key: str) -> int:
 
 def product_cvs(scenario) -> dict[str, float]:
     """Coefficient of variation of each product's demand: uncertainty.demand_cv, overridden per product."""
-    products = list(scenario.tables["products"]["product"])
-    cvs = {p: float(scenario.param("uncertainty.demand_cv")) for p in products}
-    spec = scenario.param("uncertainty.demand_cv_by_product")
-    if spec == "*":
-        return cvs
-    for item in spec:
-        prod, sep, val = item.partition(":")
-        try:
-            cv = float(val)
-        except ValueError:
-            cv = -1.0
-        if not sep or prod not in cvs or not (0 <= cv <= 5):
-            raise ScenarioError(f"parameter 'uncertainty.demand_cv_by_product': {item!r} is not PRODUCT:CV with a "
-                                f"product of products.csv ({', '.join(products)}) and 0 <= CV <= 5")
-        cvs[prod] = cv
-    return cvs
+    return scenario.per_product("uncertainty.demand_cv", "uncertainty.demand_cv_by_product", 0.0, 5.0)
 
 
 def _split_by_origin(scenario, by_zone: pd.DataFrame) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from .scenarios import ScenarioSet
 STOCH_TERMS = (
     "fixed_cost", "compliance_cost", "linehaul_cost", "trucking_cost", "handling_cost", "last_mile_cost", "direct_mail_cost",
     "duty_tax_cost", "duty_financing_cost", "inventory_cost", "direct_mail_goods_fx_cost", "dead_stock_cost",
-    "unmet_penalty",
+    "waiting_cost", "unmet_penalty",
 )
 FIRST_STAGE_TERMS = ("linehaul_cost", "trucking_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost")
 
@@ -105,13 +105,14 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     sale = nearest_sites(out, n).merge(sk[[*keys, "held", "tax"]], on=keys, how="inner")
     sale["sale_tax"] = sale["tax"] - sale["held"]  # e.g. general trade's output VAT, bonded taxes at release
     sale = sale[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
-                 "sale_tax"]].sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
+                 "waiting_cost", "sale_tax"]].sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
 
-    dm = inputs.direct_arcs.assign(_c=lambda d: d[["direct_mail_cost", "last_mile_cost", "duty_tax_cost"]].sum(axis=1))
+    dm = inputs.direct_arcs.assign(_c=lambda d: d[["direct_mail_cost", "last_mile_cost", "duty_tax_cost",
+                                                   "waiting_cost"]].sum(axis=1))
     dm = dm.sort_values(["origin", "zone", "product", "_c"]).drop_duplicates(["origin", "zone", "product"])
     dm["value"] = products.loc[dm["product"], "order_value_usd"].to_numpy()
     dm = dm[["mode", "origin", "gateway", "zone", "product", "lead_hours", "direct_mail_cost", "last_mile_cost",
-             "duty_tax_cost", "value"]].reset_index(drop=True)
+             "waiting_cost", "duty_tax_cost", "value"]].reset_index(drop=True)
     return TwoStageData(inputs, stock_keys.reset_index(drop=True), sale, dm, scenarios,
                         float(scenario.param("risk.alpha")), float(scenario.param("risk.weight")))
 
@@ -160,11 +161,11 @@ def _build(data, names, probabilities, first_stage, strong_linking):
 
     sale = data.sale_arcs
     sale_keys = _keys(sale, ["mode", "site", "zone", "origin", "product"])
-    sale_fixed = dict(zip(sale_keys, (sale["handling_cost"] + sale["last_mile_cost"]).astype(float)))
+    sale_fixed = dict(zip(sale_keys, (sale["handling_cost"] + sale["last_mile_cost"] + sale["waiting_cost"]).astype(float)))
     sale_tax = dict(zip(sale_keys, sale["sale_tax"].astype(float)))
     dm = data.direct_arcs
     dm_keys = _keys(dm, ["origin", "zone", "product"])
-    dm_fixed = dict(zip(dm_keys, (dm["last_mile_cost"] - dm["value"]).astype(float)))
+    dm_fixed = dict(zip(dm_keys, (dm["last_mile_cost"] + dm["waiting_cost"] - dm["value"]).astype(float)))
     dm_fx = dict(zip(dm_keys, (dm["direct_mail_cost"] + dm["duty_tax_cost"] + dm["value"]).astype(float)))
 
     dem = sc.demand[sc.demand["scenario"].isin(names)]
