@@ -147,8 +147,7 @@ def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame) -> pd.Dat
     is_free = out["mode"].isin(free)
     # the cheapest compliance-free twin of each row (NaN if none), by group transform
     twin = cost.where(is_free).groupby([out[c] for c in key], sort=False).transform("min")
-    # a free arc is not dominated by itself (only strictly cheaper free twins of another regime would be:
-    # they cannot exist, one free regime per site here); a free arc is kept
+    # only arcs of a regime with a compliance cost are dropped: compliance-free arcs are always kept
     dominated = ~is_free & twin.notna() & (twin <= cost)
     return out[~dominated]
 
