@@ -96,45 +96,34 @@ def unknown_command(word: str) -> str | None:
     return None
 
 
-def _sig(x: float, unit: str = "") -> str:
-    """3 significant figures (the data support no more): 1.04 bn, 467 M, 18.0 k, 0."""
-    from model.formats import usd
-
-    if unit == "USD":
-        return usd(x)
-    for scale, word in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{word}"
-    return f"{x:.3g}"
-
-
 def print_summary(result, out_dir, extra_files=()) -> None:
     """The run in a few lines, numbers to 3 significant figures (full precision in summary.json)."""
     from model import regimes
+    from model.formats import quantity, usd
 
     s = result.summary
-    print(f"Scenario {s['scenario']}: {s['status']}, total cost {_sig(s['objective'], 'USD')} per year "
+    print(f"Scenario {s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
           f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
           f"HiGHS {s['solve_seconds']:.1f} s)")
     size = s["model_size"]
     print(f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints")
     enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
-    print(f"Demand {_sig(s['total_demand_orders'])} orders/year: " + ", ".join(
+    print(f"Demand {quantity(s['total_demand_orders'])} orders/year: " + ", ".join(
         f"{regimes.label(k)} {v:.0%}" for k, v in s["mode_share"].items() if v > 0 or k in enabled)
         + f", unmet {s['unmet_share']:.0%}")
     k = s.get("kpis") or {}
     if k.get("tax_revenue_usd"):
-        print(f"Taxes {_sig(k['tax_revenue_usd']['total'], 'USD')} (effective rate {k['effective_tax_rate']['overall'] or 0:.3g} "
-              f"of sale value); network cost without taxes {_sig(k['network_cost_usd'], 'USD')}")
+        print(f"Taxes {usd(k['tax_revenue_usd']['total'])} (effective rate {k['effective_tax_rate']['overall'] or 0:.3g} "
+              f"of sale value); network cost without taxes {usd(k['network_cost_usd'])}")
     sites = result.sites[result.sites["opened"]]
     print(f"Sites opened ({len(sites)}):")
     for r in sites.itertuples():
         held = getattr(r, "regimes_held", "") or ""
-        print(f"  {r.site:<5} {r.level:<7} {r.name[:46]:<46} {_sig(r.throughput_orders):>7} orders "
+        print(f"  {r.site:<5} {r.level:<7} {r.name[:46]:<46} {quantity(r.throughput_orders):>7} orders "
               f"({r.utilisation:.0%} of capacity) {' + '.join(regimes.label(m) for m in held.split())}")
     print("Cost breakdown (USD/year):")
     for k_, v in s["cost_breakdown"].items():
-        print(f"  {k_:<22} {_sig(v, 'USD'):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
+        print(f"  {k_:<22} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
     files = ["summary.json", "sites.csv", "flows.csv", "report.md", "results.xlsx", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 

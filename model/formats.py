@@ -25,6 +25,15 @@ def usd(x, precise: bool = False) -> str:
     return f"{sign}USD {float(f'{x:.{n}g}'):,.0f}"
 
 
+def quantity(x: float) -> str:
+    """A count to 3 significant figures, what the data support: 4.49 bn / 467 M / 12.3 k / 1,230."""
+    x = float(x)
+    for scale, word in ((1e9, " bn"), (1e6, " M"), (1e4, " k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{word}"
+    return f"{float(f'{x:.3g}'):,.0f}"
+
+
 def plain_decimal(x: float) -> str:
     """A float as a plain decimal with :data:`CSV_DIGITS` significant digits, trailing zeros
     dropped: 1.2e8 -> '120000000', 0.1 + 0.2 -> '0.3', 2.5e-7 -> '0.00000025'. For

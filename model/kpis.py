@@ -37,8 +37,6 @@ def money_kpis(flows: pd.DataFrame, products: pd.DataFrame, cost_of_capital: flo
     """Taxes paid, what was paid before the sale, and the working capital tied up in stock.
 
     - ``duties_and_vat_paid_usd``: duty + VAT the state keeps (import VAT net of credits).
-    - ``taxes_paid_at_entry_usd``: taxes paid at entry, before the order is sold (general-trade duty
-      and import VAT; bonded taxes when ``policy.bonded_duty_at_sale`` = 0).
     - ``duties_deferred_usd``: taxes on stocked orders paid at the sale rather than at entry.
     - ``duty_financing_saved_usd``: what those deferred taxes would have cost to finance from entry
       to sale (amount x r x days in stock / 365).
@@ -55,7 +53,6 @@ def money_kpis(flows: pd.DataFrame, products: pd.DataFrame, cost_of_capital: flo
     deferred = np.where(at_entry > 0, 0.0, taxes)
     return {
         "duties_and_vat_paid_usd": float(flows["duty_tax_cost"].sum()),
-        "taxes_paid_at_entry_usd": float(flows["tax_at_entry_usd"].sum()),
         "duties_deferred_usd": float(deferred.sum()),
         "duty_financing_saved_usd": float((deferred * cost_of_capital * days / DAYS_PER_YEAR).sum()),
         "working_capital_usd": float(((orders * value + at_entry) * days / DAYS_PER_YEAR).sum()),

@@ -216,12 +216,10 @@ def write_flows_geojson(result, path) -> None:
 # ----------------------------------------------------------------------------- PNG
 
 def _qty(v: float) -> str:
-    """1,230 / 12.3 k / 456 M / 4.49 bn: short numbers for labels, 3 significant figures."""
-    v = float(v)
-    for div, unit in ((1e9, " bn"), (1e6, " M"), (1e4, " k")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{unit}"
-    return f"{float(f'{v:.3g}'):,.0f}"
+    """Short numbers for labels (:func:`model.formats.quantity`)."""
+    from .formats import quantity
+
+    return quantity(v)
 
 
 def _title(result) -> str:

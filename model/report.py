@@ -5,7 +5,7 @@ import math
 
 from . import regimes
 from .caveats import data_caveats, read_sources, robustness_caveats
-from .formats import usd as _usd
+from .formats import quantity, usd as _usd
 from .insight_text import insight_markdown
 from .names import named, site_names, zone_names
 
@@ -64,13 +64,6 @@ def _tax_lines(k: dict) -> list[str]:
         f"{_usd(k['duties_deferred_usd'])}, saving {_usd(k['duty_financing_saved_usd'])} of financing.",
         f"- Cost of the network without duties and VAT (transfers, not resource costs): {_usd(k['network_cost_usd'])}.",
     ]
-
-
-def _orders(x: float) -> str:
-    """Orders to 3 significant figures: 467 M, 5.63 M, 12,300."""
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:.3g} M"
-    return f"{float(f'{x:.3g}'):,.0f}"
 
 
 def _cap(text: str) -> str:
@@ -133,7 +126,7 @@ def report_markdown(result) -> str:
         "",
         *banner(s, len(opened)),
         f"**Total cost:** {_usd(s['objective'])} per year "
-        f"for {_orders(s['total_demand_orders'])} cross-border e-commerce orders "
+        f"for {quantity(s['total_demand_orders'])} cross-border e-commerce orders "
         + (f"({s['objective'] / s['total_demand_orders']:.2f} USD per order)." if s["total_demand_orders"] > 0 else "."),
         "",
         "## How orders reach customers",
@@ -156,7 +149,7 @@ def report_markdown(result) -> str:
 
     for r in opened.itertuples():
         lines.append(f"| {md_text(r.site)} | {md_text(r.name)} | {md_text(named(r.province, zones))} | {md_text(r.level)} | "
-                     f"{_orders(r.throughput_orders)} | "
+                     f"{quantity(r.throughput_orders)} | "
                      f"{r.utilisation:.0%} | {_usd(r.fixed_cost_usd)} |")
     lines += [
         "",

@@ -38,9 +38,6 @@ TERMS = (
     "waiting_cost",
     "unmet_penalty",
 )
-#: Regimes that hold stock at a site / send a parcel per order (names as in the registry).
-STOCK_MODES = reg.STOCKED
-PARCEL_MODES = reg.PARCEL
 MODES = reg.MODES
 HOURS_PER_DAY = 24.0
 #: Per-order tax columns of every outbound and direct arc (USD per order), for the KPIs.
@@ -175,8 +172,8 @@ def _hours(hours: pd.DataFrame | None, km: np.ndarray, rows, cols, speed: float)
 
 def vat_rates(scenario, origins, products) -> np.ndarray:
     """VAT rate per (origin, product) row: ``policy.vat_rate`` when set, else tariffs.csv."""
-    override = scenario.param("policy.vat_rate")
-    if override is not None and not (isinstance(override, float) and math.isnan(override)):
+    override = scenario.param("policy.vat_rate")  # None = unset (an optional number)
+    if override is not None:
         return np.full(len(origins), float(override))
     tariffs = scenario.tables["tariffs"].set_index(["origin", "product"])
     return _rows(tariffs[["vat_rate"]], origins, products)["vat_rate"].to_numpy(float)
@@ -200,11 +197,12 @@ def _subset(g: reg.Goods, mask: np.ndarray) -> reg.Goods:
     return reg.Goods(**{f: getattr(g, f)[mask] for f in ("value", "base", "fta", "mfn", "vat", "days")})
 
 
-def price_taxes(scenario, arcs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+def price_taxes(scenario, arcs: pd.DataFrame, products: pd.DataFrame, g: reg.Goods | None = None) -> pd.DataFrame:
     """Per-order tax columns of each arc under its regime's rule: duty_usd, vat_usd, duty_tax_cost,
-    tax_at_entry_usd, held_to_sale_usd, duty_financing_cost (over the days in stock and the credit)."""
+    tax_at_entry_usd, held_to_sale_usd, duty_financing_cost (over the days in stock and the credit).
+    ``g``: the arcs' :func:`goods`, when the caller has them already."""
     p = scenario.param
-    g = goods(scenario, arcs, products)
+    g = goods(scenario, arcs, products) if g is None else g
     n = len(arcs)
     cols = {c: np.zeros(n) for c in ("duty_usd", "vat_usd", "tax_at_entry_usd", "held_to_sale_usd",
                                       "duty_financing_cost")}
@@ -344,6 +342,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     dm = pd.concat([dm.assign(mode=x.name) for x in regimes if not x.stocked] or [dm.assign(mode="")[:0]],
                    ignore_index=True)
     prod = products.loc[dm["product"]]
+    g = None
     if len(dm):  # regimes that carry only some orders (e.g. an order-value cap)
         g = goods(scenario, dm, products)
         keep = np.ones(len(dm), bool)
@@ -352,6 +351,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                 mask = dm["mode"].to_numpy() == x.name
                 keep[mask] = x.eligible(_subset(g, mask), p)
         dm = dm[keep].reset_index(drop=True)
+        g = _subset(g, keep)
         prod = products.loc[dm["product"]]
     dm["km"] = _lookup(distances.gateway_zone, dm["gateway"], dm["zone"])
     weight = prod["weight_kg_per_order"].to_numpy()
@@ -368,7 +368,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                                                 dm["cost_usd_per_order"].to_numpy()) + fee
     dm["last_mile_cost"] = costs.last_mile_cost(weight, dm["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                 p("costs.last_mile_usd_per_kg_km"))
-    tax = price_taxes(scenario, dm, products)
+    tax = price_taxes(scenario, dm, products, g)
     for c in ("duty_tax_cost", "duty_financing_cost", *TAX_COLUMNS):
         dm[c] = tax[c].to_numpy()
     dm["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), dm["product"].map(waiting).to_numpy(),

@@ -5,7 +5,7 @@ per-order charges. Units: USD per order, hours, days. Pure functions of arrays, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,9 +61,9 @@ class Taxes:
                 + costs.duty_financing_cost(self.held_to_credit, cost_of_capital, self.credit_days))
 
 
-def no_taxes(n: int) -> Taxes:
-    z = np.zeros(n)
-    return Taxes(z, z, z, z)
+def single_window(p, which: str) -> float:
+    """The single-window factor on clearance ``which`` = 'time' or 'fee' (1 without a single window)."""
+    return p(f"policy.single_window_{which}_factor") if p("policy.single_window") else 1.0
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,6 @@ class Regime:
     compliance_column: str | None = None
     eligible: callable | None = None
     parcel_fee: callable | None = None
-    notes: tuple = field(default_factory=tuple)
 
     @property
     def site_eligible(self) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import costs
-from .base import Goods, Regime, Taxes
+from .base import Goods, Regime, Taxes, single_window
 
 
 def cbec_factors(g: Goods, p) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +42,7 @@ REGIME = Regime(
     colour="#1f78b4",
     taxes=taxes,
     dispatch_hours=lambda p: p("service.processing_hours"),
-    clearance_hours=lambda p: p("policy.bonded_clearance_hours") * _time_factor(p),
+    clearance_hours=lambda p: p("policy.bonded_clearance_hours") * single_window(p, "time"),
     site_ok=lambda sites, scenario: _site_ok(sites, scenario),
     positive_list_only=True,
     handling=lambda p, site_handling: site_handling + p("costs.bonded_release_usd_per_order"),
@@ -59,6 +59,3 @@ def _site_ok(sites, scenario):
                     ["not allowed to host a bonded facility (sites.csv)", "zone not in policy.eligible_zones"], "")
     return ok, pd.Series(why, index=sites.index)
 
-
-def _time_factor(p) -> float:
-    return p("policy.single_window_time_factor") if p("policy.single_window") else 1.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import costs
-from .base import Goods, Regime, Taxes
+from .base import Goods, Regime, Taxes, single_window
 
 
 def duty_rate(g: Goods, p) -> np.ndarray:
@@ -33,11 +33,11 @@ def taxes(g: Goods, p) -> Taxes:
 
 
 def clearance_hours(p) -> float:
-    return p("policy.direct_clearance_hours") * (p("policy.single_window_time_factor") if p("policy.single_window") else 1.0)
+    return p("policy.direct_clearance_hours") * single_window(p, "time")
 
 
 def parcel_fee(p) -> float:
-    return p("costs.parcel_clearance_usd_per_order") * (p("policy.single_window_fee_factor") if p("policy.single_window") else 1.0)
+    return p("costs.parcel_clearance_usd_per_order") * single_window(p, "fee")
 
 
 REGIME = Regime(
