@@ -92,20 +92,71 @@ GRDP_EXPONENT = 0.5
 # Products ------------------------------------------------------------------------------------
 # Columns: id, name, order_value_usd, weight_kg_per_order, days_in_stock,
 #          obsolescence_rate_per_year, cbec_positive_list, share of all CBEC orders.
-# ALL values are ASSUMPTIONS (reasoning in data/SOURCES.md): declared values reflect the
+# Values are ASSUMPTIONS (reasoning in data/SOURCES.md): declared values reflect the
 # low-value China marketplace parcels that dominate the flow (Metric: ~USD 4 per item sold on
 # VN platforms in 2024, as reported; Temu VN basket capped at VND 1 M ~ USD 40 in late 2024,
 # retail-news.de); weights are gross parcel weights incl. packaging; days in stock and
-# obsolescence follow shelf life / fashion and model churn; order shares are our split of the
-# whole CBEC flow into five categories (household and other goods folded into the nearest one).
+# obsolescence follow shelf life / fashion and model churn.
+# Order shares (issue 15): Vietnam's customs put the three largest categories of the small parcels
+# from China at electronics & accessories 1.2 M, clothing / shoes / hats 0.85 M and household daily
+# necessities 0.70 M parcels a day, of 4-5 M a day in all (GDVC, as relayed by shipaim.com, 2025).
+# The three take 2.75 / 4.5 = 0.61 of the parcels -> 0.60 here, split 1.2 : 0.85 : 0.70 (0.262,
+# 0.185, 0.153 -> 0.26, 0.19, 0.15); the other 0.40 goes to cosmetics, supplements and baby goods
+# in the proportions of the former shares (0.20 : 0.15 : 0.15 -> 0.16, 0.12, 0.12). Only the RATIOS
+# of the customs figures are used: their total (1.6 bn a year) is not the demand anchor (docs/data.md).
+# household: ASSUMPTIONS - plastic / steel kitchenware, storage, cleaning and small decor, USD 5
+# declared (cheap, like the accessories), 0.5 kg (bulky for its value), 50 days in stock, 0.08 a
+# year obsolescence (durable, no expiry and little model churn; below gadgets and fashion).
 PRODUCTS = [
     # id,                         name,                                 usd, kg,  days, obs,  list, share
-    ("cosmetics",               "Cosmetics (beauty & personal care)",   8, 0.4, 45, 0.10, True, "0.20"),
-    ("supplements_fmcg",        "Supplements & packaged FMCG",          10, 0.6, 45, 0.10, True, "0.15"),
-    ("mother_baby",             "Mother & baby",                        10, 1.0, 40, 0.08, True, "0.15"),
-    ("apparel_footwear",        "Apparel & footwear",                   7, 0.6, 60, 0.25, True, "0.30"),
-    ("electronics_accessories", "Electronics accessories & gadgets",    5, 0.3, 50, 0.20, True, "0.20"),
+    ("cosmetics",               "Cosmetics (beauty & personal care)",   8, 0.4, 45, 0.10, True, "0.16"),
+    ("supplements_fmcg",        "Supplements & packaged FMCG",          10, 0.6, 45, 0.10, True, "0.12"),
+    ("mother_baby",             "Mother & baby",                        10, 1.0, 40, 0.08, True, "0.12"),
+    ("apparel_footwear",        "Apparel & footwear",                   7, 0.6, 60, 0.25, True, "0.19"),
+    ("electronics_accessories", "Electronics accessories & gadgets",    5, 0.3, 50, 0.20, True, "0.26"),
+    ("household",               "Household goods & home",               5, 0.5, 50, 0.08, True, "0.15"),
 ]
+
+# SKU velocity classes (data/sku_classes.csv, issue 15) ----------------------------------------------
+# Each category's orders are split into head / torso / tail classes of SKUs (a SKU = one orderable
+# variant: style x size x colour, phone model x colour, shade). ALL ASSUMPTIONS anchored on published
+# concentration figures (data/SOURCES.md "SKU classes"):
+#  - class bounds by rank: head = the top 0.5 % of a category's active SKUs, torso = the next 9.5 %
+#    (to the top 10 %), tail = the other 90 %;
+#  - orders by rank follow a power law, so the top fraction f of SKUs takes f**THETA of the orders.
+#    THETA is fitted to two published points: "3.7 % of SKUs make 80 % of turnover" (FMCG, 348 k SKUs
+#    with sales; discountretailconsulting.com) -> THETA = ln 0.8 / ln 0.037 = 0.068, used for the
+#    repeat-purchase categories (cosmetics, supplements, baby goods); "top 20 % of titles = 87 % of
+#    online sales" (GfK France books, as relayed by tooltester.com; Brynjolfsson, Hu & Simester 2011
+#    find online assortments flatter than catalogue ones) -> THETA = ln 0.87 / ln 0.2 = 0.087, used
+#    for the variety-driven categories (apparel, gadgets, household);
+#  - SKU_ACTIVE: SKUs that Vietnamese buyers order cross-border at least once a year, per category.
+#    Scale anchors only: Lazada's Taobao Collection listed 14 M products for Malaysia alone in 2018
+#    (Lazada via China Daily); Shein has up to 600,000 items on sale at any time (BBC) with several
+#    sizes each; only ~20 % of a long-tail catalogue sells at all in a year (PRS for Music); a whole
+#    national FMCG market has 348 k SKUs with sales. Apparel and gadgets multiply styles by sizes,
+#    colours and phone models, so they have the most variants.
+#  - demand_cv = sqrt(1 / m + c**2), m = mean weekly units of one SKU nationally at plan-year demand
+#    (orders x demand.growth / sku_count / 52, one unit per order): Poisson noise (Ramaekers &
+#    Janssens 2008: Poisson fits items selling a few pieces a year) plus a forecast-error floor c
+#    (CV_FLOOR) for fast movers, 0.3 for repeat-purchase goods and 0.4 for trend-driven ones (the XYZ
+#    "stable" band is CV < 0.5). Rounded to 2 decimals.
+#  - min_units_per_sku: per stocking site, head = one inner pack, torso = a few units, tail = 2 (one
+#    to sell, one on the shelf while it is replenished). ASSUMPTIONS: no published case-pack table.
+#  - return_rate: by category, whole-share; sku_life_days: by category, tail capped at 180 days
+#    (Alibaba.com delists a product after 180 days without activity). See SOURCES.md.
+SKU_CLASS_BOUNDS = [("head", Decimal("0.005")), ("torso", Decimal("0.10")), ("tail", Decimal("1"))]
+SKU_THETA = {"repeat": 0.068, "variety": 0.087}
+SKU_CLASS_DATA = {
+    # product:                (theta kind, active SKUs, c floor, min units h/t/t, return rate, life days)
+    "cosmetics":               ("repeat",    600_000, 0.3, (12, 4, 2), "0.05", 540),
+    "supplements_fmcg":        ("repeat",    300_000, 0.3, (12, 4, 2), "0.04", 540),
+    "mother_baby":             ("repeat",    500_000, 0.3, (6, 3, 2),  "0.06", 365),
+    "apparel_footwear":        ("variety", 4_000_000, 0.4, (6, 3, 2),  "0.15", 120),
+    "electronics_accessories": ("variety", 2_500_000, 0.4, (20, 4, 2), "0.08", 270),
+    "household":               ("variety", 2_000_000, 0.4, (12, 4, 2), "0.06", 540),
+}
+SKU_TAIL_LIFE_CAP_DAYS = 180
 
 # Origins: one representative hub each = the region's main container port, coordinates from
 # raw/vn_origins.csv (searoute ports.geojson, Apache-2.0).
@@ -124,7 +175,9 @@ ORIGIN_IDS = [o[0] for o in ORIGINS]
 # ASSUMPTION: China supplies the bulk of low-value CBEC parcels (MoF: ~4.5 M small orders/day
 # from China); Korea/Japan matter mainly for cosmetics, supplements and baby goods, the US for
 # supplements, the EU for baby formula/care and cosmetics. Guangdong (Shenzhen/Guangzhou) is
-# the main CN e-commerce export cluster, Zhejiang/Yiwu the second.
+# the main CN e-commerce export cluster, Zhejiang/Yiwu the second. household: Yiwu (Zhejiang), the
+# small-commodities market, weighs more than for the other categories; Japanese / Korean household
+# brands (e.g. 100-yen-shop goods) a little.
 SOURCING = {
     #                          CN_SOUTH CN_EAST  KR      JP      US      EU
     "cosmetics":               ("0.55", "0.25", "0.12", "0.05", "0.01", "0.02"),
@@ -132,6 +185,7 @@ SOURCING = {
     "mother_baby":             ("0.55", "0.25", "0.04", "0.08", "0.03", "0.05"),
     "apparel_footwear":        ("0.65", "0.30", "0.02", "0.01", "0.01", "0.01"),
     "electronics_accessories": ("0.80", "0.15", "0.02", "0.01", "0.01", "0.01"),
+    "household":               ("0.55", "0.38", "0.03", "0.02", "0.01", "0.01"),
 }
 
 # Tariffs ---------------------------------------------------------------------------------------
@@ -141,12 +195,17 @@ SOURCING = {
 #   electronics_accessories = 0.10 (reference gives 0.05 with range 0-0.25: ITA items such as
 #     phones are 0 %, but accessories - cases, cables, chargers, small gadgets - sit at 5-25 %;
 #     we take 0.10 for an accessories basket)
+#   household = 0.22: HS 3924 (tableware, kitchenware, household articles of plastics), MFN 22 % since
+#     1 Sep 2016, ATIGA 0 (vietnamtradeportal.gov.vn, code 39241000); plastics are taken to dominate
+#     the basket (ASSUMPTION); steel kitchenware (HS 7323), ceramics (6911/6912) and household
+#     textiles (6302) were not line-checked.
 MFN = {
     "cosmetics": ("ref", "import_duty_cosmetics_mfn"),
     "supplements_fmcg": ("ref", "import_duty_fmcg_food_mfn"),
     "mother_baby": ("ref", "import_duty_mother_baby_mfn"),
     "apparel_footwear": ("blend", (("import_duty_apparel_mfn", "0.8"), ("import_duty_footwear_mfn", "0.2"))),
     "electronics_accessories": ("const", "0.10"),
+    "household": ("const", "0.22"),
 }
 # FTA covering each origin and the preferential rate as a share of MFN (LOW confidence,
 # ASSUMPTIONS; see SOURCES.md):
@@ -651,6 +710,28 @@ def province_population(prov: pd.DataFrame) -> list[int]:
     return [next(it_fixed) if u else next(it_shared) for u in use_gso]
 
 
+def sku_class_rows(shares: dict[str, Decimal]) -> list[list]:
+    """Rows of sku_classes.csv: head / torso / tail per product from SKU_CLASS_DATA (see the
+    constants): order shares f**theta at the class bounds (2 decimals, tail = the rest), SKU counts
+    = active SKUs x rank fraction, CV from the plan-year weekly units of one SKU."""
+    growth = (1 + DEMAND_GROWTH_PER_YEAR) ** (DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR)
+    assert set(SKU_CLASS_DATA) == set(shares), "every product needs its SKU classes"
+    rows = []
+    for p, (kind, active, c, mins, ret, life) in SKU_CLASS_DATA.items():
+        theta = SKU_THETA[kind]
+        cum_share, cum_frac = Decimal(0), Decimal(0)
+        for (cls, bound), min_units in zip(SKU_CLASS_BOUNDS, mins):
+            upto = Decimal(1) if bound == 1 else Decimal(str(round(float(bound) ** theta, 2)))
+            share, n = upto - cum_share, int((bound - cum_frac) * active)
+            cum_share, cum_frac = upto, bound
+            weekly = float(DEMAND_BASE_ORDERS * shares[p] * share * growth) / n / 52
+            cv = round_half_up(math.sqrt(1 / weekly + c * c), 2)
+            days = min(life, SKU_TAIL_LIFE_CAP_DAYS) if cls == "tail" else life
+            rows.append([p, cls, n, share, cv, min_units, Decimal(ret), days])
+        assert cum_share == 1 and cum_frac == 1, p
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # Build
 # ---------------------------------------------------------------------------------------------
@@ -714,11 +795,16 @@ def build() -> dict[str, str]:
     raw_w = [pop[i] ** (1 - a) * grdp[i] ** a for i in range(34)]
     tw = sum(raw_w)
     weights = [x / tw for x in raw_w]
-    rows = []
-    for i, code in enumerate(prov["code"]):
-        for p in PRODUCTS:
-            rows.append([code, p[0], int(round(national * weights[i] * float(shares[p[0]])))])
+    # whole orders by the largest-remainder method, so the cells sum exactly to the national anchor
+    cells = [(code, p[0]) for code in prov["code"] for p in PRODUCTS]
+    exact = [weights[i] * float(shares[p[0]]) for i in range(34) for p in PRODUCTS]
+    rows = [[z, p, n] for (z, p), n in zip(cells, largest_remainder(exact, national))]
     out["demand"] = to_csv_text(["zone", "product", "orders_per_year"], rows)
+
+    # sku classes -----------------------------------------------------------------------------
+    out["sku_classes"] = to_csv_text(
+        ["product", "sku_class", "sku_count", "order_share", "demand_cv", "min_units_per_sku",
+         "return_rate", "sku_life_days"], sku_class_rows(shares))
 
     # tariffs ---------------------------------------------------------------------------------
     vat = ref_value(ref, VAT_PARAM)
@@ -1015,6 +1101,13 @@ def validate(out: dict[str, str]) -> None:
     s = tables["sourcing"]
     for p, g in s.groupby("product"):
         assert sum(Decimal(v) for v in g["share"]) == Decimal(1), p
+    k = tables["sku_classes"]
+    assert set(k["product"]) == set(tables["products"]["product"]), "sku_classes: products differ"
+    for p, g in k.groupby("product"):
+        assert list(g["sku_class"]) == ["head", "torso", "tail"], p
+        assert sum(Decimal(v) for v in g["order_share"]) == Decimal(1), p
+        assert (g["sku_count"].astype(int) > 0).all() and (g["min_units_per_sku"].astype(int) >= 1).all(), p
+        assert g["return_rate"].astype(float).between(0, 1).all() and (g["demand_cv"].astype(float) > 0).all(), p
 
 
 def summary(out: dict[str, str]) -> str:
