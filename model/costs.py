@@ -91,3 +91,17 @@ def waiting_cost(value_usd, share_per_day, lead_hours):
     """What the buyer's wait costs (USD per order): value x share lost per day x days from order to
     delivery (lost sales, discounts, value of time)."""
     return np.asarray(value_usd) * np.asarray(share_per_day) * np.asarray(lead_hours) / 24.0
+
+
+def stocked_returns_cost(return_rate, reverse_last_mile_usd, inspection_usd, value_usd, resale_share):
+    """Returns of a stocked order (USD per order sold): return rate x (the reverse last mile to the
+    site + inspection and restocking + the value not recovered by reselling, (1 - resale) x value)."""
+    return np.asarray(return_rate) * (np.asarray(reverse_last_mile_usd) + inspection_usd
+                                      + (1.0 - resale_share) * np.asarray(value_usd))
+
+
+def parcel_returns_cost(return_rate, reverse_last_mile_usd, return_freight_usd, value_usd):
+    """Returns of a cross-border parcel (USD per order sold): return rate x (the reverse last mile to
+    the gateway + the cheaper of shipping it back abroad and writing it off, min(freight, value))."""
+    return np.asarray(return_rate) * (np.asarray(reverse_last_mile_usd)
+                                      + np.minimum(np.asarray(return_freight_usd), np.asarray(value_usd)))

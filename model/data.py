@@ -273,6 +273,19 @@ def check_consistency(tables: dict[str, pd.DataFrame], data_dir: Path) -> None:
             problems.append(Problem(str(data_dir / "demand.csv"), None, "orders_per_year", 0.0,
                                     "at least one row with orders_per_year > 0 (every demand is zero: "
                                     "there is nothing to plan)"))
+    classes = tables.get("sku_classes")
+    if classes is not None:
+        f = str(data_dir / "sku_classes.csv")
+        for product, total in classes.groupby("product", sort=False)["order_share"].sum().items():
+            if abs(total - 1.0) > 1e-6:
+                i = classes.index[classes["product"] == product][0]
+                problems.append(Problem(f, _line(i), "order_share", round(float(total), 9),
+                                        f"the order shares of product '{product}' to sum to 1"))
+        if "products" in tables:  # a product without classes would lose its demand
+            prod = tables["products"]
+            for i in prod.index[~prod["product"].isin(set(classes["product"]))][:MAX_PROBLEMS]:
+                problems.append(Problem(str(data_dir / "products.csv"), _line(i), "product", prod.at[i, "product"],
+                                        "a product with at least one row in sku_classes.csv (or no sku_classes.csv)"))
     season = tables.get("seasonality")
     if season is not None:
         if sorted(season["month"]) != list(range(1, 13)):

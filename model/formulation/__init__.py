@@ -19,6 +19,7 @@ import pyomo.environ as pyo
 from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
 from .objective import add_emissions, add_objective
 from .service import add_service_level
+from .classes import add_stock_pools
 from .sourcing import add_single_sourcing
 from .sets import TERMS, ModelInputs, build_inputs, zone_demand
 
@@ -77,6 +78,8 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     families = {"inbound": (inputs.inbound_arcs, in_keys, m.inbound),
                 "outbound": (inputs.outbound_arcs, out_keys, m.outbound),
                 "direct": (inputs.direct_arcs, dir_keys, m.direct)}
+    # stock_class, stock_band, pool_flow and the stock_cost term (model.formulation.classes)
+    class_of = add_stock_pools(m, inputs.stock_segments, out_keys)
     add_objective(m, families, unmet_penalty=inputs.unmet_penalty)
     add_emissions(m, families, cap_t=inputs.co2_cap_t)
 
@@ -104,7 +107,7 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     add_throughput_capacity(m, _by(out_keys, m.outbound, lambda a: a[1]))
     add_hold_capacity(m, _by(out_keys, m.outbound, lambda a: (a[0], a[1])))
     add_strong_linking(m, m.outbound, {a: demand[a[2], a[3], a[4]] for a in out_keys}, site_of=lambda a: a[1],
-                       mode_of=lambda a: a[0])
+                       mode_of=lambda a: a[0], linked=class_of)
 
     if inputs.service_min_share > 0:
         add_service_level(m, inputs, out_keys, dir_keys, demand)

@@ -108,11 +108,15 @@ def add_hold_capacity(m: pyo.ConcreteModel, throughput: dict) -> None:
 
 
 def add_strong_linking(m: pyo.ConcreteModel, flow: pyo.Var, bound: dict, site_of=lambda a: a[0],
-                       mode_of=None) -> None:
+                       mode_of=None, linked: dict | None = None) -> None:
     """``m.strong_linking[a]``: flow[a] <= bound[a] * sum_l open[k,l], with k = site_of(a) the site of
-    arc a (or ``sum_l hold[md,k,l]`` when ``mode_of(a)`` = md is held by :func:`add_regime_holdings`)."""
-    if mode_of is None:
-        rule = lambda m, *a: flow[a] <= bound[a] * site_is_open(m, site_of(a))  # noqa: E731
-    else:
-        rule = lambda m, *a: flow[a] <= bound[a] * regime_is_held(m, mode_of(a), site_of(a))  # noqa: E731
-    m.strong_linking = pyo.Constraint(list(bound), rule=rule)
+    arc a (or ``sum_l hold[md,k,l]`` when ``mode_of(a)`` = md is held by :func:`add_regime_holdings`,
+    or ``linked[a]``, the arc's stock_class binary, when its SKU class is pooled)."""
+    linked = linked or {}
+
+    def held(m, a):
+        if a in linked:
+            return linked[a]
+        return site_is_open(m, site_of(a)) if mode_of is None else regime_is_held(m, mode_of(a), site_of(a))
+
+    m.strong_linking = pyo.Constraint(list(bound), rule=lambda m, *a: flow[a] <= bound[a] * held(m, a))

@@ -23,6 +23,7 @@ TERM_SOURCES = {
                             ("stock", "financing_cost"), ("direct", "duty_financing_cost")],
     "inventory_cost": [("inbound", "inventory_cost"), ("outbound", "inventory_cost"), ("stock", "holding_cost")],
     "waiting_cost": [("outbound", "waiting_cost"), ("direct", "waiting_cost")],
+    "returns_cost": [("outbound", "returns_cost"), ("direct", "returns_cost")],
 }
 
 
@@ -50,6 +51,8 @@ def add_objective(m: pyo.ConcreteModel, families: dict, periods=(None,), unmet_p
             coef = dict(zip(keys, table[column].astype(float)))
             expr = expr + sum(coef[a] * flow(var, a, t) for a in keys if coef[a] != 0.0 for t in fam_periods)
         setattr(m, name, pyo.Expression(expr=expr))
+    if not hasattr(m, "stock_cost"):  # the SKU-class pools (model.formulation.classes) price it
+        m.stock_cost = pyo.Expression(expr=0.0)
     m.unmet_penalty = pyo.Expression(expr=sum(unmet_penalty * m.unmet[d] for d in m.unmet))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import costs
 from .. import regimes as reg
+from . import classes
 from ..errors import ScenarioError
 from ..network import RoadDistances, great_circle_km
 
@@ -36,6 +37,8 @@ TERMS = (
     "duty_financing_cost",
     "inventory_cost",
     "waiting_cost",
+    "stock_cost",
+    "returns_cost",
     "unmet_penalty",
 )
 MODES = reg.MODES
@@ -70,8 +73,15 @@ class ModelInputs:
     #: (regimes with a compliance column only; the model's ``hold[md,k,l]`` binaries)
     regime_sites: pd.DataFrame | None = None
     #: mode, zone, origin, product, usd_per_order, lead_hours: each regime's cheapest path for
-    #: every demand row, whether or not the plan uses it (fixed and compliance costs left out)
+    #: every demand row, whether or not the plan uses it (fixed and compliance costs left out;
+    #: a class's stock at the cost per order of one hub holding all of it)
     regime_paths: pd.DataFrame | None = None
+    #: item -> category, sku_class and the product's and class's columns (model.formulation.classes.items)
+    items: pd.DataFrame | None = None
+    #: mode, site, product (item), band, lo, hi, intercept, slope, pwl_error: the stock pools' PWL bands
+    stock_segments: pd.DataFrame | None = None
+    #: item -> model.assortment.ClassStock (items with SKU classes)
+    class_stocks: dict | None = None
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -123,7 +133,8 @@ def keep_cheapest(arcs: pd.DataFrame, group: list[str], cost_columns: list[str])
     return order.drop_duplicates(group, keep="first").drop(columns="_total").sort_index()
 
 
-def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame) -> pd.DataFrame:
+def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame, pooled: set = frozenset(),
+                         mergeable: set = frozenset()) -> pd.DataFrame:
     """Drop stocked arcs whose twin under a regime with no compliance cost of its own (same site,
     zone, origin, product) costs no more per order, path included (outbound + the cheapest inbound).
 
@@ -131,12 +142,17 @@ def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame) -> pd.Dat
     capacity and opening, and the twin needs nothing the dropped arc does not (no ``hold``
     binary), so moving flow to it keeps every constraint and costs no more.
     ``inbound_min``: mode, origin, site, product, inbound (USD per order, the cheapest gateway).
+
+    A pooled item (``pooled``: its stock is the class's cost curve at the site, shared by all its
+    arcs) moves as a whole: its arcs of a regime at a site are dropped only if every one of them is
+    dominated and the (site, item) is in ``mergeable`` (its stock cost is subadditive, so one pool
+    holding both regimes' flow costs no more than two); otherwise all of them are kept.
     """
     free = [r.name for r in reg.REGISTRY.values() if r.stocked and r.compliance_column is None]
     if not out["mode"].isin(free).any() or out["mode"].nunique() < 2:
         return out  # nothing can dominate; skips a group-by over every arc
     per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost",
-                 "waiting_cost"]
+                 "waiting_cost", "returns_cost"]
     key = ["site", "zone", "origin", "product"]
     inb = out[["mode", "origin", "site", "product"]].merge(inbound_min, how="left", on=["mode", "origin", "site", "product"])
     cost = out[per_order].sum(axis=1).to_numpy() + inb["inbound"].fillna(np.inf).to_numpy()
@@ -146,6 +162,11 @@ def drop_dominated_stock(out: pd.DataFrame, inbound_min: pd.DataFrame) -> pd.Dat
     twin = cost.where(is_free).groupby([out[c] for c in key], sort=False).transform("min")
     # only arcs of a regime with a compliance cost are dropped: compliance-free arcs are always kept
     dominated = ~is_free & twin.notna() & (twin <= cost)
+    if pooled:
+        is_pooled = out["product"].isin(pooled)
+        whole = dominated.groupby([out["mode"], out["site"], out["product"]], sort=False).transform("all")
+        ok = pd.Series([(k, i) in mergeable for k, i in zip(out["site"], out["product"])], index=out.index)
+        dominated = dominated & (~is_pooled | (whole & ok))
     return out[~dominated]
 
 
@@ -183,13 +204,14 @@ def goods(scenario, arcs: pd.DataFrame, products: pd.DataFrame) -> reg.Goods:
     """Per-order values and rates of each arc (its mode, origin and product), for the regimes' tax rules."""
     p = scenario.param
     tariffs = scenario.tables["tariffs"].set_index(["origin", "product"])
-    tax = _rows(tariffs[["fta_duty_rate", "mfn_duty_rate"]], arcs["origin"], arcs["product"])
     prod = products.loc[arcs["product"]]
+    category = prod["category"] if "category" in prod else arcs["product"]
+    tax = _rows(tariffs[["fta_duty_rate", "mfn_duty_rate"]], arcs["origin"], category)
     value = prod["order_value_usd"].to_numpy(float)
     on_sale_price = arcs["mode"].isin(scenario.selected("policy.dutiable_basis", MODES)).to_numpy()
     return reg.Goods(value=value, base=costs.dutiable_value(value, p("policy.declared_value_share"), on_sale_price),
                      fta=tax["fta_duty_rate"].to_numpy(float), mfn=tax["mfn_duty_rate"].to_numpy(float),
-                     vat=vat_rates(scenario, arcs["origin"], arcs["product"]),
+                     vat=vat_rates(scenario, arcs["origin"], category),
                      days=prod["days_in_stock"].to_numpy(float))
 
 
@@ -241,12 +263,15 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     co2_cap = p("policy.co2_cap_t")
     # Under a CO2 cap a dearer gateway may emit less: keep every gateway then.
     prune_gateways = prune_dominated and not math.isfinite(co2_cap)
-    products = t["products"].set_index("product")
-    demand = zone_demand(scenario)
+    if periods_of(scenario) == 12:
+        classes.refuse_classes(scenario, "the monthly model (periods = 12)")
+    categories = t["products"].set_index("product")
+    products = classes.items(scenario)  # one row per item: a product, or a (product, SKU class) pair
+    demand = classes.item_demand(zone_demand(scenario), products)
     sites = site_status(scenario)
     positive = set(scenario.selected("policy.positive_list",
-                                     products.index if p("policy.positive_list") != "*"
-                                     else products.index[products["cbec_positive_list"]]))
+                                     categories.index if p("policy.positive_list") != "*"
+                                     else categories.index[categories["cbec_positive_list"]]))
     regimes = reg.enabled(p)
     stocked_regimes = [x for x in regimes if x.stocked]
 
@@ -271,11 +296,12 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     else:
         out = stocked.merge(mode_sites, how="cross")
     listed_only = [x.name for x in stocked_regimes if x.positive_list_only]
-    out = out[~out["mode"].isin(listed_only) | out["product"].isin(positive)].reset_index(drop=True)
+    out = out[~out["mode"].isin(listed_only) | out["product"].map(products["category"]).isin(positive)
+              ].reset_index(drop=True)
 
     # only the columns used, so the per-arc lookups stay small (memory on 10^7 arcs)
-    prod = products[["weight_kg_per_order", "days_in_stock", "obsolescence_rate_per_year", "order_value_usd"]
-                    ].loc[out["product"]]
+    prod = products[["weight_kg_per_order", "days_in_stock", "obsolescence_rate_per_year", "order_value_usd",
+                     "category", "return_rate"]].loc[out["product"]]
     weight = prod["weight_kg_per_order"].to_numpy()
     mode = out["mode"].to_numpy()
     site_handling = t["sites"].set_index("site")["handling_usd_per_order"].loc[out["site"]].to_numpy(float)
@@ -295,17 +321,22 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     tax = price_taxes(scenario, out, products)
     out["duty_tax_cost"] = tax["duty_tax_cost"].to_numpy()
     out["duty_financing_cost"] = tax["duty_financing_cost"].to_numpy()
-    out["inventory_cost"] = costs.inventory_cost(prod["order_value_usd"].to_numpy(), r,
-                                                 prod["obsolescence_rate_per_year"].to_numpy(),
-                                                 prod["days_in_stock"].to_numpy())
+    stocks = classes.class_stocks(scenario, products, demand)
+    # a pooled class's stock is priced per site (stock_cost), not per order
+    out["inventory_cost"] = np.where(out["product"].isin(stocks).to_numpy(), 0.0, costs.inventory_cost(
+        prod["order_value_usd"].to_numpy(), r, prod["obsolescence_rate_per_year"].to_numpy(),
+        prod["days_in_stock"].to_numpy()))
     for c in (*TAX_COLUMNS, "held_to_sale_usd"):
         out[c] = tax[c].to_numpy()
     waiting = waiting_share(scenario)
-    out["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), out["product"].map(waiting).to_numpy(),
+    out["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), prod["category"].map(waiting).to_numpy(),
                                              out["lead_hours"].to_numpy())
+    out["returns_cost"] = costs.stocked_returns_cost(
+        prod["return_rate"].to_numpy(float), out["last_mile_cost"].to_numpy(), p("returns.inspection_usd_per_order"),
+        prod["order_value_usd"].to_numpy(), p("returns.resale_share"))
     out["co2_kg"] = costs.emissions_kg(weight, out["km"].to_numpy(), co2_factor["road"])
     out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
-               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "waiting_cost", *TAX_COLUMNS,
+               "duty_tax_cost", "duty_financing_cost", "inventory_cost", "waiting_cost", "returns_cost", *TAX_COLUMNS,
                "held_to_sale_usd", "co2_kg"]]
 
     # Inbound bulk line-haul, per stocked regime, for (origin, product) pairs that some outbound arc sells.
@@ -371,24 +402,37 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     tax = price_taxes(scenario, dm, products, g)
     for c in ("duty_tax_cost", "duty_financing_cost", *TAX_COLUMNS):
         dm[c] = tax[c].to_numpy()
-    dm["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), dm["product"].map(waiting).to_numpy(),
+    dm["waiting_cost"] = costs.waiting_cost(prod["order_value_usd"].to_numpy(), prod["category"].map(waiting).to_numpy(),
                                             dm["lead_hours"].to_numpy())
+    dm["returns_cost"] = costs.parcel_returns_cost(prod["return_rate"].to_numpy(float), dm["last_mile_cost"].to_numpy(),
+                                                   dm["direct_mail_cost"].to_numpy(), prod["order_value_usd"].to_numpy())
     dm["co2_kg"] = (costs.emissions_kg(weight, _international_km(t, dm), dm["lane_mode"].map(co2_factor).to_numpy())
                     + costs.emissions_kg(weight, dm["km"].to_numpy(), co2_factor["road"]))
     dm = dm[["mode", "origin", "gateway", "zone", "product", "km", "lead_hours", "direct_mail_cost", "last_mile_cost",
-             "duty_tax_cost", "duty_financing_cost", "waiting_cost", *TAX_COLUMNS, "co2_kg"]]
-    direct_terms = ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "waiting_cost"]
-    paths = None if nearest_sites else regime_paths(out, inbound_min, dm, direct_terms)
+             "duty_tax_cost", "duty_financing_cost", "waiting_cost", "returns_cost", *TAX_COLUMNS, "co2_kg"]]
+    direct_terms = ["direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "waiting_cost",
+                    "returns_cost"]
+    pooled_per_order = {i: float(s.cost(s.national_orders)) / s.national_orders for i, s in stocks.items()}
+    paths = None if nearest_sites else regime_paths(out, inbound_min, dm, direct_terms, pooled_per_order)
     if prune_gateways:
         # Across parcel regimes too: parcels of one (origin, zone, product) on either side of the
         # lead-time target differ only in cost for every constraint of the model.
         dm = keep_cheapest(dm.assign(_within=dm["lead_hours"] <= target), ["origin", "zone", "product", "_within"],
                            direct_terms).drop(columns="_within")
+    segments = classes.pool_segments(scenario, stocks, out, levels)
+    if prune_dominated and p("service.min_share") <= 0 and not math.isfinite(co2_cap) and len(segments):
+        mailed = classes.never_stocked(segments, out, inbound_min, dm, direct_terms, demand,
+                                       p("costs.unmet_penalty_usd_per_order"))
+        out = out[~out["product"].isin(mailed)]
+        segments = segments[~segments["product"].isin(mailed)]
+        inb = inb[~inb["product"].isin(mailed)]
     if prune_dominated and p("service.min_share") <= 0 and not p("service.single_sourcing") and not math.isfinite(co2_cap):
-        out = drop_dominated_stock(out, inbound_min)
+        out = drop_dominated_stock(out, inbound_min, pooled=set(stocks),
+                                   mergeable=classes.subadditive_items(stocks, segments) if stocks else set())
+        segments = segments.merge(out[["mode", "site", "product"]].drop_duplicates(), on=["mode", "site", "product"])
         inb = inb.merge(out[["mode", "site", "origin", "product"]].drop_duplicates(), on=["mode", "site", "origin", "product"])
 
-    periods = int(p("periods"))  # 1 or 12, checked at load (parameter_keys.csv choices)
+    periods = periods_of(scenario)
     season = stock_keys = None
     if periods == 12:
         season = _season(scenario)
@@ -420,7 +464,15 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         monthly_reassignment=bool(p("stock.monthly_reassignment")),
         regime_sites=_regime_sites(levels, out, stocked_regimes),
         regime_paths=paths,
+        items=products,
+        stock_segments=segments if stocks else None,
+        class_stocks=stocks or None,
     )
+
+
+def periods_of(scenario) -> int:
+    """1 or 12 (checked at load: parameter_keys.csv choices)."""
+    return int(scenario.param("periods"))
 
 
 def final_leg_hours(scenario) -> pd.Series:
@@ -455,15 +507,17 @@ def _regime_sites(levels: pd.DataFrame, out: pd.DataFrame, stocked_regimes) -> p
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["mode", "site", "level", "compliance"])
 
 
-def regime_paths(out: pd.DataFrame, inbound_min: pd.DataFrame, dm: pd.DataFrame, direct_terms) -> pd.DataFrame:
+def regime_paths(out: pd.DataFrame, inbound_min: pd.DataFrame, dm: pd.DataFrame, direct_terms,
+                 pooled_per_order: dict | None = None) -> pd.DataFrame:
     """Each regime's cheapest path per demand row (zone, origin, product): USD per order (outbound +
-    cheapest inbound, or the parcel; fixed and compliance costs left out) and its lead time (hours)."""
+    cheapest inbound, or the parcel; fixed and compliance costs left out; a pooled class's stock at
+    ``pooled_per_order[item]``, its cost per order when one hub holds all of it) and its lead time (hours)."""
     per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost",
-                 "waiting_cost"]
+                 "waiting_cost", "returns_cost"]
     key = ["mode", "zone", "origin", "product"]
     s = out[[*key, "site", "lead_hours"]].assign(_out=out[per_order].sum(axis=1)) \
         .merge(inbound_min, on=["mode", "origin", "site", "product"], how="inner")
-    s["usd_per_order"] = s["_out"] + s["inbound"]
+    s["usd_per_order"] = s["_out"] + s["inbound"] + s["product"].map(pooled_per_order or {}).fillna(0.0)
     d = dm[[*key, "lead_hours"]].assign(usd_per_order=dm[direct_terms].sum(axis=1).to_numpy())
     both = pd.concat([s[[*key, "usd_per_order", "lead_hours"]], d], ignore_index=True)
     if not len(both):

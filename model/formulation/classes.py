@@ -1,0 +1,236 @@
+"""SKU classes: the model's items, the stock pool of each class at each site, and its constraints.
+
+With ``data/sku_classes.csv`` and ``stock.sku_classes = 1``, each product category's orders are
+split into velocity classes (head, torso, tail, ...). Each (category, class) pair is an *item*,
+named ``<product>:<class>``: the ``product`` column of every arc table and demand row holds the
+item, so each class competes for its own regime, sites and routes. Its stock is not a cost per
+order: a site that holds a class holds every SKU of it, and what that costs is the class's curve
+C(X) of :mod:`model.assortment` in the class's throughput X at the site (pooling: one hub holding
+a class needs less stock than five; the floor of every SKU: a tail class is dear to hold anywhere).
+
+Model (docs/formulation.md, "Stock per SKU class"), for each pool (md, k, i) = (regime, site, item)
+with a band b = 1..B of C's piecewise-linear form [lo_b, hi_b], cost intercept_b + slope_b x X:
+
+    stock_class[md,k,i] binary, stock_band[md,k,i,b] binary, pool_flow[md,k,i,b] >= 0
+    one_band:         sum_b stock_band[md,k,i,b] = stock_class[md,k,i]
+    band_lower/upper: lo_b stock_band <= pool_flow <= hi_b stock_band
+    pool_throughput:  sum_b pool_flow[md,k,i,b] = sum_{c,o} outbound[md,k,c,o,i]
+    class_held:       stock_class[md,k,i] <= sum_l hold[md,k,l] (or sum_l open[k,l])
+    strong_linking:   outbound[md,k,c,o,i] <= demand[c,o,i] x stock_class[md,k,i]
+    stock_cost = sum intercept_b stock_band + slope_b pool_flow                  (USD per year)
+
+Without classes every item is its product (class ``all``) and none of this is built.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .. import assortment
+from ..errors import ScenarioError
+
+SEP = ":"
+NO_CLASS = "all"
+#: sku_classes.csv columns carried into the items table
+CLASS_COLUMNS = ("sku_count", "order_share", "demand_cv", "min_units_per_sku", "return_rate", "sku_life_days")
+
+
+def class_table(scenario) -> pd.DataFrame | None:
+    """sku_classes.csv when the scenario has it and ``stock.sku_classes`` is on, else None."""
+    t = scenario.tables.get("sku_classes")
+    return t if t is not None and bool(scenario.param("stock.sku_classes")) else None
+
+
+def uses_classes(scenario) -> bool:
+    return class_table(scenario) is not None
+
+
+def refuse_classes(scenario, what: str) -> None:
+    """Raise a :class:`ScenarioError` naming ``what`` when the scenario has SKU classes on."""
+    if uses_classes(scenario):
+        raise ScenarioError(f"{what} does not model SKU classes yet: set stock.sku_classes = 0 "
+                            "(--set stock.sku_classes=0) for one average SKU per product")
+
+
+def items(scenario) -> pd.DataFrame:
+    """The model's items, indexed by item: ``category`` (products.csv product), ``sku_class``, the
+    product's columns and the class's (CLASS_COLUMNS; without classes one item per product, class
+    'all', order share 1, return rate 0)."""
+    prod = scenario.tables["products"]
+    classes = class_table(scenario)
+    if classes is None:
+        out = prod.assign(category=prod["product"], sku_class=NO_CLASS, item=prod["product"], order_share=1.0,
+                          return_rate=0.0)
+    else:
+        out = prod.merge(classes, on="product", how="inner")
+        out = out.assign(category=out["product"], item=out["product"] + SEP + out["sku_class"])
+    return out.set_index("item", drop=False).rename_axis(None).drop(columns="product")
+
+
+def split_item(item: pd.Series) -> pd.DataFrame:
+    """product and sku_class columns of an item column (``cosmetics:head`` -> cosmetics, head)."""
+    parts = item.astype(str).str.partition(SEP)
+    return pd.DataFrame({"product": parts[0], "sku_class": parts[2].where(parts[2] != "", NO_CLASS)},
+                        index=item.index)
+
+
+def item_demand(demand: pd.DataFrame, its: pd.DataFrame) -> pd.DataFrame:
+    """Demand rows (zone, origin, product = category, orders) split into items by order share."""
+    d = demand.merge(its[["category", "item", "order_share"]].rename(columns={"category": "product"}),
+                     on="product")
+    d = d.assign(product=d["item"], orders=d["orders"] * d["order_share"])
+    d = d[d["orders"] > 0]
+    return d[["zone", "origin", "product", "orders"]].sort_values(["zone", "origin", "product"]).reset_index(drop=True)
+
+
+def lead_days(scenario, its: pd.DataFrame) -> pd.Series:
+    """item -> replenishment lead time L (days): the sourcing-weighted fastest bulk transit of the
+    category's origins, plus ``stock.replenishment_days``."""
+    lanes = scenario.tables["lanes"]
+    fastest = lanes[lanes["service"] == "bulk"].groupby("origin")["transit_days"].min()
+    src = scenario.tables["sourcing"]
+    src = src[src["origin"].isin(fastest.index)]
+    weighted = (src["share"] * src["origin"].map(fastest)).groupby(src["product"]).sum() \
+        / src.groupby("product")["share"].sum()
+    return its["category"].map(weighted).fillna(0.0) + scenario.param("stock.replenishment_days")
+
+
+def class_stocks(scenario, its: pd.DataFrame, demand: pd.DataFrame) -> dict[str, assortment.ClassStock]:
+    """item -> its :class:`model.assortment.ClassStock` (items with classes only). ``demand``: item rows."""
+    if not uses_classes(scenario):
+        return {}
+    p = scenario.param
+    national = demand.groupby("product")["orders"].sum()
+    lead = lead_days(scenario, its)
+    z = assortment.service_z(p("stock.cycle_service_level"))
+    out = {}
+    for item, r in its.iterrows():
+        if national.get(item, 0.0) <= 0:
+            continue
+        out[item] = assortment.ClassStock(
+            n_sku=float(r["sku_count"]), national_orders=float(national[item]), value=float(r["order_value_usd"]),
+            cv=float(r["demand_cv"]), min_units=float(r["min_units_per_sku"]), lead_days=float(lead[item]),
+            review_days=p("stock.review_days"), z=z, holding_rate=p("finance.cost_of_capital"),
+            life_days=float(r["sku_life_days"]), salvage=p("stock.salvage_share"))
+    return out
+
+
+def pool_segments(scenario, stocks: dict, out: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+    """mode, site, product (item), band, lo, hi, intercept, slope, pwl_error: the PWL bands of each
+    pool with an outbound arc. A pool carries at most min(the item's national orders, the site's
+    largest capacity), so the bands span (0, that]."""
+    if not stocks or not len(out):
+        return pd.DataFrame(columns=["mode", "site", "product", "band", "lo", "hi", "intercept", "slope", "pwl_error"])
+    p = scenario.param
+    cap = levels.groupby("site")["capacity"].max()
+    pools = out[["mode", "site", "product"]].drop_duplicates()
+    pools = pools[pools["product"].isin(stocks)]
+    pools = pools.assign(x_max=np.minimum(pools["site"].map(cap).to_numpy(float),
+                                          pools["product"].map({i: s.national_orders for i, s in stocks.items()})))
+    rows, cache = [], {}
+    for md, k, item, x_max in pools.itertuples(index=False, name=None):
+        key = (item, round(float(x_max), 6))
+        if key not in cache:
+            s = stocks[item]
+            breaks = assortment.pwl_breaks(s, float(x_max), int(p("stock.pwl_segments")), p("stock.pwl_tolerance"))
+            cache[key] = (assortment.pwl_segments(s, breaks), assortment.pwl_error(s, breaks))
+        segs, err = cache[key]
+        rows += [(md, k, item, b, g.lo, g.hi, g.intercept, g.slope, err) for b, g in enumerate(segs, start=1)]
+    return pd.DataFrame(rows, columns=["mode", "site", "product", "band", "lo", "hi", "intercept", "slope", "pwl_error"])
+
+
+def subadditive_items(stocks: dict, segments: pd.DataFrame) -> set:
+    """(site, item) pairs whose PWL stock cost is subadditive (:func:`model.assortment.subadditive`):
+    there, merging two regimes' pools of a class into one never costs more."""
+    ok = set()
+    for (k, item), g in segments.drop_duplicates(["site", "product", "band"]).groupby(["site", "product"]):
+        segs = [assortment.Segment(r.lo, r.hi, r.intercept, r.slope) for r in g.sort_values("band").itertuples()]
+        if assortment.subadditive(segs):
+            ok.add((k, item))
+    return ok
+
+
+def never_stocked(segments: pd.DataFrame, out: pd.DataFrame, inbound_min: pd.DataFrame, direct: pd.DataFrame,
+                  direct_terms, demand: pd.DataFrame, unmet_penalty: float) -> set:
+    """Items that no optimal plan stocks: even the most any plan could save by stocking them,
+    sum over demand rows of orders x max(0, parcel - cheapest stocked path) (USD per order, the
+    pools left out), is below the least any pool of theirs costs when it carries anything (the
+    PWL's least value at 0+ or a breakpoint: it is linear in between).
+
+    Exact without a service share or a CO2 cap (the caller's test): moving every stocked order of
+    such an item to its cheapest parcel keeps every other constraint and costs less.
+    """
+    if not len(segments) or not len(out):
+        return set()
+    least = segments.assign(_v=np.minimum(segments["intercept"] + segments["slope"] * segments["lo"],
+                                          segments["intercept"] + segments["slope"] * segments["hi"])) \
+        .groupby("product")["_v"].min()
+    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost",
+                 "waiting_cost", "returns_cost"]
+    key = ["zone", "origin", "product"]
+    s = out[[*key, "mode", "site"]].assign(_c=out[per_order].sum(axis=1).to_numpy()) \
+        .merge(inbound_min, on=["mode", "origin", "site", "product"], how="inner")
+    stocked = (s["_c"] + s["inbound"]).groupby([s[c] for c in key]).min().rename("stocked")
+    parcel = direct.assign(_p=direct[list(direct_terms)].sum(axis=1)).groupby(key)["_p"].min().rename("parcel")
+    rows = demand.set_index(key)[["orders"]].join(stocked).join(parcel)
+    rows = rows[rows["stocked"].notna()]
+    rows["parcel"] = rows["parcel"].fillna(unmet_penalty).clip(upper=unmet_penalty)
+    saving = (rows["orders"] * (rows["parcel"] - rows["stocked"]).clip(lower=0.0)).groupby(level="product").sum()
+    return {i for i, v in saving.items() if i in least.index and v < least[i]}
+
+
+def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_keys) -> dict:
+    """The stock_class family (module docstring) on ``m``; returns {outbound arc: its stock_class var}
+    for the arcs of pooled items (strong_linking links those to the class, not the site)."""
+    from .facility import regime_is_held
+
+    seg = segments if segments is not None else pd.DataFrame(columns=["mode", "site", "product", "band"])
+    bands = list(seg[["mode", "site", "product", "band"]].itertuples(index=False, name=None))
+    pools = list(dict.fromkeys(b[:3] for b in bands))
+    m.POOLS = pyo.Set(initialize=pools, dimen=3, ordered=True)
+    m.POOL_BANDS = pyo.Set(initialize=bands, dimen=4, ordered=True)
+    m.stock_class = pyo.Var(m.POOLS, within=pyo.Binary)
+    m.stock_band = pyo.Var(m.POOL_BANDS, within=pyo.Binary)
+    m.pool_flow = pyo.Var(m.POOL_BANDS, within=pyo.NonNegativeReals)
+    lo = dict(zip(bands, seg["lo"].astype(float)))
+    hi = dict(zip(bands, seg["hi"].astype(float)))
+    icpt = dict(zip(bands, seg["intercept"].astype(float)))
+    slope = dict(zip(bands, seg["slope"].astype(float)))
+    bands_of: dict = {}
+    for b in bands:
+        bands_of.setdefault(b[:3], []).append(b)
+    flows_of: dict = {}
+    pool_set = set(pools)
+    linked = {}
+    for a in out_keys:
+        q = (a[0], a[1], a[4])
+        if q in pool_set:
+            flows_of.setdefault(q, []).append(m.outbound[a])
+            linked[a] = m.stock_class[q]
+    m.one_band = pyo.Constraint(m.POOLS, rule=lambda m, *q: sum(m.stock_band[b] for b in bands_of[q]) == m.stock_class[q])
+    m.band_lower = pyo.Constraint([b for b in bands if lo[b] > 0],
+                                  rule=lambda m, *b: m.pool_flow[b] >= lo[b] * m.stock_band[b])
+    m.band_upper = pyo.Constraint(m.POOL_BANDS, rule=lambda m, *b: m.pool_flow[b] <= hi[b] * m.stock_band[b])
+    m.pool_throughput = pyo.Constraint(
+        [q for q in pools if q in flows_of],
+        rule=lambda m, *q: sum(m.pool_flow[b] for b in bands_of[q]) == sum(flows_of[q]))
+    m.class_held = pyo.Constraint(m.POOLS, rule=lambda m, md, k, i: m.stock_class[md, k, i] <= regime_is_held(m, md, k))
+    m.stock_cost = pyo.Expression(expr=sum(icpt[b] * m.stock_band[b] + slope[b] * m.pool_flow[b] for b in bands))
+    return linked
+
+
+def pool_report(m, segments: pd.DataFrame, stocks: dict) -> pd.DataFrame:
+    """mode, site, product (item), throughput, stock_cost_pwl, stock_cost_exact (USD per year) of
+    every held pool of a solved model."""
+    rows = []
+    for q in m.POOLS:
+        if (m.stock_class[q].value or 0.0) < 0.5:
+            continue
+        x = sum(m.pool_flow[b].value or 0.0 for b in m.POOL_BANDS if b[:3] == q)
+        segs = segments[(segments["mode"] == q[0]) & (segments["site"] == q[1]) & (segments["product"] == q[2])]
+        pwl = float(assortment.pwl_value([assortment.Segment(r.lo, r.hi, r.intercept, r.slope)
+                                          for r in segs.sort_values("band").itertuples()], x)) if x > 0 else \
+            float(segs.sort_values("band")["intercept"].iloc[0])
+        rows.append((*q, x, pwl, float(stocks[q[2]].cost(x)) if x > 0 else stocks[q[2]].fixed_charge()))
+    return pd.DataFrame(rows, columns=["mode", "site", "product", "throughput", "stock_cost_pwl", "stock_cost_exact"])
