@@ -27,7 +27,8 @@ binomial with that mean and variance), written off at ``1 - salvage``. So, USD p
 with ``v`` the value per unit and ``h`` the cost of capital. C jumps to ``n v m (h + w)`` as X
 leaves 0 (each SKU's floor): the fixed charge of the assortment. C is neither concave nor convex
 (the floor), so the model holds it as a piecewise-linear function in a multiple-choice
-formulation (:func:`pwl_segments`), exact at its breakpoints; :func:`pwl_error` measures the rest.
+formulation (:func:`pwl_segments`), exact at its points on the plan's range (:data:`PLAN_RANGE`);
+:func:`pwl_error` measures the rest.
 """
 from __future__ import annotations
 
@@ -147,15 +148,11 @@ def _line(x0, c0, x1, c1):
     return c0 - slope * x0, slope
 
 
-def _interp(breaks: np.ndarray, values: np.ndarray, c0: float, x: np.ndarray) -> np.ndarray:
-    """The PWL through (0+, c0), (breaks, values) at x > 0."""
-    return np.interp(x, np.concatenate([[0.0], breaks]), np.concatenate([[c0], values]))
-
-
-#: The PWL is fitted and its error measured on [PLAN_RANGE x x_max, x_max]: a pool that carries less
-#: than a thousandth of what it could is outside any plan's range (below it the PWL still runs
-#: exactly through (0+, C(0+)), the fixed charge).
-PLAN_RANGE = 1e-3
+#: The PWL is fitted and its error measured on the plan's range [PLAN_RANGE x x_max, x_max]: a pool
+#: carrying less than 1/30 of what it could (the class's national orders, or the site's capacity)
+#: is below the share one of 24 candidate sites takes when a class is spread evenly over all of
+#: them; below that the first band's line runs on to 0+ (its intercept is the fixed charge).
+PLAN_RANGE = 1.0 / 30.0
 
 
 def _grid(x_max: float) -> np.ndarray:
@@ -163,37 +160,34 @@ def _grid(x_max: float) -> np.ndarray:
                                      np.linspace(x_max * PLAN_RANGE, x_max, 400)]))
 
 
-def pwl_breaks(stock: ClassStock, x_max: float, max_segments: int = 4, tolerance: float = 0.01) -> np.ndarray:
-    """Breakpoints in (0, x_max] of a PWL of C through (0+, C(0+)): greedy, each new one where the
-    relative error is largest on a fine grid of the plan's range, until it is below ``tolerance`` or
-    there are ``max_segments`` bands."""
-    grid = _grid(x_max)
-    exact = stock.cost(grid)
-    c0 = stock.fixed_charge()
-    breaks = np.array([x_max])
-    while len(breaks) < max_segments:
-        err = np.abs(_interp(breaks, stock.cost(breaks), c0, grid) - exact) / np.maximum(exact, 1e-12)
-        if err.max() <= tolerance:
+def pwl_breaks(stock: ClassStock, x_max: float, max_segments: int = 1, tolerance: float = 0.0) -> np.ndarray:
+    """Points p_0 < ... < p_B of the plan's range, geometric from PLAN_RANGE x x_max to x_max, through
+    which the PWL runs (exact there): the fewest bands B <= ``max_segments`` whose largest relative
+    error on the range is at most ``tolerance``."""
+    lo = x_max * PLAN_RANGE
+    for b in range(1, max(1, int(max_segments)) + 1):
+        points = np.geomspace(lo, x_max, b + 1)
+        if pwl_error(stock, points) <= tolerance:
             break
-        breaks = np.sort(np.append(breaks, grid[int(err.argmax())]))
-    return breaks
+    return points
 
 
-def pwl_segments(stock: ClassStock, breaks: np.ndarray) -> list[Segment]:
-    """The bands of the PWL through (0+, C(0+)) and (b, C(b)) for each breakpoint b."""
-    xs = np.concatenate([[0.0], breaks])
-    cs = np.concatenate([[stock.fixed_charge()], stock.cost(breaks)])
-    return [Segment(float(xs[i]), float(xs[i + 1]), *map(float, _line(xs[i], cs[i], xs[i + 1], cs[i + 1])))
-            for i in range(len(breaks))]
+def pwl_segments(stock: ClassStock, points: np.ndarray) -> list[Segment]:
+    """Band b = [p_{b-1}, p_b] (the first from 0), cost the line through (p, C(p)) at its two ends."""
+    cs = stock.cost(points)
+    segs = []
+    for b in range(1, len(points)):
+        icpt, slope = _line(points[b - 1], cs[b - 1], points[b], cs[b])
+        segs.append(Segment(0.0 if b == 1 else float(points[b - 1]), float(points[b]), float(icpt), float(slope)))
+    return segs
 
 
-def pwl_error(stock: ClassStock, breaks: np.ndarray) -> float:
-    """Largest |PWL - C| / C on the plan's range [PLAN_RANGE x max breakpoint, max breakpoint], on a
-    fine grid (share)."""
-    grid = _grid(float(breaks[-1]))
+def pwl_error(stock: ClassStock, points: np.ndarray) -> float:
+    """Largest |PWL - C| / C on the plan's range [p_0, p_B], on a fine grid (share)."""
+    grid = np.unique(np.concatenate([np.geomspace(points[0], points[-1], 600),
+                                     np.linspace(points[0], points[-1], 400)]))
     exact = stock.cost(grid)
-    approx = _interp(breaks, stock.cost(breaks), stock.fixed_charge(), grid)
-    return float(np.max(np.abs(approx - exact) / np.maximum(exact, 1e-12)))
+    return float(np.max(np.abs(np.interp(grid, points, stock.cost(points)) - exact) / np.maximum(exact, 1e-12)))
 
 
 def pwl_value(segments: list[Segment], x: float) -> float:

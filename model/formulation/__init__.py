@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
 from .objective import add_emissions, add_objective
 from .service import add_service_level
-from .classes import add_stock_pools
+from .classes import MIX, add_stock_pools
 from .sourcing import add_single_sourcing
 from .sets import TERMS, ModelInputs, build_inputs, zone_demand
 
@@ -93,11 +93,20 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         m.DEMAND, rule=lambda m, c, o, p: sum(served[c, o, p]) + m.unmet[c, o, p] == demand[c, o, p])
 
     # site_flow_balance[md,k,o,p]: sum_g inbound[md,o,g,k,p] = sum_c outbound[md,k,c,o,p]
+    # (for a pooled item: = share_o x sum_c outbound[md,k,c,*,p])
     into, out_of = defaultdict(list), defaultdict(list)
     for a in in_keys:
         into[(a[0], a[3], a[1], a[4])].append(m.inbound[a])
+    mix = defaultdict(list)  # item -> [(origin, share)] of the pooled items (origin '*' on their arcs)
+    if inputs.origin_mix is not None:
+        for i, o, sh in inputs.origin_mix[["product", "origin", "share"]].itertuples(index=False, name=None):
+            mix[i].append((o, float(sh)))
     for a in out_keys:
-        out_of[(a[0], a[1], a[3], a[4])].append(m.outbound[a])
+        if a[4] in mix and a[3] == MIX:
+            for o, sh in mix[a[4]]:  # a class's orders leave in the national origin mix
+                out_of[(a[0], a[1], o, a[4])].append(sh * m.outbound[a])
+        else:
+            out_of[(a[0], a[1], a[3], a[4])].append(m.outbound[a])
     kop = sorted(set(into) | set(out_of))
     m.site_flow_balance = pyo.Constraint(
         kop, rule=lambda m, md, k, o, p: sum(into[md, k, o, p]) == sum(out_of[md, k, o, p]))

@@ -32,6 +32,8 @@ from ..errors import ScenarioError
 
 SEP = ":"
 NO_CLASS = "all"
+#: origin (and gateway) of the demand rows and arcs of a pooled item: all its origins in the national mix
+MIX = "*"
 #: sku_classes.csv columns carried into the items table
 CLASS_COLUMNS = ("sku_count", "order_share", "demand_cv", "min_units_per_sku", "return_rate", "sku_life_days")
 
@@ -180,12 +182,64 @@ def never_stocked(segments: pd.DataFrame, out: pd.DataFrame, inbound_min: pd.Dat
     return {i for i, v in saving.items() if i in least.index and v < least[i]}
 
 
+def origin_mix(scenario, its: pd.DataFrame, pooled) -> pd.DataFrame:
+    """product (item), origin, share: each pooled item's origins in the category's sourcing mix."""
+    src = scenario.tables["sourcing"].rename(columns={"product": "category"})
+    mix = its.loc[its.index.isin(list(pooled)), ["category"]].rename_axis("product").reset_index().merge(src, on="category")
+    return mix.loc[mix["share"] > 0, ["product", "origin", "share"]].reset_index(drop=True)
+
+
+def _weighted(arcs: pd.DataFrame, mix: pd.DataFrame, key: list, mean_cols: list, max_cols: list) -> pd.DataFrame:
+    """Rows of ``arcs`` of pooled items merged over origins: ``mean_cols`` weighted by the origin mix,
+    ``max_cols`` their largest value; a key group is kept only if it has every origin of the item."""
+    a = arcs.merge(mix, on=["product", "origin"], how="inner")
+    w = a["share"].to_numpy()
+    weighted = a[mean_cols].mul(w, axis=0)
+    g = pd.concat([a[key], weighted, a[max_cols], a[["share"]]], axis=1).groupby(key, sort=False)
+    out = g[mean_cols + ["share"]].sum().join(g[max_cols].max())
+    out = out[out["share"] > 1 - 1e-9].drop(columns="share").reset_index()
+    return out.assign(origin=MIX)
+
+
+def mix_origins(out: pd.DataFrame, direct: pd.DataFrame, demand: pd.DataFrame, mix: pd.DataFrame, direct_terms):
+    """(outbound, direct, demand) with the pooled items' rows merged over origins (origin ``*``).
+
+    A site that holds a class holds every SKU of it, from every origin, so it serves a zone's orders
+    of the class in the national origin mix: one outbound arc per (regime, site, zone, item), its
+    per-order costs and taxes the mix's weighted means; inbound arcs stay per origin and the site
+    balance takes share_o of the outbound (``site_flow_balance``). Parcels of a pooled item, one arc
+    per (parcel regime, zone, item): each origin's cheapest parcel of that regime in the mix, its
+    lead time the slowest of them (an order counts as within the target only if every origin's is).
+    """
+    pooled = set(mix["product"])
+    if not pooled:
+        return out, direct, demand
+    num_out = [c for c in out.columns if c not in ("mode", "site", "zone", "origin", "product", "lead_hours")]
+    o_pool = out["product"].isin(pooled)
+    o_mix = _weighted(out[o_pool], mix, ["mode", "site", "zone", "product"], num_out, ["lead_hours"])
+    out = pd.concat([out[~o_pool], o_mix[out.columns]], ignore_index=True)
+    d_pool = direct["product"].isin(pooled)
+    d = direct[d_pool]
+    d = d.assign(_total=d[list(direct_terms)].sum(axis=1)).sort_values(["mode", "origin", "zone", "product", "_total"],
+                                                                      kind="stable")
+    d = d.drop_duplicates(["mode", "origin", "zone", "product"]).drop(columns="_total")
+    num_dir = [c for c in direct.columns if c not in ("mode", "origin", "gateway", "zone", "product", "lead_hours")]
+    d_mix = _weighted(d, mix, ["mode", "zone", "product"], num_dir, ["lead_hours"]).assign(gateway=MIX)
+    direct = pd.concat([direct[~d_pool], d_mix[direct.columns]], ignore_index=True)
+    q_pool = demand["product"].isin(pooled)
+    merged = demand[q_pool].groupby(["zone", "product"], as_index=False)["orders"].sum().assign(origin=MIX)
+    demand = pd.concat([demand[~q_pool], merged[demand.columns]], ignore_index=True) \
+        .sort_values(["zone", "origin", "product"]).reset_index(drop=True)
+    return out, direct, demand
+
+
 def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_keys) -> dict:
     """The stock_class family (module docstring) on ``m``; returns {outbound arc: its stock_class var}
     for the arcs of pooled items (strong_linking links those to the class, not the site)."""
     from .facility import regime_is_held
 
-    seg = segments if segments is not None else pd.DataFrame(columns=["mode", "site", "product", "band"])
+    seg = segments if segments is not None else pd.DataFrame(
+        columns=["mode", "site", "product", "band", "lo", "hi", "intercept", "slope"])
     bands = list(seg[["mode", "site", "product", "band"]].itertuples(index=False, name=None))
     pools = list(dict.fromkeys(b[:3] for b in bands))
     m.POOLS = pyo.Set(initialize=pools, dimen=3, ordered=True)

@@ -82,6 +82,8 @@ class ModelInputs:
     stock_segments: pd.DataFrame | None = None
     #: item -> model.assortment.ClassStock (items with SKU classes)
     class_stocks: dict | None = None
+    #: product (item), origin, share: origins of the pooled items, whose rows carry origin '*'
+    origin_mix: pd.DataFrame | None = None
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -431,6 +433,8 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
                                    mergeable=classes.subadditive_items(stocks, segments) if stocks else set())
         segments = segments.merge(out[["mode", "site", "product"]].drop_duplicates(), on=["mode", "site", "product"])
         inb = inb.merge(out[["mode", "site", "origin", "product"]].drop_duplicates(), on=["mode", "site", "origin", "product"])
+    mix = classes.origin_mix(scenario, products, stocks)
+    out, dm, demand = classes.mix_origins(out, dm, demand, mix, direct_terms)
 
     periods = periods_of(scenario)
     season = stock_keys = None
@@ -467,6 +471,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         items=products,
         stock_segments=segments if stocks else None,
         class_stocks=stocks or None,
+        origin_mix=mix if len(mix) else None,
     )
 
 
