@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .formulation.classes import NO_CLASS, SEP
+
 DAYS_PER_YEAR = 365.0
 
 
@@ -164,3 +166,42 @@ def emissions_kpis(flows: pd.DataFrame, total_demand: float) -> dict:
         "co2_t_by_mode": {m: float(by_mode.get(m, 0.0)) for m in by_mode.index if m != "unmet"},
         "co2_kg_per_order": total * 1000.0 / delivered if delivered > 0 else None,
     }
+
+
+def mode_share_by(flows: pd.DataFrame, key: pd.Series, modes, order=None) -> dict:
+    """{group: {mode: share of the group's orders}} for each group of ``key`` (a Series aligned with
+    ``flows``): delivered orders of each regime (every regime of ``modes``, in order) and ``unmet``
+    over the group's orders (delivered + unmet), so each group's shares add up to 1. Groups in
+    ``order`` first (those with orders), then the rest sorted."""
+    legs = flows["leg"].isin(["outbound", "parcel", "unmet"])
+    f = pd.DataFrame({"group": key[legs].astype(str), "mode": flows.loc[legs, "mode"],
+                      "orders": flows.loc[legs, "orders"].astype(float)})
+    by = f.groupby(["group", "mode"])["orders"].sum()
+    total = f.groupby("group")["orders"].sum()
+    first = [g for g in dict.fromkeys(map(str, order or [])) if g in total.index]
+    total = total.reindex(first + [g for g in total.index if g not in first])
+    return {g: {md: float(by.get((g, md), 0.0) / n) if n > 0 else 0.0 for md in (*modes, "unmet")}
+            for g, n in total.items()}
+
+
+def mode_share_by_class(flows: pd.DataFrame, modes, order=None) -> dict:
+    """``mode_share_by_class``: {sku_class: {mode: share of that class's orders}}, the class's items
+    of every product together (head, torso, tail; ``all`` without SKU classes), unmet included."""
+    cls = flows["sku_class"] if "sku_class" in flows else pd.Series(NO_CLASS, index=flows.index)
+    return mode_share_by(flows, cls.fillna(NO_CLASS), modes, order)
+
+
+def mode_share_by_item(flows: pd.DataFrame, modes, order=None) -> dict:
+    """``mode_share_by_item``: {item: {mode: share of that item's orders}}, item = ``<product>:<class>``
+    (the product without SKU classes), unmet included."""
+    return mode_share_by(flows, item_of(flows), modes, order)
+
+
+def item_of(flows: pd.DataFrame) -> pd.Series:
+    """The model's item of each flows row: ``<product>:<sku_class>``, or the product where the
+    class is ``all`` (no SKU classes) or the table has no ``sku_class`` column."""
+    product = flows["product"].astype(str)
+    if "sku_class" not in flows:
+        return product
+    cls = flows["sku_class"].fillna(NO_CLASS).astype(str)
+    return product.where(cls == NO_CLASS, product + SEP + cls)
