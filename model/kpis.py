@@ -205,3 +205,58 @@ def item_of(flows: pd.DataFrame) -> pd.Series:
         return product
     cls = flows["sku_class"].fillna(NO_CLASS).astype(str)
     return product.where(cls == NO_CLASS, product + SEP + cls)
+
+def path_orders(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """``paths`` (mode, zone, origin, product, ...) with the ``orders`` of its demand row. A path
+    whose (zone, origin, product) has no demand row (origins merged, e.g. origin ``*`` on one side
+    only) gets its (zone, product)'s orders, split equally among that mode's paths there."""
+    key = ["zone", "origin", "product"]
+    d = demand.groupby(key, as_index=False)["orders"].sum()
+    r = paths.merge(d, on=key, how="left")
+    miss = r["orders"].isna()
+    if miss.any():
+        zp = demand.groupby(["zone", "product"])["orders"].sum()
+        m = r[miss]
+        n = m.groupby(["mode", "zone", "product"])["origin"].transform("size")
+        r.loc[miss, "orders"] = zp.reindex(pd.MultiIndex.from_frame(m[["zone", "product"]])).to_numpy(float) / n
+    r["orders"] = r["orders"].fillna(0.0)
+    return r
+
+
+def regime_costs_by_item(paths: pd.DataFrame | None, demand: pd.DataFrame) -> pd.DataFrame:
+    """mode, product (item), usd_per_order, orders: each regime's cost per order on its cheapest route,
+    weighted by demand over the item's zones and origins (the orders it has a route for)."""
+    if paths is None or not len(paths):
+        return pd.DataFrame(columns=["mode", "product", "usd_per_order", "orders"])
+    r = path_orders(paths, demand)
+    r = r.assign(_w=r["usd_per_order"] * r["orders"])
+    g = r.groupby(["mode", "product"], as_index=False)[["_w", "orders"]].sum()
+    g = g[g["orders"] > 0]
+    return g.assign(usd_per_order=g["_w"] / g["orders"])[["mode", "product", "usd_per_order", "orders"]]
+
+
+def regime_costs_by_class(paths: pd.DataFrame | None, demand: pd.DataFrame, items: pd.DataFrame | None, modes) -> list[dict]:
+    """Per SKU class (every product's items of it together): each regime's cost per order on its
+    cheapest route, weighted by demand (fixed and compliance costs left out; a pooled class's stock at
+    its cost per order when one hub holds all of it, see ``ModelInputs.regime_paths``), USD per order,
+    None where it has no route: [{sku_class, orders, <mode>: USD or None, cheapest: mode}], classes in
+    the items' order. [] without SKU classes."""
+    if items is None or not len(items) or set(items["sku_class"]) == {NO_CLASS}:
+        return []
+    by_item = regime_costs_by_item(paths, demand)
+    cls_of = items["sku_class"]
+    by_item = by_item.assign(sku_class=by_item["product"].map(cls_of))
+    by_item = by_item.assign(_w=by_item["usd_per_order"] * by_item["orders"])
+    g = by_item.groupby(["sku_class", "mode"])[["_w", "orders"]].sum()
+    total = demand.assign(sku_class=demand["product"].map(cls_of)).groupby("sku_class")["orders"].sum()
+    rows = []
+    for c in dict.fromkeys(cls_of):
+        if c not in total.index:
+            continue
+        row = {"sku_class": c, "orders": float(total[c])}
+        for md in modes:
+            row[md] = float(g.at[(c, md), "_w"] / g.at[(c, md), "orders"]) if (c, md) in g.index else None
+        known = {md: row[md] for md in modes if row[md] is not None}
+        row["cheapest"] = min(known, key=known.get) if known else None
+        rows.append(row)
+    return rows

@@ -14,7 +14,7 @@ from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
 from . import regimes
 from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, mode_share_by_class, mode_share_by_item,
-                   money_kpis, network_cost_kpis, regime_costs, tax_kpis)
+                   money_kpis, network_cost_kpis, regime_costs, regime_costs_by_class, tax_kpis)
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table, stocked_classes
 from .errors import DataError, ScenarioError
 from .finite_check import check_finite_inputs
@@ -171,6 +171,8 @@ def _assign_solution(result: Result) -> None:
             "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
                         for md, r in regimes.REGISTRY.items()},
             "regime_costs_usd_per_order": regime_costs(inputs.regime_paths, inputs.demand, regimes.MODES),
+            "regime_costs_by_class_usd_per_order": regime_costs_by_class(inputs.regime_paths, inputs.demand, its,
+                                                                         regimes.MODES),
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})
