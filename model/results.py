@@ -150,7 +150,8 @@ def write_atomically(out_dir: Path, files: dict[str, callable], force: bool = Fa
 
 
 def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None = None, force: bool = False) -> Path:
-    """summary.json, sites.csv, flows.csv and report.md of a :class:`model.Result`, written atomically.
+    """summary.json, sites.csv, flows.csv, report.md, results.xlsx (and velocity.png with SKU classes,
+    :mod:`model.velocity_plot`) of a :class:`model.Result`, written atomically.
 
     ``extra_files`` maps more file names to writers (``writer(path)``), e.g.
     :func:`model.maps.map_writers`; they land in the same atomic swap, so a failing writer
@@ -160,6 +161,7 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
     from .names import with_names
     from .outputs import write_json
     from .report import report_markdown
+    from .velocity_plot import velocity_writers
     from .workbook import write_workbook
 
     files = {
@@ -169,6 +171,7 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
         "flows.csv": lambda p: to_csv(with_names(result.flows, result.scenario), p),
         "report.md": lambda p: p.write_text(report_markdown(result), encoding="utf-8"),
         "results.xlsx": lambda p: write_workbook(result, p),
+        **velocity_writers(result),  # velocity.png, with SKU classes only
     }
     for name in extra_files or {}:
         if name in files or Path(name).name != name:
