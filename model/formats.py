@@ -27,9 +27,9 @@ def usd(x, precise: bool = False) -> str:
 
 def quantity(x: float) -> str:
     """A count to 3 significant figures, what the data support: 4.49 bn / 467 M / 12.3 k / 1,230."""
-    x = float(x)
-    for scale, word in ((1e9, " bn"), (1e6, " M"), (1e4, " k")):
-        if abs(x) >= scale:
+    x = float(f"{float(x):.3g}")  # rounded first: 999,999 is 1 M, not 1e+03 k
+    for at, scale, word in ((1e9, 1e9, " bn"), (1e6, 1e6, " M"), (1e4, 1e3, " k")):  # 12.3 k from 10,000 up
+        if abs(x) >= at:
             return f"{x / scale:.3g}{word}"
     return f"{float(f'{x:.3g}'):,.0f}"
 

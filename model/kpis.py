@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .formulation.classes import NO_CLASS, SEP
+
 DAYS_PER_YEAR = 365.0
 
 
@@ -164,3 +166,97 @@ def emissions_kpis(flows: pd.DataFrame, total_demand: float) -> dict:
         "co2_t_by_mode": {m: float(by_mode.get(m, 0.0)) for m in by_mode.index if m != "unmet"},
         "co2_kg_per_order": total * 1000.0 / delivered if delivered > 0 else None,
     }
+
+
+def mode_share_by(flows: pd.DataFrame, key: pd.Series, modes, order=None) -> dict:
+    """{group: {mode: share of the group's orders}} for each group of ``key`` (a Series aligned with
+    ``flows``): delivered orders of each regime (every regime of ``modes``, in order) and ``unmet``
+    over the group's orders (delivered + unmet), so each group's shares add up to 1. Groups in
+    ``order`` first (those with orders), then the rest sorted."""
+    legs = flows["leg"].isin(["outbound", "parcel", "unmet"])
+    f = pd.DataFrame({"group": key[legs].astype(str), "mode": flows.loc[legs, "mode"],
+                      "orders": flows.loc[legs, "orders"].astype(float)})
+    by = f.groupby(["group", "mode"])["orders"].sum()
+    total = f.groupby("group")["orders"].sum()
+    first = [g for g in dict.fromkeys(map(str, order or [])) if g in total.index]
+    total = total.reindex(first + [g for g in total.index if g not in first])
+    return {g: {md: float(by.get((g, md), 0.0) / n) if n > 0 else 0.0 for md in (*modes, "unmet")}
+            for g, n in total.items()}
+
+
+def mode_share_by_class(flows: pd.DataFrame, modes, order=None) -> dict:
+    """``mode_share_by_class``: {sku_class: {mode: share of that class's orders}}, the class's items
+    of every product together (head, torso, tail; ``all`` without SKU classes), unmet included."""
+    cls = flows["sku_class"] if "sku_class" in flows else pd.Series(NO_CLASS, index=flows.index)
+    return mode_share_by(flows, cls.fillna(NO_CLASS), modes, order)
+
+
+def mode_share_by_item(flows: pd.DataFrame, modes, order=None) -> dict:
+    """``mode_share_by_item``: {item: {mode: share of that item's orders}}, item = ``<product>:<class>``
+    (the product without SKU classes), unmet included."""
+    return mode_share_by(flows, item_of(flows), modes, order)
+
+
+def item_of(flows: pd.DataFrame) -> pd.Series:
+    """The model's item of each flows row: ``<product>:<sku_class>``, or the product where the
+    class is ``all`` (no SKU classes) or the table has no ``sku_class`` column."""
+    product = flows["product"].astype(str)
+    if "sku_class" not in flows:
+        return product
+    cls = flows["sku_class"].fillna(NO_CLASS).astype(str)
+    return product.where(cls == NO_CLASS, product + SEP + cls)
+
+def path_orders(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """``paths`` (mode, zone, origin, product, ...) with the ``orders`` of its demand row. A path
+    whose (zone, origin, product) has no demand row (origins merged, e.g. origin ``*`` on one side
+    only) gets its (zone, product)'s orders, split equally among that mode's paths there."""
+    key = ["zone", "origin", "product"]
+    d = demand.groupby(key, as_index=False)["orders"].sum()
+    r = paths.merge(d, on=key, how="left")
+    miss = r["orders"].isna()
+    if miss.any():
+        zp = demand.groupby(["zone", "product"])["orders"].sum()
+        m = r[miss]
+        n = m.groupby(["mode", "zone", "product"])["origin"].transform("size")
+        r.loc[miss, "orders"] = zp.reindex(pd.MultiIndex.from_frame(m[["zone", "product"]])).to_numpy(float) / n
+    r["orders"] = r["orders"].fillna(0.0)
+    return r
+
+
+def regime_costs_by_item(paths: pd.DataFrame | None, demand: pd.DataFrame) -> pd.DataFrame:
+    """mode, product (item), usd_per_order, orders: each regime's cost per order on its cheapest route,
+    weighted by demand over the item's zones and origins (the orders it has a route for)."""
+    if paths is None or not len(paths):
+        return pd.DataFrame(columns=["mode", "product", "usd_per_order", "orders"])
+    r = path_orders(paths, demand)
+    r = r.assign(_w=r["usd_per_order"] * r["orders"])
+    g = r.groupby(["mode", "product"], as_index=False)[["_w", "orders"]].sum()
+    g = g[g["orders"] > 0]
+    return g.assign(usd_per_order=g["_w"] / g["orders"])[["mode", "product", "usd_per_order", "orders"]]
+
+
+def regime_costs_by_class(paths: pd.DataFrame | None, demand: pd.DataFrame, items: pd.DataFrame | None, modes) -> list[dict]:
+    """Per SKU class (every product's items of it together): each regime's cost per order on its
+    cheapest route, weighted by demand (fixed and compliance costs left out; a pooled class's stock at
+    its cost per order when one hub holds all of it, see ``ModelInputs.regime_paths``), USD per order,
+    None where it has no route: [{sku_class, orders, <mode>: USD or None, cheapest: mode}], classes in
+    the items' order. [] without SKU classes."""
+    if items is None or not len(items) or set(items["sku_class"]) == {NO_CLASS}:
+        return []
+    by_item = regime_costs_by_item(paths, demand)
+    cls_of = items["sku_class"]
+    by_item = by_item.assign(sku_class=by_item["product"].map(cls_of))
+    by_item = by_item.assign(_w=by_item["usd_per_order"] * by_item["orders"])
+    g = by_item.groupby(["sku_class", "mode"])[["_w", "orders"]].sum()
+    total = demand.assign(sku_class=demand["product"].map(cls_of)).groupby("sku_class")["orders"].sum()
+    rows = []
+    for c in dict.fromkeys(cls_of):
+        if c not in total.index:
+            continue
+        row = {"sku_class": c, "orders": float(total[c])}
+        for md in modes:
+            row[md] = float(g.at[(c, md), "_w"] / g.at[(c, md), "orders"]) if (c, md) in g.index else None
+        known = {md: row[md] for md in modes if row[md] is not None}
+        row["cheapest"] = min(known, key=known.get) if known else None
+        rows.append(row)
+    return rows

@@ -13,9 +13,9 @@ from .formulation import ModelInputs, build_inputs, create_model
 from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
 from . import regimes
-from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, money_kpis, network_cost_kpis, regime_costs,
-                   tax_kpis)
-from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table
+from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, mode_share_by_class, mode_share_by_item,
+                   money_kpis, network_cost_kpis, regime_costs, regime_costs_by_class, tax_kpis)
+from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table, stocked_classes
 from .errors import DataError, ScenarioError
 from .finite_check import check_finite_inputs
 from .scenario import Scenario, load_scenario
@@ -145,9 +145,12 @@ def _assign_solution(result: Result) -> None:
         sc = result.scenario
         costs = cost_breakdown(m)
         products = sc.tables["products"]
+        held = stocked_classes(m)
+        its = inputs.items
         summary.update({
             "cost_breakdown": costs,
-            "sites_opened": [{"site": k, "level": l, "utilisation": round(float(u), 6)}
+            "sites_opened": [{"site": k, "level": l, "utilisation": round(float(u), 6),
+                              "stocked_classes": [{"item": i, "mode": md} for md, i in held.get(k, [])]}
                              for k, l, u in zip(opened["site"], opened["level"], opened["utilisation"])],
             "mode_share": shares,
             "unmet_share": unmet,
@@ -160,10 +163,16 @@ def _assign_solution(result: Result) -> None:
                 "lead_time_days_by_mode": lead_time_by_mode(result.flows, inputs.regime_paths, inputs.demand,
                                                             regimes.MODES),
                 **emissions_kpis(result.flows, total_demand),
+                "mode_share_by_class": mode_share_by_class(
+                    result.flows, regimes.MODES, None if its is None else its["sku_class"].unique().tolist()),
+                "mode_share_by_item": mode_share_by_item(
+                    result.flows, regimes.MODES, None if its is None else its.index.tolist()),
             },
             "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
                         for md, r in regimes.REGISTRY.items()},
             "regime_costs_usd_per_order": regime_costs(inputs.regime_paths, inputs.demand, regimes.MODES),
+            "regime_costs_by_class_usd_per_order": regime_costs_by_class(inputs.regime_paths, inputs.demand, its,
+                                                                         regimes.MODES),
         })
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})

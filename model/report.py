@@ -51,6 +51,49 @@ def _regime_cost_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _share_words(shares: dict) -> str:
+    """'bonded CBEC stock 80 %, cross-border parcel 20 %': the regimes carrying a share, largest first."""
+    parts = sorted(((v, md) for md, v in shares.items() if v > 5e-4), key=lambda x: -x[0])
+    return ", ".join(f"{'not served' if md == 'unmet' else regimes.label(md)} {v:.0%}" for v, md in parts) or "none"
+
+
+def sku_class_lines(s: dict) -> list[str]:
+    """The "SKU classes" section: which regime carries each velocity class, how many sites hold it,
+    and each regime's cost per order for it ([] without SKU classes)."""
+    by_class = (s.get("kpis") or {}).get("mode_share_by_class") or {}
+    costs = s.get("regime_costs_by_class_usd_per_order") or []
+    if not costs and set(by_class) <= {"all"}:
+        return []
+    from .outputs import md_text  # class names come from sku_classes.csv
+    held: dict = {}  # class -> regime -> sites
+    for site in s.get("sites_opened") or []:
+        for x in site.get("stocked_classes") or []:
+            cls = str(x["item"]).partition(":")[2] or "all"
+            held.setdefault(cls, {}).setdefault(x["mode"], set()).add(site["site"])
+    lines = ["", "## SKU classes", "",
+             "Each product's orders are split into velocity classes (sku_classes.csv: head = the few fast "
+             "SKUs, tail = the many slow ones); a site that stocks a class holds every SKU of it.", ""]
+    for cls, shares in by_class.items():
+        where = held.get(cls, {})
+        sites = set().union(*where.values()) if where else set()
+        at = ("; held at " + f"{len(sites)} site{'' if len(sites) == 1 else 's'} ("
+              + ", ".join(f"{regimes.label(md)} at {len(v)}" for md, v in where.items()) + ")") if sites else \
+            "; no site stocks it"
+        lines.append(f"- **{md_text(cls)}**: {_share_words(shares)} of its orders{at}.")
+    if costs:
+        shown = [md for md in regimes.MODES if any(r.get(md) is not None for r in costs)]
+        lines += ["", "Cost per order of each regime for each class (USD, its cheapest route, demand-weighted over "
+                  "products, zones and origins; fixed and compliance costs left out; a stocked regime's cost "
+                  "includes the class's stock as if one hub held all of it, the most pooling can save):", "",
+                  "| class | orders per year | " + " | ".join(regimes.label(md) for md in shown) + " | cheapest |",
+                  "|---|---|" + "---|" * (len(shown) + 1)]
+        for r in costs:
+            cells = ["-" if r.get(md) is None else f"{r[md]:.3g}" for md in shown]
+            lines.append(f"| {md_text(r['sku_class'])} | {quantity(r['orders'])} | " + " | ".join(cells)
+                         + f" | {regimes.label(r['cheapest']) if r['cheapest'] else '-'} |")
+    return lines
+
+
 def _tax_lines(k: dict) -> list[str]:
     """Tax revenue (a transfer to the state, not a resource cost) by regime and when it is collected."""
     rev, rate = k["tax_revenue_usd"], k["effective_tax_rate"]
@@ -159,6 +202,7 @@ def report_markdown(result) -> str:
         f"- Average working capital tied up in stock in Vietnam: {_usd(k['working_capital_usd'])}.",
         "",
         *_regime_cost_lines(s.get("regime_costs_usd_per_order") or []),
+        *sku_class_lines(s),
         "",
         "## Transport emissions",
         "",

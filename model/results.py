@@ -15,7 +15,9 @@ import pyomo.environ as pyo
 
 from . import regimes
 from .formulation import TERMS
+from .formulation.classes import split_item
 from .formulation.sets import TAX_COLUMNS
+from .kpis import item_of
 
 FLOW_TOL = 1e-6  # orders; smaller values are solver noise
 
@@ -53,15 +55,30 @@ def site_table(m, inputs, scenario) -> pd.DataFrame:
     by_mode = ob.groupby(["site", "mode"])["orders"].sum()
     s["regimes_held"] = [" ".join(md for md in regimes.STOCKED if by_mode.get((site, md), 0.0) > FLOW_TOL)
                          for site in s["site"]]
+    held_classes = stocked_classes(m)
+    s["stocked_classes"] = ["; ".join(f"{i} ({regimes.label(md)})" for md, i in held_classes.get(site, []))
+                            if opened else "" for site, opened in zip(s["site"], s["opened"])]
     return s[["site", "name", "province", "lat", "lon", "site_type", "may_open",
               *[f"{md}_ok" for md in regimes.STOCKED], "reason", "force_open",
               "opened", "level", "capacity_orders", "throughput_orders", "utilisation", "regimes_held",
-              "fixed_cost_usd", "compliance_cost_usd"]]
+              "stocked_classes", "fixed_cost_usd", "compliance_cost_usd"]]
+
+
+def stocked_classes(m) -> dict[str, list[tuple[str, str]]]:
+    """site -> [(mode, item), ...]: the SKU classes each site holds under each regime in a solved
+    model (``stock_class`` = 1), in the model's pool order; {} without SKU classes."""
+    out: dict[str, list] = {}
+    for md, k, i in getattr(m, "POOLS", []):
+        if (m.stock_class[md, k, i].value or 0.0) > 0.5:
+            out.setdefault(k, []).append((md, i))
+    return out
+
 
 
 def flow_table(m, inputs, scenario) -> pd.DataFrame:
-    """Every non-zero flow: mode, leg, origin, gateway, site, zone, product, (month), orders, kg,
-    km, lead time, cost per term. In the monthly model, stock held at the end of each month is a
+    """Every non-zero flow: mode, leg, origin, gateway, site, zone, product (the category),
+    sku_class (``all`` without SKU classes), (month), orders, kg, km, lead time, cost per term
+    (a pooled class's rows may carry origin ``*``: every origin of the class in its national mix). In the monthly model, stock held at the end of each month is a
     ``stock`` leg carrying its holding and financing cost, so the rows re-price the objective."""
     weight = scenario.tables["products"].set_index("product")["weight_kg_per_order"]
     parts = []
@@ -89,6 +106,8 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     un["mode"], un["leg"] = "unmet", "unmet"
     parts.append(un)
     flows = pd.concat(parts, ignore_index=True)
+    # the model's item <product>:<class> -> product (the category) and sku_class ('all' without classes)
+    flows[["product", "sku_class"]] = split_item(flows["product"])
     for c in ("origin", "gateway", "site", "zone"):
         flows[c] = flows[c].fillna("") if c in flows else ""
     flows["kg"] = flows["orders"] * flows["product"].map(weight)
@@ -102,7 +121,7 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     flows["co2_t"] = flows["co2_t"].fillna(0.0)
     flows[list(TAX_COLUMNS)] = flows[list(TAX_COLUMNS)].fillna(0.0)
     month = ["month"] if "month" in flows else []
-    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", *month, "orders", "kg", "km",
+    return flows[["mode", "leg", "origin", "gateway", "site", "zone", "product", "sku_class", *month, "orders", "kg", "km",
                   "lead_hours", "usd_per_order", "cost_usd", *money, *TAX_COLUMNS, "co2_t"]]
 
 
@@ -131,7 +150,8 @@ def write_atomically(out_dir: Path, files: dict[str, callable], force: bool = Fa
 
 
 def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None = None, force: bool = False) -> Path:
-    """summary.json, sites.csv, flows.csv and report.md of a :class:`model.Result`, written atomically.
+    """summary.json, sites.csv, flows.csv, report.md, results.xlsx (and velocity.png with SKU classes,
+    :mod:`model.velocity_plot`) of a :class:`model.Result`, written atomically.
 
     ``extra_files`` maps more file names to writers (``writer(path)``), e.g.
     :func:`model.maps.map_writers`; they land in the same atomic swap, so a failing writer
@@ -141,6 +161,7 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
     from .names import with_names
     from .outputs import write_json
     from .report import report_markdown
+    from .velocity_plot import velocity_writers
     from .workbook import write_workbook
 
     files = {
@@ -150,6 +171,7 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
         "flows.csv": lambda p: to_csv(with_names(result.flows, result.scenario), p),
         "report.md": lambda p: p.write_text(report_markdown(result), encoding="utf-8"),
         "results.xlsx": lambda p: write_workbook(result, p),
+        **velocity_writers(result),  # velocity.png, with SKU classes only
     }
     for name in extra_files or {}:
         if name in files or Path(name).name != name:
@@ -320,7 +342,7 @@ def explain_unmet(result) -> list[dict]:
     un = flows[flows["leg"] == "unmet"]
     if not len(un):
         return []
-    un = un.groupby(_KEY, as_index=False)["orders"].sum()
+    un = un.assign(product=item_of(un)).groupby(_KEY, as_index=False)["orders"].sum()  # keyed as the model
     inputs = result.inputs
     penalty = float(inputs.unmet_penalty)
     costs = cheapest_serving_costs(inputs).set_index(_KEY)
