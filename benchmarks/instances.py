@@ -41,7 +41,7 @@ ORLIB = ROOT / "tests" / "data" / "orlib"
 CACHE = Path(__file__).resolve().parent / ".instances"
 
 SEED = 20250701            # 1 July 2025: the 34-province map
-GENERATOR_VERSION = "2"    # bump when the generator changes: cached folders are then rebuilt
+GENERATOR_VERSION = "3"    # bump when the generator changes: cached folders are then rebuilt
 ZONE_COUNTS = {"province": 34, "district": 700, "commune": 3300}
 SHIPPED_TABLES = ("origins", "lanes", "road_classes", "road_waypoints", "road_edges", "seasonality")
 NAME_RE = re.compile(r"^(province|district|commune)-s(\d+)-p(\d+)-t(1|12)$")
@@ -288,10 +288,13 @@ def generate(name: str, folder: Path) -> Path:
     demand = pd.concat(rows, ignore_index=True)
     demand = demand[demand["orders_per_year"] > 0]
     params = t["parameters"].copy()
-    params = params[params["key"] != "periods"]
-    params = pd.concat([params, pd.DataFrame([{"key": "periods", "value": periods, "unit": "months",
-                                               "description": "1 = steady-state year; 12 = months",
-                                               "source": f"benchmark instance {name}"}])], ignore_index=True)
+    params = params[~params["key"].isin(["periods", "stock.sku_classes"])]
+    # the scale benchmarks measure the class-free model (the monthly model and arc pricing refuse classes)
+    params = pd.concat([params, pd.DataFrame([
+        {"key": "periods", "value": periods, "unit": "months", "description": "1 = steady-state year; 12 = months",
+         "source": f"benchmark instance {name}"},
+        {"key": "stock.sku_classes", "value": 0, "unit": "0 or 1", "description": "one average SKU per product",
+         "source": f"benchmark instance {name}: the class-free model"}])], ignore_index=True)
     out = {"parameters": params, "provinces": zones.drop(columns="province", errors="ignore"), "products": products,
            "tariffs": tariffs, "sourcing": sourcing, "demand": demand, "sites": sites, "site_levels": levels, "gateways": gateways,
            **{k: t[k] for k in SHIPPED_TABLES if k in t}}

@@ -209,6 +209,8 @@ def solve_with_arc_pricing(full: ModelInputs, options: SolverOptions | None = No
         raise ValueError("arc pricing is for the one-period model (periods = 1)")
     if full.single_sourcing:
         raise ValueError("arc pricing does not price single-sourcing binaries (service.single_sourcing = 1)")
+    if full.stock_segments is not None:
+        raise ValueError("arc pricing does not price SKU-class pools (stock.sku_classes = 1): set stock.sku_classes = 0")
     options = options or SolverOptions()
     stop_gap = options.mip_rel_gap / 4 if stop_gap is None else stop_gap
     t0 = time.perf_counter()

@@ -91,6 +91,9 @@ def check_scope(full: ModelInputs) -> None:
         raise ValueError("the Lagrangian method does not handle a service constraint (service.min_share > 0)")
     if math.isfinite(full.co2_cap_t):
         raise ValueError("the Lagrangian method does not handle a CO2 cap (policy.co2_cap_t)")
+    if full.stock_segments is not None:
+        raise ValueError("the Lagrangian method does not model SKU classes (stock.sku_classes = 1): "
+                         "set stock.sku_classes = 0")
 
 
 @dataclasses.dataclass

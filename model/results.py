@@ -100,6 +100,13 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     if hasattr(m, "stock"):
         add(inputs.stock_keys, m.stock, ["mode", "site", "origin", "product"],
             "stock", {"inventory_cost": "holding_cost", "duty_financing_cost": "financing_cost"})
+    if inputs.class_stocks:  # each held SKU-class pool: its stock cost (the model's PWL) on a stock leg
+        from .formulation.classes import pool_report
+
+        pools = pool_report(m, inputs.stock_segments, inputs.class_stocks)
+        parts.append(pd.DataFrame({"mode": pools["mode"], "site": pools["site"], "product": pools["product"],
+                                   "orders": pools["throughput"], "stock_cost": pools["stock_cost_pwl"],
+                                   "leg": "stock"}))
     un = _var_frame(m.unmet, ["zone", "origin", "product"])
     un = un[un["orders"] > FLOW_TOL].copy()
     un["unmet_penalty"] = un["orders"] * inputs.unmet_penalty

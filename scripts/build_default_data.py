@@ -980,6 +980,25 @@ def build() -> dict[str, str]:
          "ASSUMPTION, low end of 1-3 %: one business day faster raises online sales 1.5 % (Fisher, Gallino & "
          "Xu, Management Science) and demand 1.98 %, worth a 3.14 % discount (Oblander & Jerath 2024); low "
          "because buyers of low-value cross-border items accept 7-10 days (docs/validation.md)"),
+        # the stock rule of a SKU class and returns (issue 15; data/SOURCES.md)
+        ('stock.sku_classes', 1, '0 or 1', "Split each product's orders into the SKU classes of data/sku_classes.csv and cost stock per class and site",
+         'the issue-15 assortment model (docs/formulation.md)'),
+        ('stock.cycle_service_level', 0.95, 'share', "Probability that a SKU's stock covers its demand over a replenishment cycle",
+         'ASSUMPTION: 95 % (z = 1.645) is the usual textbook target for fast-moving retail goods (Silver & Peterson; Chopra & Meindl)'),
+        ('stock.review_days', 7, 'days', 'Days between two replenishment orders of a SKU at a site',
+         'ASSUMPTION: weekly replenishment of a fulfilment centre from abroad'),
+        ('stock.replenishment_days', 3, 'days', 'Days a replenishment takes beyond the international transit (supplier processing, clearance, domestic haul)',
+         'ASSUMPTION: about one day each'),
+        ('stock.salvage_share', 0.3, 'share of value', 'Share of the value recovered from stock left when a SKU is delisted',
+         'ASSUMPTION: clearance sales and liquidators recover 10-30 % of cost, the upper end'),
+        ('stock.pwl_segments', 1, 'segments', 'Most bands of the piecewise-linear stock cost of one class at one site',
+         'model setting; the largest error is in docs/formulation.md'),
+        ('stock.pwl_tolerance', 0.02, 'share', "Largest relative error of a class's piecewise-linear stock cost on the plan's range before bands stop being added",
+         'model setting, well inside the uncertainty of the class data'),
+        ('returns.inspection_usd_per_order', 0.192, 'USD per order', 'Stocked regimes: inspecting and restocking a returned order at the site',
+         'ASSUMPTION: ~VND 5,000, about one fulfilment fee / 26000 VND/USD'),
+        ('returns.resale_share', 0.8, 'share', "Stocked regimes: share of a returned order's value recovered by reselling it",
+         'ASSUMPTION: most returns of unopened retail goods are resold from local stock (the paper, section 4.3.3: returns inspected and restocked locally)'),
         ("demand.growth", float(growth), "factor", "Multiplier on demand.csv",
          f"demand.csv is the {DEMAND_BASE_YEAR} base year (Metric: 324.1 M cross-border items on the five "
          f"large platforms); x (1 + {DEMAND_GROWTH_PER_YEAR})^{DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR} to the "

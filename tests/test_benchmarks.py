@@ -25,14 +25,16 @@ def shipped_total():
 
 
 def test_generated_province_instance_validates(tmp_path, shipped_total):
-    """26 sites (24 shipped + 2 synthetic), 7 products (5 + 2 variants), 12 periods: loads and keeps demand."""
-    inst = instances.materialise("province-s26-p7-t12", cache=tmp_path)
+    """26 sites (24 shipped + 2 synthetic), 8 products (6 + 2 variants), 12 periods: loads and keeps demand;
+    generated instances benchmark the model without SKU classes (stock.sku_classes = 0)."""
+    inst = instances.materialise("province-s26-p8-t12", cache=tmp_path)
     sc = load_scenario(inst.data_dir)
     t = sc.tables
     assert len(t["provinces"]) == 34
     assert len(t["sites"]) == 26 and (t["sites"]["site_type"] == "synthetic").sum() == 2
     assert len(t["site_levels"]) == 3 * 26
-    assert len(t["products"]) == 7 and {"cosmetics_v2", "supplements_fmcg_v2"} <= set(t["products"]["product"])
+    assert sc.param("stock.sku_classes") == 0 and "sku_classes" not in t
+    assert len(t["products"]) == 8 and {"cosmetics_v2", "supplements_fmcg_v2"} <= set(t["products"]["product"])
     assert sc.param("periods") == 12
     assert t["demand"]["orders_per_year"].sum() == pytest.approx(shipped_total, rel=1e-9)
     # every product, variants included, has tariffs and sourcing shares summing to 1

@@ -10,6 +10,7 @@ import pytest
 
 from model import SolverOptions, load_scenario, solve
 from model.formulation import TERMS
+from model.kpis import item_of
 
 GAP = 1e-2
 
@@ -40,7 +41,7 @@ def test_flows_repriced_independently_match_objective(result):
 
 def test_every_demand_is_served_exactly(result):
     d = result.inputs.demand.set_index(["zone", "origin", "product"])["orders"]
-    f = result.flows
+    f = result.flows.assign(product=item_of(result.flows))  # the model's items (product:sku_class)
     served = f[f["leg"].isin(["outbound", "parcel", "unmet"])].groupby(["zone", "origin", "product"])["orders"].sum()
     pd.testing.assert_series_equal(served.reindex(d.index).fillna(0.0), d, check_names=False, rtol=1e-6)
 
@@ -54,10 +55,19 @@ def test_sites_respect_capacity_and_levels(result):
     assert {x["site"] for x in result.summary["sites_opened"]} == set(opened["site"])
 
 
-def test_bonded_inflow_equals_outflow_at_each_site(result):
-    f = result.flows
-    inflow = f[f["leg"] == "inbound"].groupby(["site", "origin", "product"])["orders"].sum()
-    outflow = f[f["leg"] == "outbound"].groupby(["site", "origin", "product"])["orders"].sum()
+def test_stocked_inflow_equals_outflow_at_each_site(result):
+    """Per (regime, site, origin, item): bulk in = sold out; a pooled class leaves with origin '*' in
+    the national origin mix, so its outflow from origin o is share_o x its '*' outflow."""
+    f = result.flows.assign(product=item_of(result.flows))
+    key = ["mode", "site", "origin", "product"]
+    inflow = f[f["leg"] == "inbound"].groupby(key)["orders"].sum()
+    out = f[f["leg"] == "outbound"]
+    mix = result.inputs.origin_mix
+    if mix is not None:
+        pooled = out[out["origin"] == "*"].drop(columns="origin").merge(mix, on="product")
+        out = pd.concat([out[out["origin"] != "*"], pooled.assign(orders=pooled["orders"] * pooled["share"])])
+    outflow = out.groupby(key)["orders"].sum()
+    assert (result.flows["origin"] == "*").any() == (mix is not None)
     pd.testing.assert_series_equal(inflow.sort_index(), outflow.sort_index(), check_names=False, rtol=1e-6)
 
 

@@ -233,6 +233,16 @@ def mix_origins(out: pd.DataFrame, direct: pd.DataFrame, demand: pd.DataFrame, m
     return out, direct, demand
 
 
+def mix_paths(paths: pd.DataFrame | None, mix: pd.DataFrame) -> pd.DataFrame | None:
+    """regime_paths with the pooled items' rows merged over origins like their arcs (:func:`mix_origins`):
+    USD per order the mix's weighted mean, lead time the slowest."""
+    if paths is None or not len(mix) or not len(paths):
+        return paths
+    pooled = paths["product"].isin(set(mix["product"]))
+    merged = _weighted(paths[pooled], mix, ["mode", "zone", "product"], ["usd_per_order"], ["lead_hours"])
+    return pd.concat([paths[~pooled], merged[paths.columns]], ignore_index=True)
+
+
 def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_keys) -> dict:
     """The stock_class family (module docstring) on ``m``; returns {outbound arc: its stock_class var}
     for the arcs of pooled items (strong_linking links those to the class, not the site)."""

@@ -435,6 +435,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         inb = inb.merge(out[["mode", "site", "origin", "product"]].drop_duplicates(), on=["mode", "site", "origin", "product"])
     mix = classes.origin_mix(scenario, products, stocks)
     out, dm, demand = classes.mix_origins(out, dm, demand, mix, direct_terms)
+    paths = classes.mix_paths(paths, mix)
 
     periods = periods_of(scenario)
     season = stock_keys = None

@@ -59,6 +59,9 @@ class TwoStageData:
 
 def check_supported(scenario) -> None:
     """The stochastic model is the one-period model without service or single-sourcing rows."""
+    from ..formulation.classes import refuse_classes
+
+    refuse_classes(scenario, "the stochastic model (docs/uncertainty.md)")
     p = scenario.param
     unsupported = [(k, v) for k, v in (("periods", p("periods") != 1), ("service.min_share", p("service.min_share") > 0),
                                        ("service.single_sourcing", bool(p("service.single_sourcing")))) if v]
