@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
+from model.solver import DEFAULT_GAP
 
 ROOT = Path(__file__).resolve().parent
 
@@ -65,7 +66,7 @@ def parse_args(argv):
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds (with --stochastic: for the whole command)")
-    ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+    ap.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default %(default)g)")
     ap.add_argument("--threads", type=int, help="HiGHS threads")
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"],
                     help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md)")

@@ -27,7 +27,7 @@ from .cli import print_error
 from .errors import DataError, ScenarioError
 from .names import named
 from .parallel import JobFailure, map_jobs
-from .solver import SolverOptions
+from .solver import DEFAULT_GAP, SolverOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -355,7 +355,7 @@ def parse_args(argv):
                                  description="Finished runs or scenarios side by side (the first is A).")
     ap.add_argument("runs", nargs="+", metavar="RUN", help="results folder, name under results/, scenario .toml or data folder")
     ap.add_argument("--out", type=Path, help="output folder (default results/compare-<A>-<B>...)")
-    ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap for scenarios solved here (default 1e-4)")
+    ap.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap for scenarios solved here (default %(default)g)")
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit per scenario solved here, seconds")
     ap.add_argument("--workers", type=int, default=1, help="solve the scenarios in parallel on a local Dask cluster")
     ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True, help="write compare_map.png")

@@ -46,7 +46,7 @@ from .formats import to_csv
 from .outputs import check_component, child_path, claim_folder, md_text, safe_component
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, load_scenario, parameter_keys
-from .solver import SolverOptions
+from .solver import DEFAULT_GAP, SolverOptions
 
 log = logging.getLogger(__name__)
 
@@ -706,7 +706,7 @@ def parse_args(argv):
     ap.add_argument("--workers", type=int, help="local Dask workers (default: the number of cores; 1 = in this process)")
     ap.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://127.0.0.1:8786")
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit per point, seconds")
-    ap.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+    ap.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default %(default)g)")
     ap.add_argument("--threads", type=int, help="HiGHS threads per point")
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"])
     ap.add_argument("--warm-start", action="store_true",

@@ -143,3 +143,45 @@ def test_stocked_returns_term_in_the_model(tmp_path):
     inspection 1 + (1 - 0.8) x 100) = 10.5 in returns: 5,250 a year."""
     r = _two_classes(tmp_path, 2500, head_return_rate=0.5)
     assert r.summary["cost_breakdown"]["returns_cost"] == pytest.approx(5250.0, rel=1e-9)
+
+
+def _class_folder(tmp_path):
+    t = tables(demand={"01": 1000.0})
+    t["sku_classes"] = pd.DataFrame({
+        "product": ["P1", "P1"], "sku_class": ["head", "tail"], "sku_count": [1, 100], "order_share": [0.5, 0.5],
+        "demand_cv": [0.1, 1.0], "min_units_per_sku": [1.0, 1.0], "return_rate": [0.0, 0.0],
+        "sku_life_days": [365.0, 365.0]})
+    return write(tmp_path / "data", t)
+
+
+def test_commands_without_classes_refuse_them_by_name(tmp_path):
+    """The monthly model, the two-stage model and the Lagrangian method name stock.sku_classes."""
+    from model.errors import ScenarioError
+    from model.formulation import build_inputs
+    from model.lagrangian import check_scope
+    from model.network import scenario_road_distances
+    from model.stochastic.twostage import check_supported
+
+    folder = _class_folder(tmp_path)
+    with pytest.raises(ScenarioError, match="stock.sku_classes"):
+        solve(load_scenario(folder, overrides={"periods": 12}), OPTS)
+    sc = load_scenario(folder)
+    with pytest.raises(ScenarioError, match="stock.sku_classes"):
+        check_supported(sc)
+    with pytest.raises(ValueError, match="stock.sku_classes"):
+        check_scope(build_inputs(sc, scenario_road_distances(sc)))
+    # switched off, the same folder is one average SKU per product again
+    r = solve(load_scenario(folder, overrides={"stock.sku_classes": 0, "periods": 12}), OPTS)
+    assert r.status == "optimal" and set(r.flows["sku_class"]) == {"all"}
+
+
+def test_sku_classes_table_is_validated(tmp_path):
+    """Order shares that do not sum to 1 are named with file, line and column."""
+    from model.errors import DataError
+
+    folder = _class_folder(tmp_path)
+    t = pd.read_csv(folder / "sku_classes.csv")
+    t.loc[1, "order_share"] = 0.4
+    t.to_csv(folder / "sku_classes.csv", index=False)
+    with pytest.raises(DataError, match=r"sku_classes.csv.*order_share"):
+        load_scenario(folder)
