@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     try:
         if not args.verbose:
             print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                  "(the default takes about a minute; "
+                  "(the default takes about half a minute; "
                   + ("--verbose shows the solver's log" if args.quiet else
                      f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...", flush=True)
         result = solve(scenario, options, extra_constraints=extra_constraints)

@@ -784,7 +784,8 @@ def test_every_numeric_parameter_declares_a_finite_or_inf_range():
 
 
 BOOLS = ["policy.bonded_duty_at_sale", "policy.parcel_fta", "policy.cbec_direct_purchase", "policy.single_window",
-         "modes.general_trade", "service.per_zone", "service.single_sourcing", "stock.monthly_reassignment"]
+         "modes.general_trade", "service.per_zone", "service.single_sourcing", "stock.monthly_reassignment",
+         "stock.sku_classes"]
 
 
 def test_switches_are_bools_from_every_source(tmp_path):
