@@ -209,7 +209,8 @@ def mix_origins(out: pd.DataFrame, direct: pd.DataFrame, demand: pd.DataFrame, m
     per-order costs and taxes the mix's weighted means; inbound arcs stay per origin and the site
     balance takes share_o of the outbound (``site_flow_balance``). Parcels of a pooled item, one arc
     per (parcel regime, zone, item): each origin's cheapest parcel of that regime in the mix, its
-    lead time the slowest of them (an order counts as within the target only if every origin's is).
+    lead time the slowest of them (an order counts as within the target only if every origin's is),
+    its gateway the one of the mix's largest origin (what maps and flows.csv show).
     """
     pooled = set(mix["product"])
     if not pooled:
@@ -224,7 +225,11 @@ def mix_origins(out: pd.DataFrame, direct: pd.DataFrame, demand: pd.DataFrame, m
                                                                       kind="stable")
     d = d.drop_duplicates(["mode", "origin", "zone", "product"]).drop(columns="_total")
     num_dir = [c for c in direct.columns if c not in ("mode", "origin", "gateway", "zone", "product", "lead_hours")]
-    d_mix = _weighted(d, mix, ["mode", "zone", "product"], num_dir, ["lead_hours"]).assign(gateway=MIX)
+    d_mix = _weighted(d, mix, ["mode", "zone", "product"], num_dir, ["lead_hours"])
+    # the gateway shown (maps, flows.csv): that of the mix's largest origin; the costs are the mix's
+    main = mix.sort_values(["product", "share"], ascending=[True, False]).drop_duplicates("product")
+    gw = d.merge(main[["product", "origin"]], on=["product", "origin"])[["mode", "zone", "product", "gateway"]]
+    d_mix = d_mix.merge(gw, on=["mode", "zone", "product"], how="left")
     direct = pd.concat([direct[~d_pool], d_mix[direct.columns]], ignore_index=True)
     q_pool = demand["product"].isin(pooled)
     merged = demand[q_pool].groupby(["zone", "product"], as_index=False)["orders"].sum().assign(origin=MIX)
