@@ -40,14 +40,21 @@ def _regime_cost_lines(rows: list[dict]) -> list[str]:
     """Per origin and product: each regime's cost per order on its cheapest route, and which is cheapest."""
     if not rows:
         return []
+    return ["", "## Cost per order of each regime (cheapest route, USD; fixed and compliance costs left out)", "",
+            *regime_cost_table(rows, ["origin", "product", "orders per year"],
+                               lambda r: [r["origin"], r["product"], f"{r['orders']:.3g}"])]
+
+
+def regime_cost_table(rows: list[dict], head: list[str], first_cells) -> list[str]:
+    """A Markdown table: ``head`` columns (``first_cells(row)``), then each regime's USD per order
+    that some row has (3 significant figures) and the cheapest regime."""
     shown = [md for md in regimes.MODES if any(r.get(md) is not None for r in rows)]
-    lines = ["", "## Cost per order of each regime (cheapest route, USD; fixed and compliance costs left out)", "",
-             "| origin | product | orders per year | " + " | ".join(regimes.label(md) for md in shown) + " | cheapest |",
-             "|---|---|---|" + "---|" * (len(shown) + 1)]
+    lines = ["| " + " | ".join([*head, *(regimes.label(md) for md in shown), "cheapest"]) + " |",
+             "|" + "---|" * (len(head) + len(shown) + 1)]
     for r in rows:
         cells = ["-" if r.get(md) is None else f"{r[md]:.3g}" for md in shown]
-        lines.append(f"| {r['origin']} | {r['product']} | {r['orders']:.3g} | " + " | ".join(cells)
-                     + f" | {regimes.label(r['cheapest']) if r['cheapest'] else '-'} |")
+        cheapest = regimes.label(r["cheapest"]) if r["cheapest"] else "-"
+        lines.append("| " + " | ".join([*map(str, first_cells(r)), *cells, cheapest]) + " |")
     return lines
 
 
@@ -81,16 +88,11 @@ def sku_class_lines(s: dict) -> list[str]:
             "; no site stocks it"
         lines.append(f"- **{md_text(cls)}**: {_share_words(shares)} of its orders{at}.")
     if costs:
-        shown = [md for md in regimes.MODES if any(r.get(md) is not None for r in costs)]
         lines += ["", "Cost per order of each regime for each class (USD, its cheapest route, demand-weighted over "
                   "products, zones and origins; fixed and compliance costs left out; a stocked regime's cost "
                   "includes the class's stock as if one hub held all of it, the most pooling can save):", "",
-                  "| class | orders per year | " + " | ".join(regimes.label(md) for md in shown) + " | cheapest |",
-                  "|---|---|" + "---|" * (len(shown) + 1)]
-        for r in costs:
-            cells = ["-" if r.get(md) is None else f"{r[md]:.3g}" for md in shown]
-            lines.append(f"| {md_text(r['sku_class'])} | {quantity(r['orders'])} | " + " | ".join(cells)
-                         + f" | {regimes.label(r['cheapest']) if r['cheapest'] else '-'} |")
+                  *regime_cost_table(costs, ["class", "orders per year"],
+                                     lambda r: [md_text(r["sku_class"]), quantity(r["orders"])])]
     return lines
 
 

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from model.regimes import MODES  # noqa: E402
+from model.regimes import MODES, PARCEL  # noqa: E402
 
 def _g(x, n=3) -> str:
     """x to n significant figures, thousands separated (the data support no more)."""
+    if x is not None and abs(x) < 1e-9:  # solver noise around 0
+        x = 0.0
     return "-" if x is None else f"{float(f'{x:.{n}g}'):,.{max(0, n - 1 - int(f'{abs(x):e}'.split('e')[1]))}f}" if x else "0"
 
 
@@ -27,6 +29,12 @@ ROWS = [
     ("total cost, USD M/yr", lambda s: _g(s["objective"] / 1e6)),
     ("network cost without duties and VAT, USD M/yr", lambda s: _g(s["kpis"]["network_cost_usd"] / 1e6)),
     ("sites opened", lambda s: str(len(s["sites_opened"]))),
+    ("parcel share of head / torso / tail orders", lambda s: " / ".join(
+        f"{sum(v for m, v in d.items() if m in PARCEL):.0%}"
+        for d in (s["kpis"].get("mode_share_by_class") or {}).values()) or "-"),
+    ("sites holding head / torso / tail", lambda s: " / ".join(
+        str(len({x["site"] for x in s["sites_opened"] for c in x.get("stocked_classes", [])
+                 if c["item"].endswith(":" + k)})) for k in (s["kpis"].get("mode_share_by_class") or {})) or "-"),
     ("sites (level)", lambda s: ", ".join(f"{x['site']} ({x['level'][0]})" for x in s["sites_opened"]) or "none"),
     *[(f"{md.replace('_', ' ')} share", lambda s, md=md: f"{s['mode_share'].get(md, 0.0):.0%}") for md in MODES],
     *[(f"{md.replace('_', ' ')} lead time, days: carried (best route for all orders)",
