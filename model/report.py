@@ -93,6 +93,11 @@ def sku_class_lines(s: dict) -> list[str]:
                   "includes the class's stock as if one hub held all of it, the most pooling can save):", "",
                   *regime_cost_table(costs, ["class", "orders per year"],
                                      lambda r: [md_text(r["sku_class"]), quantity(r["orders"])])]
+    pools = (s.get("kpis") or {}).get("stock_pools")
+    if pools and pools.get("stock_cost_exact_usd"):
+        lines += ["", f"The model prices the held classes' stock at {_usd(pools['stock_cost_pwl_usd'])} a year, "
+                  f"against {_usd(pools['stock_cost_exact_usd'])} exactly at the plan's throughputs "
+                  f"({pools['pwl_error_share']:+.1%}: its piecewise-linear form, docs/formulation.md)."]
     return lines
 
 
