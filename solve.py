@@ -78,6 +78,9 @@ def parse_args(argv):
                     help="also write map.png, map.html, sites.geojson and flows.geojson (default on; about 2 s)")
     ap.add_argument("--extra", metavar="MODULE:FUNCTION",
                     help="add constraints before solving: FUNCTION(model, scenario, inputs) (docs/extending.md)")
+    ap.add_argument("--robustness", type=int, default=0, metavar="N",
+                    help="after the solve, look for up to N other site sets within the gap and report what holds "
+                         "across them (sites open in every plan, the range of each regime's share; N more solves)")
     ap.add_argument("--stochastic", action="store_true",
                     help="solve the two-stage model under demand and exchange-rate uncertainty (docs/uncertainty.md)")
     return ap.parse_args(argv)
@@ -100,6 +103,7 @@ def unknown_command(word: str) -> str | None:
 def print_summary(result, out_dir, extra_files=()) -> None:
     """The run in a few lines, numbers to 3 significant figures (full precision in summary.json)."""
     from model import regimes
+    from model.across_gap import across_gap_lines
     from model.formats import quantity, usd
 
     s = result.summary
@@ -122,6 +126,8 @@ def print_summary(result, out_dir, extra_files=()) -> None:
         held = getattr(r, "regimes_held", "") or ""
         print(f"  {r.site:<5} {r.level:<7} {r.name[:46]:<46} {quantity(r.throughput_orders):>7} orders "
               f"({r.utilisation:.0%} of capacity) {' + '.join(regimes.label(m) for m in held.split())}")
+    for line in across_gap_lines(s)[3:]:  # what holds across the gap, or how to check it
+        print(line)
     print("Cost breakdown (USD/year):")
     for k_, v in s["cost_breakdown"].items():
         print(f"  {k_:<22} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
@@ -178,6 +184,11 @@ def main(argv=None) -> int:
     if warning:
         result.summary["warnings"] = [*result.summary.get("warnings", []), warning]
         print(f"warning: {warning}", file=sys.stderr)
+    if args.robustness > 0:
+        from model.across_gap import across_the_gap
+
+        print(f"Looking for up to {args.robustness} other site sets within the gap ...", flush=True)
+        result.summary["across_gap"] = across_the_gap(result, options, args.robustness, hook=args.extra)
     extra = {}
     if args.map:
         from model.cli import result_files

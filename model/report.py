@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from . import regimes
+from .across_gap import across_gap_lines
 from .caveats import data_caveats, read_sources, robustness_caveats
 from .formats import quantity, usd as _usd
 from .insight_text import insight_markdown
@@ -178,6 +179,8 @@ def report_markdown(result) -> str:
         f"**Total cost:** {_usd(s['objective'])} per year "
         f"for {quantity(s['total_demand_orders'])} cross-border e-commerce orders "
         + (f"({s['objective'] / s['total_demand_orders']:.2f} USD per order)." if s["total_demand_orders"] > 0 else "."),
+        "",
+        *across_gap_lines(s)[1:],
         "",
         "## How orders reach customers",
         "",
