@@ -126,7 +126,7 @@ def print_summary(result, out_dir, extra_files=()) -> None:
         held = getattr(r, "regimes_held", "") or ""
         print(f"  {r.site:<5} {r.level:<7} {r.name[:46]:<46} {quantity(r.throughput_orders):>7} orders "
               f"({r.utilisation:.0%} of capacity) {' + '.join(regimes.label(m) for m in held.split())}")
-    for line in across_gap_lines(s)[3:]:  # what holds across the gap, or how to check it
+    for line in across_gap_lines(s):  # what holds across the gap, or how to check it
         print(line)
     print("Cost breakdown (USD/year):")
     for k_, v in s["cost_breakdown"].items():

@@ -206,6 +206,27 @@ def item_of(flows: pd.DataFrame) -> pd.Series:
     cls = flows["sku_class"].fillna(NO_CLASS).astype(str)
     return product.where(cls == NO_CLASS, product + SEP + cls)
 
+def stock_pool_kpis(flows: pd.DataFrame, class_stocks: dict | None) -> dict:
+    """``stock_pools``: each held SKU-class pool (the ``stock`` legs of flows.csv): its throughput
+    (orders/yr) and stock cost as the model prices it (its piecewise-linear form) and exactly
+    (:class:`model.assortment.ClassStock`), USD/yr; both totals and their relative difference.
+    Empty without SKU classes."""
+    if not class_stocks:
+        return {}
+    legs = flows[flows["leg"] == "stock"]
+    items = item_of(legs)
+    exact = [float(class_stocks[i].cost(x)) if x > 0 else class_stocks[i].fixed_charge()
+             for i, x in zip(items, legs["orders"])]
+    pwl = legs["stock_cost"].astype(float).tolist()
+    total_pwl, total_exact = float(sum(pwl)), float(sum(exact))
+    return {"stock_pools": {
+        "pools": [{"mode": md, "site": k, "item": i, "throughput_orders": float(x), "stock_cost_pwl_usd": c,
+                   "stock_cost_exact_usd": e}
+                  for md, k, i, x, c, e in zip(legs["mode"], legs["site"], items, legs["orders"], pwl, exact)],
+        "stock_cost_pwl_usd": total_pwl, "stock_cost_exact_usd": total_exact,
+        "pwl_error_share": (total_pwl - total_exact) / total_exact if total_exact else 0.0}}
+
+
 def path_orders(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
     """``paths`` (mode, zone, origin, product, ...) with the ``orders`` of its demand row. A path
     whose (zone, origin, product) has no demand row (origins merged, e.g. origin ``*`` on one side

@@ -14,7 +14,7 @@ from .formulation.sets import check_service_reachable
 from .network import RoadDistances, scenario_road_distances
 from . import regimes
 from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, mode_share_by_class, mode_share_by_item,
-                   money_kpis, network_cost_kpis, regime_costs, regime_costs_by_class, tax_kpis)
+                   money_kpis, network_cost_kpis, regime_costs, regime_costs_by_class, stock_pool_kpis, tax_kpis)
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table, stocked_classes
 from .errors import DataError, ScenarioError
 from .finite_check import check_finite_inputs
@@ -116,24 +116,6 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
     return result
 
 
-def stock_pool_kpis(m, inputs) -> dict:
-    """``stock_pools``: each held SKU-class pool's throughput (orders/yr) and its stock cost as the
-    model prices it (the PWL) and exactly (model.assortment), USD/yr; and both totals. Empty
-    without classes."""
-    if not inputs.class_stocks:
-        return {}
-    from .formulation.classes import pool_report
-
-    rep = pool_report(m, inputs.stock_segments, inputs.class_stocks)
-    pwl, exact = float(rep["stock_cost_pwl"].sum()), float(rep["stock_cost_exact"].sum())
-    return {"stock_pools": {
-        "pools": [{"mode": r.mode, "site": r.site, "item": r.product, "throughput_orders": float(r.throughput),
-                   "stock_cost_pwl_usd": float(r.stock_cost_pwl), "stock_cost_exact_usd": float(r.stock_cost_exact)}
-                  for r in rep.itertuples()],
-        "stock_cost_pwl_usd": pwl, "stock_cost_exact_usd": exact,
-        "pwl_error_share": (pwl - exact) / exact if exact else 0.0}}
-
-
 def _assign_solution(result: Result) -> None:
     r, m, inputs = result.report, result.model, result.inputs
     total_demand = float(inputs.demand["orders"].sum())
@@ -185,7 +167,7 @@ def _assign_solution(result: Result) -> None:
                     result.flows, regimes.MODES, None if its is None else its["sku_class"].unique().tolist()),
                 "mode_share_by_item": mode_share_by_item(
                     result.flows, regimes.MODES, None if its is None else its.index.tolist()),
-                **stock_pool_kpis(m, inputs),
+                **stock_pool_kpis(result.flows, inputs.class_stocks),
             },
             "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
                         for md, r in regimes.REGISTRY.items()},

@@ -103,10 +103,8 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     if inputs.class_stocks:  # each held SKU-class pool: its stock cost (the model's PWL) on a stock leg
         from .formulation.classes import pool_report
 
-        pools = pool_report(m, inputs.stock_segments, inputs.class_stocks)
-        parts.append(pd.DataFrame({"mode": pools["mode"], "site": pools["site"], "product": pools["product"],
-                                   "orders": pools["throughput"], "stock_cost": pools["stock_cost_pwl"],
-                                   "leg": "stock"}))
+        pools = pool_report(m, inputs.stock_segments)
+        parts.append(pools.rename(columns={"throughput": "orders"}).assign(leg="stock"))
     un = _var_frame(m.unmet, ["zone", "origin", "product"])
     un = un[un["orders"] > FLOW_TOL].copy()
     un["unmet_penalty"] = un["orders"] * inputs.unmet_penalty

@@ -289,17 +289,16 @@ def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_key
     return linked
 
 
-def pool_report(m, segments: pd.DataFrame, stocks: dict) -> pd.DataFrame:
-    """mode, site, product (item), throughput, stock_cost_pwl, stock_cost_exact (USD per year) of
-    every held pool of a solved model."""
-    rows = []
-    for q in m.POOLS:
-        if (m.stock_class[q].value or 0.0) < 0.5:
-            continue
-        x = sum(m.pool_flow[b].value or 0.0 for b in m.POOL_BANDS if b[:3] == q)
-        segs = segments[(segments["mode"] == q[0]) & (segments["site"] == q[1]) & (segments["product"] == q[2])]
-        pwl = float(assortment.pwl_value([assortment.Segment(r.lo, r.hi, r.intercept, r.slope)
-                                          for r in segs.sort_values("band").itertuples()], x)) if x > 0 else \
-            float(segs.sort_values("band")["intercept"].iloc[0])
-        rows.append((*q, x, pwl, float(stocks[q[2]].cost(x)) if x > 0 else stocks[q[2]].fixed_charge()))
-    return pd.DataFrame(rows, columns=["mode", "site", "product", "throughput", "stock_cost_pwl", "stock_cost_exact"])
+def pool_report(m, segments: pd.DataFrame) -> pd.DataFrame:
+    """mode, site, product (item), throughput (orders/yr) and stock_cost (USD/yr, the model's own
+    value: sum intercept_b stock_band + slope_b pool_flow) of every held pool of a solved model."""
+    seg = segments.set_index(["mode", "site", "product", "band"])
+    keys = list(m.POOL_BANDS)
+    bands = pd.DataFrame({"band_on": [m.stock_band[b].value or 0.0 for b in keys],
+                          "flow": [m.pool_flow[b].value or 0.0 for b in keys]},
+                         index=pd.MultiIndex.from_tuples(keys, names=seg.index.names))
+    bands["stock_cost"] = seg["intercept"].reindex(bands.index) * bands["band_on"] \
+        + seg["slope"].reindex(bands.index) * bands["flow"]
+    pools = bands.groupby(level=["mode", "site", "product"], sort=False)[["band_on", "flow", "stock_cost"]].sum()
+    pools = pools[pools["band_on"] > 0.5].rename(columns={"flow": "throughput"})
+    return pools[["throughput", "stock_cost"]].reset_index()
