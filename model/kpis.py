@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .formulation.classes import NO_CLASS, SEP
+from .formulation.classes import NO_CLASS, item_of  # noqa: F401 (item_of: also model.kpis.item_of)
 
 DAYS_PER_YEAR = 365.0
 
@@ -196,15 +196,6 @@ def mode_share_by_item(flows: pd.DataFrame, modes, order=None) -> dict:
     (the product without SKU classes), unmet included."""
     return mode_share_by(flows, item_of(flows), modes, order)
 
-
-def item_of(flows: pd.DataFrame) -> pd.Series:
-    """The model's item of each flows row: ``<product>:<sku_class>``, or the product where the
-    class is ``all`` (no SKU classes) or the table has no ``sku_class`` column."""
-    product = flows["product"].astype(str)
-    if "sku_class" not in flows:
-        return product
-    cls = flows["sku_class"].fillna(NO_CLASS).astype(str)
-    return product.where(cls == NO_CLASS, product + SEP + cls)
 
 def stock_pool_kpis(flows: pd.DataFrame, class_stocks: dict | None) -> dict:
     """``stock_pools``: each held SKU-class pool (the ``stock`` legs of flows.csv): its throughput

@@ -15,9 +15,8 @@ import pyomo.environ as pyo
 
 from . import regimes
 from .formulation import TERMS
-from .formulation.classes import split_item
+from .formulation.classes import item_of, split_item
 from .formulation.sets import TAX_COLUMNS
-from .kpis import item_of
 
 FLOW_TOL = 1e-6  # orders; smaller values are solver noise
 

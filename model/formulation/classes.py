@@ -77,6 +77,16 @@ def split_item(item: pd.Series) -> pd.DataFrame:
                         index=item.index)
 
 
+def item_of(flows: pd.DataFrame) -> pd.Series:
+    """The model's item of each flows row: ``<product>:<sku_class>``, or the product where the
+    class is ``all`` (no SKU classes) or the table has no ``sku_class`` column."""
+    product = flows["product"].astype(str)
+    if "sku_class" not in flows:
+        return product
+    cls = flows["sku_class"].fillna(NO_CLASS).astype(str)
+    return product.where(cls == NO_CLASS, product + SEP + cls)
+
+
 def item_demand(demand: pd.DataFrame, its: pd.DataFrame) -> pd.DataFrame:
     """Demand rows (zone, origin, product = category, orders) split into items by order share."""
     d = demand.merge(its[["category", "item", "order_share"]].rename(columns={"category": "product"}),
