@@ -51,15 +51,18 @@ def ref_value(ref: pd.DataFrame, name: str) -> float:
 # zenodo.org/records/19707349 population.csv); GSO press conference of 6 Jan 2025 (kinhtevadubao.vn):
 # "dan so trung binh cua Viet Nam nam 2024 la 101,3 trieu nguoi".
 NATIONAL_POPULATION_2024 = 101_343_754
-# Province populations. raw/vn_provinces_34.csv has a GSO 2024 figure (population_gso_2024_avg)
-# for the 11 unchanged units only; for the 23 merged units it has only the merger-dossier figure
-# (`population`, registered + temporary residents, summing to 113.6 M). The GSO figures of the 52
-# former provinces were not found (see data/SOURCES.md), so: the unchanged units take their GSO
-# figure, except Ha Tinh (42), whose "GSO" value equals its dossier figure to the person and is
-# ~20 % above its GSO 2023 average (~1.32 M, as listed by tinbds.com), so it is treated as
-# dossier-only; the remaining national total is shared among the other 24 units in proportion to
-# their dossier figures. Before this, all 34 were rescaled by one factor (Ha Noi 7.86 M against GSO 8.72 M).
-GSO_SUSPECT = {"42"}
+# Province populations (issue 16): the GSO figures of the 63 former provinces are in
+# raw/vn_provinces_63_population.csv, all of one vintage: the GSO mid-term population and housing
+# survey, persons on 1 April 2024 (national total MIDTERM_TOTAL_2024). Only 21 of the 63 could be
+# sourced (data/SOURCES.md lists the 42 missing). A unit whose former provinces are all in the table
+# takes their sum, scaled by NATIONAL_POPULATION_2024 / MIDTERM_TOTAL_2024 (1 April count -> 2024
+# average); the other units share the rest of the national total in proportion to their merger-dossier
+# figures (raw/vn_provinces_34.csv `population`, registered + temporary residents, summing to 113.6 M),
+# but never get less than the scaled sum of the former provinces of theirs that are in the table
+# (Ho Chi Minh City: HCMC + Binh Duong alone exceed its dossier share).
+# GSO mid-term survey 2024, 1 April 2024: "dan so Viet Nam thoi diem ngay 1-4-2024 la 101.112.656
+# nguoi" (GSO announcement, relayed by thactrang.com and ngoisao.vn).
+MIDTERM_TOTAL_2024 = 101_112_656
 
 # Exchange rate for 2025-2026, VND per USD. ASSUMPTION anchored on: bank selling rates of about
 # 26,000-26,400 VND/USD through 2025 (data review, model-review.md section 2 row 13, not re-verified
@@ -698,16 +701,29 @@ def largest_remainder(values: list[float], total: int) -> list[int]:
     return base
 
 
-def province_population(prov: pd.DataFrame) -> list[int]:
-    """Persons per unit, summing exactly to NATIONAL_POPULATION_2024: the GSO 2024 figure where the
-    candidate file has a trustworthy one, the rest of the total shared by dossier figures."""
-    gso = prov["population_gso_2024_avg"]
-    use_gso = gso.notna() & ~prov["code"].isin(GSO_SUSPECT)
-    fixed = [int(v) for v in gso[use_gso]]
-    rest = NATIONAL_POPULATION_2024 - sum(fixed)
-    shared = largest_remainder(prov.loc[~use_gso, "population"].astype(float).tolist(), rest)
-    it_fixed, it_shared = iter(fixed), iter(shared)
-    return [next(it_fixed) if u else next(it_shared) for u in use_gso]
+def province_population(prov: pd.DataFrame, mapping: pd.DataFrame, pop63: pd.DataFrame) -> list[int]:
+    """Persons per unit (in prov's row order), summing exactly to NATIONAL_POPULATION_2024: the scaled
+    sum of the GSO figures of its former provinces where all are in pop63, else a share of the rest by
+    dossier figures, floored at the scaled sum of the former provinces that are in pop63."""
+    scale = NATIONAL_POPULATION_2024 / MIDTERM_TOTAL_2024
+    gso = mapping[["old_code", "new_code"]].merge(pop63[["old_code", "population"]], on="old_code", how="left")
+    known = gso.groupby("new_code")["population"].sum() * scale          # NaN counts as 0
+    complete = gso.groupby("new_code")["population"].apply(lambda s: bool(s.notna().all()))
+    codes = prov["code"].tolist()
+    dossier = dict(zip(codes, prov["population"].astype(float)))
+    exact = {c: float(known[c]) for c in codes if complete[c]}
+    shared = [c for c in codes if c not in exact]
+    while True:  # floor the shared units at their known part; re-share the rest until no floor binds
+        rest = NATIONAL_POPULATION_2024 - sum(exact.values())
+        f = rest / sum(dossier[c] for c in shared)
+        low = [c for c in shared if dossier[c] * f < known[c]]
+        if not low:
+            break
+        for c in low:
+            exact[c] = float(known[c])
+            shared.remove(c)
+    exact.update({c: dossier[c] * f for c in shared})
+    return largest_remainder([exact[c] for c in codes], NATIONAL_POPULATION_2024)
 
 
 def sku_class_rows(shares: dict[str, Decimal]) -> list[list]:
@@ -743,13 +759,16 @@ def build() -> dict[str, str]:
     cands = pd.read_csv(RAW / "vn_candidate_sites.csv", dtype={"province_code": str})
     orig = pd.read_csv(RAW / "vn_origins.csv")
     mapping = pd.read_csv(RAW / "vn_province_mapping_63_to_34.csv", dtype=str)
+    pop63 = pd.read_csv(RAW / "vn_provinces_63_population.csv", dtype={"old_code": str})
     out: dict[str, str] = {}
 
     # provinces -------------------------------------------------------------------------------
     prov = prov.sort_values("code").reset_index(drop=True)
     assert len(prov) == 34 and prov["code"].is_unique
     assert set(mapping["new_code"]) == set(prov["code"]), "63->34 mapping and province list disagree"
-    pop = province_population(prov)
+    assert sorted(pop63["old_code"]) == sorted(mapping["old_code"]), "63-province populations and mapping disagree"
+    assert (pop63["population"].dropna() > 0).all()
+    pop = province_population(prov, mapping, pop63)
     imputed = prov["grdp_fill_method"].str.startswith("IMPUTED").tolist()
     assert sum(imputed) == 9
     assert all(pd.isna(prov.loc[i, "grdp_2024_bn_vnd"]) == imputed[i] for i in range(34))
