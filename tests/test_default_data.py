@@ -98,17 +98,33 @@ def test_last_mile_rate_fits_the_reference_price_points(build, params, ref):
     assert rate > 2.5 * ref["parcel_linehaul_vnd_per_kg_km"]  # the old 8 VND/kg-km was a third of it
 
 
-def test_unchanged_provinces_carry_their_gso_population(build):
+def test_province_populations_sum_the_gso_figures_of_the_former_provinces(build):
     raw = pd.read_csv(RAW / "vn_provinces_34.csv", dtype={"code": str}).set_index("code")
+    pop63 = pd.read_csv(RAW / "vn_provinces_63_population.csv", dtype={"old_code": str}).set_index("old_code")
+    mapping = pd.read_csv(RAW / "vn_province_mapping_63_to_34.csv", dtype=str)
     pv = pd.read_csv(DATA / "provinces.csv", dtype={"code": str}).set_index("code")
     assert pv["population"].sum() == build.NATIONAL_POPULATION_2024
-    gso = raw["population_gso_2024_avg"].dropna().drop(index=list(build.GSO_SUSPECT))
-    assert len(gso) == 10
-    assert (pv.loc[gso.index, "population"] == gso.astype(int)).all()
-    assert pv.at["01", "population"] == 8_718_000  # Ha Noi, GSO 2024
-    # the others share the remainder in proportion to their dossier figures
-    rest = pv.index.difference(gso.index)
-    k = pv.loc[rest, "population"] / raw.loc[rest, "population"]
+    # every former province once; every figure sourced and of the one vintage (1 April 2024)
+    assert sorted(pop63.index) == sorted(mapping["old_code"])
+    found = pop63.dropna(subset=["population"])
+    assert (found["year"] == "2024-04-01").all() and found["source"].str.len().gt(20).all()
+    assert len(found) == 21  # data/SOURCES.md lists the 42 missing
+    scale = build.NATIONAL_POPULATION_2024 / build.MIDTERM_TOTAL_2024
+    parts = mapping.assign(pop=mapping["old_code"].map(pop63["population"])).groupby("new_code")["pop"]
+    complete, known = parts.apply(lambda s: s.notna().all()), parts.sum() * scale
+    # units whose former provinces are all sourced carry their scaled GSO sum (to rounding) ...
+    full = complete[complete].index
+    assert len(full) == 13
+    assert ((pv.loc[full, "population"] - known[full]).abs() <= 1).all()
+    assert pv.at["01", "population"] == round(8_685_607 * scale)                    # Ha Noi
+    assert abs(pv.at["31", "population"] - (2_121_841 + 1_971_326) * scale) <= 1   # Hai Phong + Hai Duong
+    # ... the others never less than their sourced part (HCMC: HCMC + Binh Duong binds) ...
+    rest = complete[~complete].index
+    assert (pv.loc[rest, "population"] >= known[rest] - 1).all()
+    assert abs(pv.at["79", "population"] - known["79"]) <= 1
+    # ... and the rest share the remainder in proportion to their dossier figures
+    shared = rest.difference(["79"])
+    k = pv.loc[shared, "population"] / raw.loc[shared, "population"]
     assert k.max() - k.min() < 1e-5
 
 
