@@ -69,18 +69,23 @@ def model_size(m: pyo.ConcreteModel) -> dict:
     return {"variables": n_vars, "binaries": n_bin, "constraints": n_cons}
 
 
-def solve(scenario: Scenario | str | None = None, options: SolverOptions | None = None,
-          extra_constraints=None, explain_infeasible: bool = True) -> Result:
-    """Solve a scenario (a :class:`Scenario`, a TOML path, a data folder, or None for the default).
+@dataclass
+class Built:
+    """A scenario's inputs and its Pyomo model (with the added constraints), ready to solve."""
 
-    ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
-    ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
-    (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
-    an infeasible rule set is an expected outcome.
-    """
+    scenario: Scenario
+    inputs: ModelInputs
+    distances: RoadDistances
+    model: pyo.ConcreteModel
+    build: object          # () -> a fresh copy of the model (model.infeasibility re-builds it)
+    seconds: float
+
+
+def build_model(scenario: Scenario | str | None = None, extra_constraints=None) -> Built:
+    """Road distances -> arc tables -> checks -> Pyomo model -> ``extra_constraints(model, scenario,
+    inputs)``; a failing hook is a ScenarioError naming it."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    options = options or SolverOptions()
     t0 = time.perf_counter()
     distances = scenario_road_distances(scenario)
     inputs = build_inputs(scenario, distances)
@@ -101,15 +106,34 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
         return m
 
     m = build()
-    build_seconds = time.perf_counter() - t0
-    log.info("model built in %.2f s", build_seconds)
-    report = solve_model(m, options)
+    seconds = time.perf_counter() - t0
+    log.info("model built in %.2f s", seconds)
+    return Built(scenario, inputs, distances, m, build, seconds)
+
+
+def solve(scenario: Scenario | str | None = None, options: SolverOptions | None = None,
+          extra_constraints=None, explain_infeasible: bool = True) -> Result:
+    """Solve a scenario (a :class:`Scenario`, a TOML path, a data folder, or None for the default).
+
+    ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
+    ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
+    (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
+    an infeasible rule set is an expected outcome.
+    """
+    options = options or SolverOptions()
+    b = build_model(scenario, extra_constraints)
+    report = solve_model(b.model, options)
     log.info("HiGHS: %s in %.2f s, objective %s, gap %s", report.status, report.solve_seconds,
              report.objective, report.gap)
-    result = Result(scenario, report, build_seconds, inputs, m, distances)
+    result = Result(b.scenario, report, b.seconds, b.inputs, b.model, b.distances)
     if report.status == "infeasible" and explain_infeasible:
         from .infeasibility import explain_infeasible as explain
-        result.infeasibility = explain(build, inputs, options)
+        result.infeasibility = explain(b.build, b.inputs, options)
+    return assign(result, options)
+
+
+def assign(result: Result, options: SolverOptions) -> Result:
+    """The tables and summary of a solved model (its Pyomo variables hold the solution)."""
     _assign_solution(result)
     # what was asked, beside what was reached: report.md and compare judge the gap against it
     result.summary["solver"].update(mip_rel_gap=options.mip_rel_gap, time_limit=options.time_limit)

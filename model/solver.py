@@ -248,41 +248,114 @@ def solve_model(m: pyo.ConcreteModel, options: SolverOptions | None = None) -> S
         raise ValueError(f"interface {options.interface!r}: expected one of {', '.join(INTERFACES)}")
     if options.interface == "appsi":
         return _solve_appsi(m, options)
-    t0 = time.perf_counter()
     try:
-        h = _highs(options)
-        cols, eliminated = (_pass_matrix if options.interface == "matrix" else _pass_lp_file)(m, h)
-        t1 = time.perf_counter()
-        log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", t1 - t0, h.getNumCol(), h.getNumRow())
-        if options.start:
-            _set_start(h, cols, options.start)
-        is_mip = any(v.is_integer() for v in cols)
-        watch = None
-        if options.progress_seconds and is_mip and not options.verbose:  # --verbose shows HiGHS's own log
-            from .progress import SolveProgress
-
-            watch = SolveProgress(options.progress_seconds).attach(h)
-        try:
-            _ok(h.run(), "run")
-        finally:
-            if watch is not None:
-                watch.stop()
+        live = LiveModel(m, options)
     except HighsCallError as exc:
-        t = time.perf_counter() - t0
-        return SolveReport("error", None, None, None, t, 0.0, str(exc), options.interface)
-    t2 = time.perf_counter()
-    status, objective, bound, gap = _report_status(h, is_mip, options.mip_rel_gap)
-    if objective is not None:
-        x = h.getSolution().col_value
-        for v, val in zip(cols, x):
-            v.set_value(float(val), skip_validation=True)
-        for v, expr in eliminated:  # variables the compiler substituted out
-            v.set_value(pyo.value(expr), skip_validation=True)
-        # the reported objective is Pyomo's own, so the cost terms add up to it exactly
-        obj = next(o for o in m.component_data_objects(pyo.Objective, active=True))
-        objective = float(pyo.value(obj))
-    return SolveReport(status, objective, bound, gap, t1 - t0, t2 - t1,
-                       h.modelStatusToString(h.getModelStatus()), options.interface)
+        return SolveReport("error", None, None, None, 0.0, 0.0, str(exc), options.interface)
+    return live.run(options, start=options.start)
+
+
+class LiveModel:
+    """A Pyomo model handed to HiGHS once and kept alive for many runs (model.session).
+
+    Between runs a caller may change column bounds, add or delete rows and pass a start; each
+    :meth:`run` re-applies the options (gap, time limit), runs HiGHS and loads the solution into
+    the Pyomo variables. ``certify_bound``: a lower bound on the optimum known from elsewhere (the
+    unrestricted model's bound, valid for any restriction of it); HiGHS then stops as soon as a
+    solution within the gap of that bound is found (``objective_target``), and the reported
+    bound is the larger of the two.
+    """
+
+    def __init__(self, m: pyo.ConcreteModel, options: SolverOptions):
+        if options.interface == "appsi":
+            raise ValueError("a kept HiGHS model needs the lp or matrix interface, not appsi")
+        t0 = time.perf_counter()
+        self.m = m
+        self.h = _highs(options)
+        self.cols, self.eliminated = (_pass_matrix if options.interface == "matrix" else _pass_lp_file)(m, self.h)
+        self.handoff_seconds = time.perf_counter() - t0
+        self.interface = options.interface
+        self.is_mip = any(v.is_integer() for v in self.cols)
+        self.index = {v.name: i for i, v in enumerate(self.cols)}
+        lp = self.h.getLp()
+        self.cost = np.asarray(lp.col_cost_, dtype=float)
+        self.offset = float(lp.offset_)
+        self.lower = np.asarray(lp.col_lower_, dtype=float)
+        self.upper = np.asarray(lp.col_upper_, dtype=float)
+        self.rows = self.h.getNumRow()  # rows of the model itself; more are added and deleted per run
+        self.solution: np.ndarray | None = None
+        log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", self.handoff_seconds,
+                 self.h.getNumCol(), self.h.getNumRow())
+
+    def set_options(self, options: SolverOptions, target: float | None = None) -> None:
+        values = {"mip_rel_gap": float(options.mip_rel_gap), "random_seed": int(options.random_seed),
+                  "time_limit": float(options.time_limit) if options.time_limit is not None else highspy.kHighsInf,
+                  "objective_target": -highspy.kHighsInf if target is None else float(target)}
+        for name, value in values.items():
+            _ok(self.h.setOptionValue(name, value), f"setOptionValue({name}={value!r})")
+
+    def add_row(self, lower: float, upper: float, idx, val) -> None:
+        inf = highspy.kHighsInf
+        _ok(self.h.addRow(-inf if lower is None else lower, inf if upper is None else upper, len(idx),
+                          np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float)), "addRow")
+
+    def reset(self) -> None:
+        """Back to the model as handed over: the added rows deleted, every column bound restored."""
+        n = self.h.getNumRow()
+        if n > self.rows:
+            _ok(self.h.deleteRows(n - self.rows, np.arange(self.rows, n, dtype=np.int32)), "deleteRows")
+        _ok(self.h.changeColsBounds(len(self.lower), np.arange(len(self.lower), dtype=np.int32),
+                                    self.lower, self.upper), "changeColsBounds")
+
+    def run(self, options: SolverOptions, start: dict | None = None, certify_bound: float | None = None
+            ) -> SolveReport:
+        """Run HiGHS on the model as it stands; the Pyomo variables hold the solution after it."""
+        h = self.h
+        t1 = time.perf_counter()
+        try:
+            target = None
+            if certify_bound is not None and self.is_mip and math.isfinite(certify_bound) and certify_bound > 0:
+                target = certify_bound / (1 - options.mip_rel_gap)  # (z - bound) / z <= gap  <=>  z <= target
+            self.set_options(options, target)
+            h.clearSolver()
+            if start:
+                _set_start(h, self.cols, start)
+            watch = None
+            if options.progress_seconds and self.is_mip and not options.verbose:  # --verbose shows HiGHS's own log
+                from .progress import SolveProgress
+
+                watch = SolveProgress(options.progress_seconds).attach(h)
+            try:
+                _ok(h.run(), "run")
+            finally:
+                if watch is not None:
+                    watch.stop()
+        except HighsCallError as exc:
+            return SolveReport("error", None, None, None, self.handoff_seconds, time.perf_counter() - t1, str(exc),
+                               self.interface)
+        t2 = time.perf_counter()
+        reached = h.getModelStatus() == highspy.HighsModelStatus.kObjectiveTarget
+        status, objective, bound, gap = _report_status(h, self.is_mip, options.mip_rel_gap)
+        self.solution = None
+        if objective is not None:
+            x = np.asarray(h.getSolution().col_value, dtype=float)
+            self.solution = x
+            for v, val in zip(self.cols, x):
+                v.set_value(float(val), skip_validation=True)
+            for v, expr in self.eliminated:  # variables the compiler substituted out
+                v.set_value(pyo.value(expr), skip_validation=True)
+            # the reported objective is Pyomo's own, so the cost terms add up to it exactly
+            obj = next(o for o in self.m.component_data_objects(pyo.Objective, active=True))
+            objective = float(pyo.value(obj))
+            if certify_bound is not None and self.is_mip:
+                bound = max(bound if bound is not None else -math.inf, float(certify_bound))
+                gap = (objective - bound) / max(abs(objective), 1e-10)
+                if gap_within(gap, options.mip_rel_gap, objective, bound):
+                    status = "optimal"  # certified by the given bound (objective target reached)
+                elif reached:
+                    status = "gap_not_met"
+        return SolveReport(status, objective, bound, gap, self.handoff_seconds, t2 - t1,
+                           h.modelStatusToString(h.getModelStatus()), self.interface)
 
 
 def _set_start(h: highspy.Highs, cols, start: dict) -> None:

@@ -27,14 +27,15 @@ from .common import solve_base, SiteRules, add_common_arguments, finish, prepare
 
 
 def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 10, hook: str | None = None,
-                      base=None, progress=None) -> dict:
+                      base=None, progress=None, reuse: bool = True) -> dict:
     """Rank-ordered site sets within ``within`` (a fraction) of the optimum.
 
     ``base``: the summary (:func:`model.insight.common.summarise`) of the solved scenario, if
     already known. Returns {"rows": [summary dicts with rank, delta], "robust_sites", "stopped",
     "solves", "seconds"}. Rows are ranked by cost: rank 0 is the cheapest set found (normally the
     first solve; a later one when the first stopped within its gap above it), ``base`` marks the
-    first solve (the network written to sites.csv).
+    first solve (the network written to sites.csv). ``reuse``: keep one model in HiGHS and
+    certify each re-solve by the first solve's bound (:mod:`model.session`); False re-builds each.
     """
     if within < 0:
         raise ValueError(f"--within {within}: expected a fraction >= 0, e.g. 0.02 for 2 %")
@@ -42,7 +43,7 @@ def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 
         raise ValueError(f"--max {max_count}: expected at least 1")
     t0 = time.perf_counter()
     if base is None:
-        base = solve_job({"scenario": scenario, "options": options, "rules": SiteRules(hook=hook)})
+        base = solve_job({"scenario": scenario, "options": options, "rules": SiteRules(hook=hook), "reuse": reuse})
     if base["objective"] is None:
         raise ValueError(f"the scenario has no solution ({base['status']})")
     z0 = base["objective"]
@@ -52,7 +53,9 @@ def find_alternatives(scenario, options, within: float = 0.02, max_count: int = 
     solves = 1
     for rank in range(1, max_count + 1):
         rules = SiteRules(exclude=[frozenset(r["sites"]) for r in rows], cost_cap=cap, hook=hook)
-        res = solve_job({"scenario": scenario, "options": options, "rules": rules})
+        # each rule set restricts the first solve's model, so its bound bounds every re-solve
+        res = solve_job({"scenario": scenario, "options": options, "rules": rules, "bound": base["bound"],
+                         "reuse": reuse})
         solves += 1
         if progress:
             progress(rank, res)
@@ -139,7 +142,8 @@ def _run(args) -> int:
             print(f"  #{rank}: {res['objective']:,.0f} USD/year ({res['objective'] / b['objective'] - 1:+.3%}), "
                   f"{len(res['sites'])} sites ({res['solve_seconds']:.1f} s)", flush=True)
 
-    found = find_alternatives(scenario, options, args.within, args.max, hook, base=b, progress=progress)
+    found = find_alternatives(scenario, options, args.within, args.max, hook, base=b, progress=progress,
+                              reuse=args.reuse)
     table = alternatives_table(found)
     sections = {"alternatives": summary_section(found)}
     out = finish(base, options, args, "alternatives", sections, {"alternatives.csv": table})

@@ -67,7 +67,7 @@ def change_text(ch: dict) -> str:
 
 def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float | None = None, grid: int = 5,
                    hook: str | None = None, workers: int | None = None, scheduler: str | None = None,
-                   progress=None) -> dict:
+                   progress=None, reuse: bool = True) -> dict:
     """Switch points of parameter ``key`` in [lo, hi] (see the module docstring).
 
     Returns {"key", "range", "tol", "grid", "switches": [{below, above, estimate, change, ...}],
@@ -92,7 +92,7 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
     def evaluate(values):
         values = [v for v in dict.fromkeys(values) if v not in evaluated]
         jobs = [{"scenario": with_parameters(scenario, {key: v}), "options": options,
-                 "rules": SiteRules(hook=hook)} for v in values]
+                 "rules": SiteRules(hook=hook), "reuse": reuse} for v in values]
         out = map_jobs(solve_job, jobs, workers=workers if len(jobs) > 1 else 1, scheduler=scheduler)
         for v, res in zip(values, out):
             if isinstance(res, JobFailure):
@@ -110,8 +110,10 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
         """Cost of the network found at v when solved at w, sites fixed, for each (v, w) not known yet."""
         todo = [(v, w) for v, w in dict.fromkeys(pairs) if (v, w) not in crossed]
         force = {v: {k: 1 for k in evaluated[v]["sites"]} for v, _ in todo}
-        jobs = [{"scenario": with_parameters(scenario, {key: w}), "options": options,
-                 "rules": SiteRules(hook=hook, force={**{k: 0 for k in candidates}, **force[v]})} for v, w in todo]
+        # fixing the sites restricts the model at w, so the bound of the free solve at w bounds it
+        jobs = [{"scenario": with_parameters(scenario, {key: w}), "options": options, "reuse": reuse,
+                 "rules": SiteRules(hook=hook, force={**{k: 0 for k in candidates}, **force[v]}),
+                 **({"bound": evaluated[w]["bound"]} if reuse else {})} for v, w in todo]
         out = map_jobs(solve_job, jobs, workers=workers if len(jobs) > 1 else 1, scheduler=scheduler)
         for (v, w), res in zip(todo, out):
             ok = not isinstance(res, JobFailure) and res["objective"] is not None
@@ -228,7 +230,7 @@ def _run(args) -> int:
               f"({res['solve_seconds']:.1f} s)", flush=True)
 
     found = find_breakeven(scenario, args.key, lo, hi, options, args.tol, args.grid, hook, args.workers,
-                           args.scheduler, progress)
+                           args.scheduler, progress, reuse=args.reuse)
     base = solve_base(scenario, options, hook, " for the scenario itself")
     if base is None:
         return 3

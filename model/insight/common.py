@@ -101,10 +101,45 @@ def summarise(result) -> dict:
 
 
 def solve_job(job: dict) -> dict:
-    """One re-solve: ``job`` = {scenario, options, rules: SiteRules}. Top-level so Dask can ship it."""
+    """One re-solve: ``job`` = {scenario, options, rules: SiteRules, and optionally bound, start,
+    reuse}. Top-level so Dask can ship it.
+
+    By default the scenario's model is built once per process and kept in HiGHS
+    (:mod:`model.session`): the rules become bound changes and rows, ``bound`` (a lower bound of
+    the unrestricted model, valid for its restrictions) lets HiGHS stop at the first solution
+    within the gap of it, ``start`` (variable name -> value) is a MIP start. ``reuse=False``
+    builds and solves afresh (the cold path, kept for comparison: docs/performance.md).
+    """
     from ..pipeline import solve
 
-    return summarise(solve(job["scenario"], job["options"], extra_constraints=job["rules"], explain_infeasible=False))
+    options = job["options"]
+    if job.get("reuse", True) and options.interface != "appsi":
+        from ..session import session_for
+
+        rules = job["rules"]
+        session = session_for(job["scenario"], options, rules.hook)
+        return summarise(session.solve(rules, options, start=job.get("start"), bound=job.get("bound")))
+    start = job.get("start")
+    if start:
+        options = dataclasses.replace(options, start=start)
+    return summarise(solve(job["scenario"], options, extra_constraints=job["rules"], explain_infeasible=False))
+
+
+def site_start(scenario, sites: dict, force: dict | None = None) -> dict:
+    """A partial MIP start from a plan's open sites ({site: level}): every ``open[k, l]`` given (1 at
+    the plan's level, else 0), with ``force`` applied ({k: 0} closes k; {k: 1} opens a closed k at
+    its cheapest level). HiGHS fixes these and solves for the rest; a start it cannot complete
+    only costs the time to try."""
+    levels = scenario.tables["site_levels"]
+    plan = dict(sites)
+    for k, state in (force or {}).items():
+        if not state:
+            plan.pop(k, None)
+        elif k not in plan:
+            own = levels[levels["site"] == k]
+            if len(own):
+                plan[k] = own.sort_values("fixed_cost_usd_per_year")["level"].iloc[0]
+    return {f"open[{k},{lv}]": float(plan.get(k) == lv) for k, lv in zip(levels["site"], levels["level"])}
 
 
 # ---------------------------------------------------------------------------- command line
@@ -128,6 +163,9 @@ def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool 
     ap.add_argument("--map", action=argparse.BooleanOptionalAction, default=True,
                     help="also write map.png, map.html (insight in the pop-ups), sites/flows.geojson")
     ap.add_argument("--verbose", action="store_true", help="log each solve")
+    ap.add_argument("--no-reuse", dest="reuse", action="store_false",
+                    help="build and solve every re-solve afresh instead of keeping one model in HiGHS (slower; "
+                         "for comparison, docs/performance.md)")
 
 
 def add_parallel_arguments(ap: argparse.ArgumentParser) -> None:

@@ -25,18 +25,30 @@ import pandas as pd
 
 from ..parallel import JobFailure, map_jobs
 from .common import (solve_base, SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
-                     solve_job, summarise)
+                     site_start, solve_job, summarise)
 
 
 def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: str | None = None,
-                workers: int | None = None, scheduler: str | None = None, on_done=None) -> pd.DataFrame:
+                workers: int | None = None, scheduler: str | None = None, on_done=None,
+                reuse: bool = True) -> pd.DataFrame:
     """One row per candidate site (``candidates``: result.sites of the optimum).
 
     ``base``: summary of the optimum (:func:`model.insight.common.summarise`). Costs in USD per
-    year; ``*_low``/``*_high``: the interval the MIP gaps leave for each regret.
+    year; ``*_low``/``*_high``: the interval the MIP gaps leave for each regret. ``reuse``: each
+    process keeps one model in HiGHS (:mod:`model.session`); every forced solve starts from the
+    optimum's sites with the one change, and is certified by the optimum's bound when it can be
+    (forcing restricts the model, so that bound holds for it). False re-builds each solve.
     """
     z0, b0 = base["objective"], base["bound"] if base["bound"] is not None else base["objective"]
     jobs, rows = [], []
+
+    def forced(site, state):
+        job = {"scenario": scenario, "options": options, "rules": SiteRules(force={site: state}, hook=hook),
+               "reuse": reuse}
+        if reuse:
+            job.update(bound=base["bound"], start=site_start(scenario, base["sites"], {site: state}))
+        return job
+
     for r in candidates.itertuples():
         row = {"site": r.site, "name": r.name, "province": r.province, "open_at_optimum": bool(r.opened),
                "level_at_optimum": r.level if r.opened else None, "may_open": bool(r.may_open),
@@ -51,13 +63,11 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
                 row["note"] = "forced open by sites.csv (force_open); closing it is not allowed"
             else:
                 row["resolved"] = "closed"
-                jobs.append((len(rows), {"scenario": scenario, "options": options,
-                                         "rules": SiteRules(force={r.site: 0}, hook=hook)}))
+                jobs.append((len(rows), forced(r.site, 0)))
         else:
             row["forced_closed_usd"] = z0
             row["resolved"] = "open"
-            jobs.append((len(rows), {"scenario": scenario, "options": options,
-                                     "rules": SiteRules(force={r.site: 1}, hook=hook)}))
+            jobs.append((len(rows), forced(r.site, 1)))
         rows.append(row)
     results = map_jobs(solve_job, [j for _, j in jobs], workers=workers, scheduler=scheduler, on_done=on_done)
     for (i, _), res in zip(jobs, results):
@@ -135,7 +145,7 @@ def _run(args) -> int:
             bar.update(1)
 
     df = site_regret(scenario, options, b, base.sites, hook, workers=args.workers, scheduler=args.scheduler,
-                     on_done=on_done)
+                     on_done=on_done, reuse=args.reuse)
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0

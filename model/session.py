@@ -1,0 +1,134 @@
+"""One model, many solves: a scenario built once and kept in HiGHS across the re-solves of the
+insight commands (alternatives, regret, break-even, ``--robustness``).
+
+A re-solve that differs from the model by site rules (:class:`model.insight.common.SiteRules`)
+changes the kept HiGHS model instead of rebuilding it:
+
+- ``force = {k: 0}``: the bounds of every ``open[k, l]`` set to 0;
+- ``force = {k: 1}``: one row ``sum_l open[k, l] = 1``;
+- ``exclude = [S, ...]``: one no-good row per set, ``sum_{k in S} (1 - y_k) + sum_{k not in S} y_k >= 1``;
+- ``cost_cap``: one row ``c'x + offset <= cap`` on the objective's own coefficients.
+
+After the run the rows are deleted and the bounds restored (:meth:`LiveModel.reset`), so the
+next re-solve starts from the model as built. Every rule is a *restriction* of the model, so
+the best bound of the unrestricted solve is a lower bound of every re-solve: passed as
+``bound``, HiGHS stops as soon as it holds a solution within the gap of it (``objective_target``
+= bound / (1 - gap)), which is the gap criterion of a cold solve, met without a new proof. A
+``start`` (Pyomo variable name -> value, partial) gives HiGHS a first incumbent.
+
+What is not reused, and why: a parameter change (a sweep point, a break-even value) changes the
+arc tables (prices enter the dominance rules and the arc sets), so it builds a new session;
+HiGHS keeps nothing of a MIP between runs beyond the model (presolve, cuts and the tree start
+afresh), so re-using the object would save only the hand-off (about 0.5 s of a 10 s solve on
+the default; docs/performance.md, "Re-solves").
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+
+from .solver import LiveModel, SolverOptions
+
+log = logging.getLogger(__name__)
+
+#: Sessions kept per process (each holds one Pyomo model and one HiGHS model; about 0.2 GB on the default).
+CACHE_SIZE = 3
+_CACHE: "OrderedDict[tuple, ModelSession]" = OrderedDict()
+
+
+class ModelSession:
+    """A scenario's model built once (with the ``--extra`` hook) and kept in HiGHS.
+
+    ``ModelSession(scenario, options, hook)`` builds; :meth:`solve` applies site rules, runs and
+    returns a :class:`model.pipeline.Result` whose tables are computed at once (the Pyomo model is
+    shared, so its variables hold only the latest solve).
+    """
+
+    def __init__(self, scenario, options: SolverOptions, hook: str | None = None):
+        from .cli import load_extra
+        from .pipeline import build_model
+
+        user = load_extra(hook)
+        self.scenario_hash = scenario.input_hash()
+        self.hook = hook
+        self.built = build_model(scenario, user)
+        self.live = LiveModel(self.built.model, options)
+        m = self.built.model
+        self.site_columns = {k: [self.live.index[m.open[k, l].name] for l in m.LEVELS[k]] for k in m.SITES}
+        self.solves = 0
+
+    # ------------------------------------------------------------------ rules as HiGHS changes
+
+    def _apply(self, rules) -> None:
+        import numpy as np
+
+        live, cols = self.live, self.site_columns
+        for k, state in (rules.force or {}).items():
+            if k not in cols:
+                if state:
+                    raise ValueError(f"site {k!r} cannot open in this scenario (force_closed, bonded_allowed or "
+                                     "policy.eligible_zones): it cannot be forced open")
+                continue
+            idx = cols[k]
+            if int(state):
+                live.add_row(1.0, 1.0, idx, [1.0] * len(idx))
+            else:
+                live.h.changeColsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.zeros(len(idx)),
+                                        np.zeros(len(idx)))
+        for chosen in rules.exclude or []:
+            chosen = set(chosen)
+            idx, val = [], []
+            for k, ix in cols.items():
+                idx += ix
+                val += [-1.0 if k in chosen else 1.0] * len(ix)
+            live.add_row(1.0 - sum(1 for k in cols if k in chosen), None, idx, val)
+        if rules.cost_cap is not None:
+            nz = np.flatnonzero(live.cost)
+            live.add_row(None, float(rules.cost_cap) - live.offset, nz, live.cost[nz])
+
+    def solve(self, rules=None, options: SolverOptions | None = None, start: dict | None = None,
+              bound: float | None = None):
+        """Solve with ``rules`` (force, exclude, cost_cap; its hook must be the session's).
+
+        ``bound``: a lower bound valid for the restricted model (the unrestricted solve's bound);
+        ``start``: a partial MIP start by variable name. Returns a Result with its tables."""
+        from .pipeline import Result, assign
+
+        if rules is not None and getattr(rules, "hook", None) != self.hook:
+            raise ValueError("site rules with another --extra hook than the session's")
+        options = options or SolverOptions()
+        t0 = time.perf_counter()
+        try:
+            if rules is not None:
+                self._apply(rules)
+            report = self.live.run(options, start=start, certify_bound=bound)
+        finally:
+            self.live.reset()
+        self.solves += 1
+        b = self.built
+        result = Result(b.scenario, report, b.seconds if self.solves == 1 else 0.0, b.inputs, b.model, b.distances)
+        assign(result, options)
+        log.info("re-solve %d of the kept model: %s, %.1f s (HiGHS %.1f s)", self.solves, report.status,
+                 time.perf_counter() - t0, report.solve_seconds)
+        return result
+
+
+def session_for(scenario, options: SolverOptions, hook: str | None = None) -> ModelSession:
+    """The process's kept session of ``scenario`` (same inputs, hook and hand-off), built if new;
+    the least recently used one is dropped beyond :data:`CACHE_SIZE`."""
+    key = (scenario.input_hash(), hook, options.interface, options.threads)
+    s = _CACHE.get(key)
+    if s is None:
+        log.info("building a kept model for %s", scenario.name)
+        s = ModelSession(scenario, options, hook)
+        _CACHE[key] = s
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return s
+
+
+def clear_sessions() -> None:
+    """Drop every kept session of this process (frees their models)."""
+    _CACHE.clear()

@@ -1,0 +1,107 @@
+"""One model kept in HiGHS across re-solves (model.session): the same answers as building afresh.
+
+Costs of the site sets of ``three_sites`` (tests/test_insight.py, worked out there):
+{S1,S3} 610; {S1} 722.39; {S3} 732.39; {S1,S2,S3} 760; {S1,S2} 761.195; {S2,S3} 771.195; {S2} 772.39.
+"""
+import pytest
+
+from model import SolverOptions, solve
+from model.insight import find_alternatives, find_breakeven, site_regret, summarise
+from model.insight.common import SiteRules, site_start, solve_job
+from model.session import ModelSession, clear_sessions, session_for
+from test_insight import EXACT, three_sites
+from tiny import KM_PER_DEGREE, tables, write
+from model import load_scenario
+
+ONE = 500 + 2 * KM_PER_DEGREE  # {S1}
+
+
+def _sites(result):
+    return set(result.sites.loc[result.sites["opened"], "site"])
+
+
+def test_rules_on_the_kept_model_give_the_hand_computed_optima_and_are_undone(tmp_path):
+    """One session, re-solved under each rule and then free again: each optimum is the hand-computed
+    one and equals a fresh build's; the free solve after them is 610 again (rows and bounds undone)."""
+    sc = three_sites(tmp_path)
+    s = ModelSession(sc, EXACT)
+    cases = [(SiteRules(), 610.0, {"S1", "S3"}),
+             (SiteRules(force={"S2": 1}), 760.0, {"S1", "S2", "S3"}),
+             (SiteRules(force={"S3": 0}), ONE, {"S1"}),
+             (SiteRules(exclude=[{"S1", "S3"}]), ONE, {"S1"}),
+             (SiteRules(exclude=[{"S1", "S3"}, {"S1"}]), 510 + 2 * KM_PER_DEGREE, {"S3"}),
+             (SiteRules(force={"S1": 0, "S3": 0}), 550 + 2 * KM_PER_DEGREE, {"S2"}),
+             (SiteRules(), 610.0, {"S1", "S3"})]
+    for rules, expected, sites in cases:
+        kept = s.solve(rules, EXACT)
+        fresh = solve(sc, EXACT, extra_constraints=rules)
+        assert kept.objective == pytest.approx(fresh.objective, rel=1e-9), rules
+        assert kept.objective == pytest.approx(expected, rel=1e-9) and _sites(kept) == sites
+    assert s.solves == len(cases)
+
+
+def test_a_cost_cap_on_the_kept_model(tmp_path):
+    """Below the optimum (600 < 610) the cap makes the model infeasible; at 700 the optimum stands."""
+    s = ModelSession(three_sites(tmp_path), EXACT)
+    assert s.solve(SiteRules(cost_cap=600.0), EXACT).status == "infeasible"
+    r = s.solve(SiteRules(exclude=[{"S1", "S3"}], cost_cap=730.0), EXACT)
+    assert r.objective == pytest.approx(ONE, rel=1e-9)
+    assert s.solve(SiteRules(exclude=[{"S1", "S3"}, {"S1"}], cost_cap=730.0), EXACT).status == "infeasible"
+
+
+def test_a_bound_from_the_free_solve_certifies_a_restricted_one(tmp_path):
+    """With the free optimum's bound (610) and a 20 % gap, any plan costing at most 610 / 0.8 = 762.5
+    is within the gap of every plan, so HiGHS may stop at the first one found: the re-solve is
+    'optimal', reports the bound 610 and a gap <= 20 %. A bound above the restricted optimum is
+    never passed (it would be wrong): 610 <= every restricted optimum."""
+    s = ModelSession(three_sites(tmp_path), EXACT)
+    loose = SolverOptions(mip_rel_gap=0.2)
+    r = s.solve(SiteRules(exclude=[{"S1", "S3"}]), loose, bound=610.0)
+    assert r.status == "optimal"
+    assert r.objective <= 610.0 / 0.8 + 1e-6
+    assert r.report.bound == pytest.approx(610.0) or r.report.bound > 610.0
+    assert r.report.gap <= 0.2 + 1e-12
+
+
+def test_alternatives_regret_and_breakeven_match_the_cold_path(tmp_path):
+    """Each command with one kept model gives exactly the cold path's answers (gap 1e-9)."""
+    sc = three_sites(tmp_path)
+    clear_sessions()
+    alt = {reuse: find_alternatives(sc, EXACT, within=0.3, max_count=4, reuse=reuse) for reuse in (True, False)}
+    assert [set(r["sites"]) for r in alt[True]["rows"]] == [set(r["sites"]) for r in alt[False]["rows"]]
+    assert [r["objective"] for r in alt[True]["rows"]] == pytest.approx([r["objective"] for r in alt[False]["rows"]],
+                                                                        rel=1e-9)
+    base = solve(sc, EXACT)
+    b = summarise(base)
+    reg = {reuse: site_regret(sc, EXACT, b, base.sites, workers=1, reuse=reuse) for reuse in (True, False)}
+    for col in ("regret_open_usd", "regret_closed_usd"):
+        assert reg[True][col].tolist() == pytest.approx(reg[False][col].tolist(), rel=1e-9, nan_ok=True)
+    assert reg[True]["regret_open_usd"].tolist() == pytest.approx([0.0, 760.0 - 610.0, 0.0], rel=1e-9)
+    d = load_scenario(write(tmp_path / "d", tables(demand={"01": 1000}, levels=[("S1", "small", 1e6, 5000.0)],
+                                                   parcel_usd_per_order=3.0, vat=0.10)))
+    be = {reuse: find_breakeven(d, "policy.cbec_tax_factor", 0.3, 1.0, EXACT, tol=0.05, grid=3, workers=1, reuse=reuse)
+          for reuse in (True, False)}
+    assert [(x["below"], x["above"]) for x in be[True]["switches"]] == \
+        [(x["below"], x["above"]) for x in be[False]["switches"]]
+    assert [p["objective"] for p in be[True]["points"]] == pytest.approx([p["objective"] for p in be[False]["points"]])
+
+
+def test_sessions_are_kept_per_scenario_and_hook(tmp_path):
+    """The same inputs give the same kept session; another parameter value builds another; a rule
+    set with another hook than the session's is refused; a start by name is accepted."""
+    sc = three_sites(tmp_path)
+    clear_sessions()
+    a = session_for(sc, EXACT)
+    assert session_for(sc, EXACT) is a
+    from model.insight.common import with_parameters
+
+    assert session_for(with_parameters(sc, {"policy.cbec_tax_factor": 0.5}), EXACT) is not a
+    with pytest.raises(ValueError, match="hook"):
+        a.solve(SiteRules(hook="x:y"), EXACT)
+    start = site_start(sc, {"S1": "small", "S3": "small"}, {"S2": 1})
+    assert start == {"open[S1,small]": 1.0, "open[S2,small]": 1.0, "open[S3,small]": 1.0}
+    res = solve_job({"scenario": sc, "options": EXACT, "rules": SiteRules(force={"S2": 1}), "start": start,
+                     "bound": 610.0})
+    assert res["objective"] == pytest.approx(760.0, rel=1e-9) and res["status"] == "optimal"
+    with pytest.raises(ValueError, match="cannot be forced open"):
+        a.solve(SiteRules(force={"S9": 1}), EXACT)
