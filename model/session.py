@@ -32,8 +32,8 @@ from .solver import LiveModel, SolverOptions
 
 log = logging.getLogger(__name__)
 
-#: Sessions kept per process (each holds one Pyomo model and one HiGHS model; about 0.2 GB on the default).
-CACHE_SIZE = 3
+#: Sessions kept per process (each holds one Pyomo model and one HiGHS model; about 0.1-0.2 GB on the default; break-even keeps one per value it revisits).
+CACHE_SIZE = 6
 _CACHE: "OrderedDict[tuple, ModelSession]" = OrderedDict()
 
 

@@ -1,6 +1,6 @@
 """Near-optimal alternatives: other sets of opened sites whose cost is within a fraction of the optimum.
 
-    python solve.py alternatives [SCENARIO] --within 0.02 --max 10 [--gap 1e-3]
+    python solve.py alternatives [SCENARIO] --within 0.02 --max 10 [--gap 2e-3]
 
 Method: solve; then, up to ``--max`` times, re-solve with a no-good cut excluding every site set
 found so far (sum over the set of (1 - y_k) + sum over the others of y_k >= 1, with y_k =

@@ -1,6 +1,6 @@
 """Regret of each site: the optimal cost with the site forced open, and forced closed, against the optimum.
 
-    python solve.py regret [SCENARIO] [--gap 1e-3] [--workers N] [--scheduler tcp://host:8786]
+    python solve.py regret [SCENARIO] [--gap 2e-3] [--workers N] [--scheduler tcp://host:8786]
 
 For a site closed at the optimum the forced-closed cost is the optimum itself, and for a site
 open at the optimum the forced-open cost is; only the other one is re-solved, one solve per
