@@ -25,6 +25,7 @@ import pandas as pd
 
 from .cli import print_error
 from .errors import DataError, ScenarioError
+from .kpis import flat_kpis
 from .names import named
 from .parallel import JobFailure, map_jobs
 from .solver import DEFAULT_GAP, SolverOptions
@@ -133,11 +134,7 @@ def metric_rows(s: dict) -> dict:
     out.update({k: v for k, v in (s.get("cost_breakdown") or {}).items()})
     out.update({f"mode_share_{k}": v for k, v in (s.get("mode_share") or {}).items()})
     out["unmet_share"] = s.get("unmet_share")
-    for k, v in (s.get("kpis") or {}).items():
-        if isinstance(v, dict):
-            out.update({f"{k}_{kk}": vv for kk, vv in v.items()})
-        else:
-            out[k] = v
+    out.update(flat_kpis(s.get("kpis")))  # nested breakdowns (per mode, per class): one column each
     return out
 
 

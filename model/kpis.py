@@ -272,3 +272,12 @@ def regime_costs_by_class(paths: pd.DataFrame | None, demand: pd.DataFrame, item
         row["cheapest"] = min(known, key=known.get) if known else None
         rows.append(row)
     return rows
+
+
+def flat_kpis(kpis: dict | None) -> dict:
+    """KPIs with nested dicts flattened to one column each, ``<key>_<sub>_<subsub>`` (e.g.
+    ``mode_share_by_class_tail_direct_mail``), as the sweep and compare tables want them."""
+    if not kpis:
+        return {}
+    return pd.json_normalize(kpis, sep="_").iloc[0].to_dict()
+

@@ -43,6 +43,7 @@ from . import regimes
 from .cli import did_you_mean, parse_set, print_error, with_parameters
 from .errors import DataError, ScenarioError
 from .formats import to_csv
+from .kpis import flat_kpis
 from .outputs import check_component, child_path, claim_folder, md_text, safe_component
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, load_scenario, parameter_keys
@@ -480,11 +481,7 @@ def _point_row(rec) -> dict:
            "seconds": sum(s.get(k) or 0.0 for k in ("build_seconds", "handoff_seconds", "solve_seconds")),
            "wall_seconds": rec.get("wall_seconds"), "warm_started": bool(rec.get("warm_started"))}
     row.update({k: v for k, v in (s.get("cost_breakdown") or {}).items()})
-    for k, v in (s.get("kpis") or {}).items():
-        if isinstance(v, dict):  # e.g. a per-mode breakdown: one column per entry
-            row.update({f"{k}_{kk}": vv for kk, vv in v.items()})
-        else:
-            row[k] = v
+    row.update(flat_kpis(s.get("kpis")))  # nested breakdowns (per mode, per class): one column each
     row.update({f"mode_share_{k}": v for k, v in (s.get("mode_share") or {}).items()})
     row["unmet_share"] = s.get("unmet_share")
     opened = s.get("sites_opened") or []
