@@ -59,3 +59,15 @@ def test_differences_only_a_only_b_both():
 def test_compare_bad_argument_is_exit_2(tmp_path, capsys):
     assert compare.main([str(tmp_path / "nothing"), str(tmp_path / "nothing2")]) == 2
     assert "not a finished run" in capsys.readouterr().err
+
+
+def test_nested_kpis_flatten_to_one_column_each():
+    """A per-class, per-mode breakdown becomes one column per (class, mode); flat values stay."""
+    from model.compare import metric_rows
+
+    row = metric_rows({"status": "optimal", "objective": 1.0, "kpis": {
+        "share_within_target": 0.5, "mode_share_by_class": {"tail": {"direct_mail": 0.7, "general_trade": 0.3}}}})
+    assert row["share_within_target"] == 0.5
+    assert row["mode_share_by_class_tail_direct_mail"] == 0.7
+    assert row["mode_share_by_class_tail_general_trade"] == 0.3
+    assert "mode_share_by_class_tail" not in row
