@@ -79,7 +79,7 @@ def parse_args(argv):
                     help="exact (default): the Pyomo model solved by HiGHS. lagrangian: a Lagrangian bound and a "
                          "feasible plan on arrays, never building the Pyomo model, with a certified gap "
                          "(docs/performance.md; one period, no service share, CO2 cap, single sourcing or SKU "
-                         "classes: anything else is refused by name). auto: lagrangian when the full model has "
+                         "classes: a scenario asking for one is refused by name). auto: lagrangian when the full model has "
                          f"more than {AUTO_VARIABLES:,} variables (the exact path needs about "
                          f"{EXACT_GB_PER_MILLION_VARIABLES:g} GB per million, so {AUTO_VARIABLES / 1e6 * EXACT_GB_PER_MILLION_VARIABLES:.0f} GB "
                          "there) and the scenario is in its scope, else exact")
@@ -212,7 +212,7 @@ def main(argv=None) -> int:
         if method == "lagrangian":
             if not args.verbose:
                 print(f"Solving scenario '{scenario.name}' by the Lagrangian method to a certified {args.gap:g} gap "
-                      "(the full model is never built; a commune-level instance takes about 2 minutes and 7 GB"
+                      "(the full model is never built; a commune-level instance took 6 minutes and 13 GB"
                       + ("" if args.quiet else "; progress on stderr, --quiet hides it") + ") ...", flush=True)
             result = lagr.solve_lagrangian(scenario, gap=args.gap, time_limit=args.time_limit, threads=args.threads,
                                            prepared=prepared,

@@ -246,7 +246,9 @@ def cheapest_serving_costs(inputs) -> pd.DataFrame:
     general trade: outbound + its cheapest inbound, fixed costs left out) and of direct mail,
     USD per order (NaN where that mode has no arc). In the monthly model the stock holding and
     financing costs of ``cover_months`` of stock are added to the stocked arcs."""
-    out = inputs.outbound_arcs.assign(_cost=_row_sum(inputs.outbound_arcs, _OUT_TERMS))
+    # only the key columns beside the cost: a copy of the whole arc table costs gigabytes at 10^7 arcs
+    arcs = inputs.outbound_arcs
+    out = arcs[["mode", "origin", "site", "product", "zone"]].assign(_cost=_row_sum(arcs, _OUT_TERMS).to_numpy())
     inb = inputs.inbound_arcs.assign(_in=_row_sum(inputs.inbound_arcs, _IN_TERMS))
     inb = inb.groupby(["mode", "origin", "site", "product"], as_index=False)["_in"].min()
     out = out.merge(inb, on=["mode", "origin", "site", "product"], how="inner")
