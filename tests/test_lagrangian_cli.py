@@ -138,3 +138,34 @@ def test_auto_takes_the_lagrangian_method_above_its_threshold_only(data, tmp_pat
                "--no-map", "--quiet") == 0
     printed = capsys.readouterr().out
     assert "--method auto: exact" in printed and "service.min_share" in printed
+
+
+def test_a_gap_not_reached_is_said_not_called_optimal(tmp_path, capsys):
+    """S2 dear (fixed 20000, 1e6 orders) and S1 small: the plan (S1 alone, 15,700 USD) is the
+    optimum, but the subgradient steps leave the bound about 13 % below it, short of 1e-6."""
+    data = write(tmp_path / "d", tables(
+        demand={"01": 300.0, "02": 100.0, "03": 100.0}, sites={"S1": 10.0, "S2": 12.0},
+        levels=[("S1", "small", 200.0, 100.0), ("S2", "small", 1e6, 20000.0)],
+        **{"costs.last_mile_usd_per_kg_km": 0.01, "costs.unmet_penalty_usd_per_order": 51}))
+    out = tmp_path / "out"
+    assert run("--data", data, "--method", "lagrangian", "--gap", "1e-6", "--out", out, "--no-map", "--quiet") == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["status"] == "gap_not_met" and s["gap"] > 1e-6
+    assert s["objective"] == pytest.approx(15700.0) and s["bound"] < s["objective"]
+    assert "not proven optimal (gap_not_met)" in capsys.readouterr().err
+    report = (out / "report.md").read_text()
+    assert "Not proven: the Lagrangian method" in report and "Warning: this plan is not proven good" in report
+
+
+def test_status_is_optimal_only_within_the_asked_gap():
+    from types import SimpleNamespace
+
+    from model.lagrangian_run import status_of
+
+    def lag(gap, seconds):
+        return SimpleNamespace(gap=gap, seconds={"total": seconds})
+
+    assert status_of(lag(0.004, 50.0), 0.01, None) == "optimal"
+    assert status_of(lag(0.02, 60.0), 0.01, 60.0) == "time_limit"
+    assert status_of(lag(0.02, 5.0), 0.01, 60.0) == "gap_not_met"
+    assert status_of(lag(0.02, 5.0), 0.01, None) == "gap_not_met"
