@@ -7,6 +7,7 @@
     python solve.py --no-map              # skip map.png, map.html, sites/flows.geojson
     python solve.py --extra mymod:fn      # add constraints: fn(model, scenario, inputs)
     python solve.py --stochastic          # two-stage model under demand / FX uncertainty
+    python solve.py DATA --method lagrangian   # very large instances: a certified gap, no Pyomo model
 
 Subcommands (each has its own --help):
 
@@ -27,6 +28,7 @@ import sys
 from pathlib import Path
 
 from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
+from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
 from model.solver import DEFAULT_GAP
 
 ROOT = Path(__file__).resolve().parent
@@ -40,7 +42,7 @@ SUBCOMMANDS = {
     "regret": "model.insight.regret",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
-COMMANDS_HELP = """\
+COMMANDS_HELP = f"""\
 commands (python solve.py COMMAND --help for each one's options):
   (none)        solve one scenario and write results/<scenario>/ (this help)
   sweep         solve every point of a parameter grid in parallel, cached: results/<sweep>/
@@ -49,6 +51,9 @@ commands (python solve.py COMMAND --help for each one's options):
   breakeven     values of one parameter at which the chosen network changes: results/<scenario>/breakeven/
   regret        cost of forcing each candidate site open or closed: results/<scenario>/regret/
   --stochastic  two-stage model under demand and exchange-rate uncertainty: results/<scenario>-stochastic/
+  --method lagrangian  very large instances (district or commune zones): a plan with a certified gap,
+                the full model never built (one period, no service share, CO2 cap, single sourcing
+                or SKU classes); --method auto takes it above {AUTO_VARIABLES:,} variables
 
 exit status: 0 solved (a time limit with a plan prints a warning), 2 bad input, 3 no solution.
 """
@@ -65,11 +70,23 @@ def parse_args(argv):
                     help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
-    ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds (with --stochastic: for the whole command)")
-    ap.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default %(default)g)")
+    ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds (with --stochastic: for the whole "
+                    "command; with --method lagrangian: for the method, after the arc tables are built)")
+    ap.add_argument("--gap", type=float, default=None,
+                    help=f"relative MIP gap (default {DEFAULT_GAP:g}; {LAGRANGIAN_GAP:g} with --method lagrangian, "
+                         "where it is the certified gap to the full model's optimum)")
+    ap.add_argument("--method", choices=["exact", "lagrangian", "auto"], default="exact",
+                    help="exact (default): the Pyomo model solved by HiGHS. lagrangian: a Lagrangian bound and a "
+                         "feasible plan on arrays, never building the Pyomo model, with a certified gap "
+                         "(docs/performance.md; one period, no service share, CO2 cap, single sourcing or SKU "
+                         "classes: a scenario asking for one is refused by name). auto: lagrangian when the full model has "
+                         f"more than {AUTO_VARIABLES:,} variables (the exact path needs about "
+                         f"{EXACT_GB_PER_MILLION_VARIABLES:g} GB per million, so {AUTO_VARIABLES / 1e6 * EXACT_GB_PER_MILLION_VARIABLES:.0f} GB "
+                         "there) and the scenario is in its scope, else exact")
     ap.add_argument("--threads", type=int, help="HiGHS threads")
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"],
-                    help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md)")
+                    help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md; "
+                         "unused by --method lagrangian)")
     ap.add_argument("--verbose", action="store_true", help="log the model build and HiGHS's raw log (branch and bound)")
     ap.add_argument("--quiet", action="store_true", help="no progress line during the solve")
     ap.add_argument("--progress", type=float, default=PROGRESS_SECONDS, metavar="S",
@@ -107,11 +124,20 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     from model.formats import quantity, usd
 
     s = result.summary
-    print(f"Scenario {s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
-          f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
-          f"HiGHS {s['solve_seconds']:.1f} s)")
-    size = s["model_size"]
-    print(f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints")
+    if s.get("method") == "lagrangian":
+        t = s["seconds"]
+        print(f"Scenario {s['scenario']}: {s['status']} by the Lagrangian method, total cost {usd(s['objective'])} per "
+              f"year, bound {usd(s['bound'])}: certified gap {s['gap']:.1e} (asked {s['solver']['mip_rel_gap']:g}; "
+              f"{s['iterations']} subgradient iterations; build {t['build']:.1f} s, method {t['method']:.1f} s)")
+        size = s["full_model_size"]
+        print(f"Full model (never built): {size['variables']:,} variables ({size['binaries']} binary), "
+              f"{size['constraints']:,} constraints")
+    else:
+        print(f"Scenario {s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
+              f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
+              f"HiGHS {s['solve_seconds']:.1f} s)")
+        size = s["model_size"]
+        print(f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints")
     enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
     print(f"Demand {quantity(s['total_demand_orders'])} orders/year: " + ", ".join(
         f"{regimes.label(k)} {v:.0%}" for k, v in s["mode_share"].items() if v > 0 or k in enabled)
@@ -137,6 +163,10 @@ def print_summary(result, out_dir, extra_files=()) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS and any(a == "--method" or a.startswith("--method=") for a in argv[1:]):
+        print(f"error: python solve.py {argv[0]} has no --method: it re-solves the exact model (the Lagrangian "
+              "method is for one solve: python solve.py SCENARIO --method lagrangian)", file=sys.stderr)
+        return 2
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
         return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
@@ -147,12 +177,20 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
 
+    from model import lagrangian_run as lagr
     from model.outputs import check_out_dir
     try:
+        scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
+        if args.method == "lagrangian":  # by name, before any work: what the method does not model
+            refused = lagr.refusals(scenario, args)
+            if refused:
+                raise lagr.MethodRefused(refused)
+        gap_given = args.gap is not None
+        if not gap_given:
+            args.gap = LAGRANGIAN_GAP if args.method == "lagrangian" else DEFAULT_GAP
         options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                                 verbose=args.verbose, interface=args.interface,
                                 progress_seconds=None if args.quiet else args.progress)
-        scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         extra_constraints = load_extra(args.extra)
         out_dir = args.out or ROOT / "results" / scenario.name
         if not args.stochastic:  # --stochastic picks its own folder and checks it
@@ -164,12 +202,31 @@ def main(argv=None) -> int:
         from model.stochastic import run_stochastic
         return run_stochastic(scenario, options, out_dir, args)
     try:
-        if not args.verbose:
-            print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                  "(the default takes about half a minute; "
-                  + ("--verbose shows the solver's log" if args.quiet else
-                     f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...", flush=True)
-        result = solve(scenario, options, extra_constraints=extra_constraints)
+        prepared, method = None, args.method
+        if method == "auto":  # the arc tables tell the full model's size; either path then uses them
+            prepared = lagr.prepare(scenario)
+            method, why = lagr.choose(scenario, args, prepared)
+            print(f"--method auto: {method}, as {why}", flush=True)
+            if method == "lagrangian" and not gap_given:
+                args.gap = LAGRANGIAN_GAP
+        if method == "lagrangian":
+            if not args.verbose:
+                print(f"Solving scenario '{scenario.name}' by the Lagrangian method to a certified {args.gap:g} gap "
+                      "(the full model is never built; a commune-level instance took 6 minutes and 13 GB"
+                      + ("" if args.quiet else "; progress on stderr, --quiet hides it") + ") ...", flush=True)
+            result = lagr.solve_lagrangian(scenario, gap=args.gap, time_limit=args.time_limit, threads=args.threads,
+                                           prepared=prepared,
+                                           progress=None if args.quiet or args.verbose else lagr.progress_printer())
+        else:
+            if not args.verbose:
+                print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
+                      "(the default takes about half a minute; "
+                      + ("--verbose shows the solver's log" if args.quiet else
+                         f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
+                      flush=True)
+            result = solve(scenario, options, extra_constraints=extra_constraints,
+                           prepared=None if prepared is None else (prepared.distances, prepared.inputs,
+                                                                   prepared.seconds))
     except (DataError, ScenarioError) as exc:
         print_error(exc)
         return 2
@@ -200,8 +257,8 @@ def main(argv=None) -> int:
         return 2
     print_summary(result, out_dir, extra)
     if result.status != "optimal":
-        print(f"warning: not proven optimal ({result.status}); gap {result.report.gap}, "
-              f"bound {result.report.bound}; report.md opens with what that means for the plan", file=sys.stderr)
+        print(f"warning: not proven optimal ({result.status}); gap {result.summary.get('gap')}, "
+              f"bound {result.summary.get('bound')}; report.md opens with what that means for the plan", file=sys.stderr)
     return 0
 
 

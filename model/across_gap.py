@@ -44,6 +44,10 @@ def across_gap_lines(s: dict) -> list[str]:
     gap" and of the printed summary's lines), or how to check it when it was not checked."""
     a = s.get("across_gap")
     gap = (s.get("solver") or {}).get("mip_rel_gap")
+    if not a and s.get("method") == "lagrangian":
+        return [f"Not checked: other plans within the certified {s.get('gap') or 0:.2g} gap may open other sites or "
+                "split the regimes differently. `--robustness` re-solves the exact model, so it is not available "
+                "with --method lagrangian."]
     if not a:
         return [f"Not checked: other plans within the {gap:g} gap may open other sites or split the regimes "
                 "differently. `python solve.py --robustness 3` re-solves for up to 3 other site sets within "

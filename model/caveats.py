@@ -109,10 +109,16 @@ def robustness_caveats(summary: dict, sites=None, asked_gap: float | None = None
         lines.append(f"{len(robust)} of the sites are open in every one of the {alt.get('found', 0) + 1} site sets "
                      f"within {alt.get('within', 0):.1%} of the optimum (section below): those are robust; "
                      "the others are a choice the costs do not settle.")
+    elif summary.get("method") == "lagrangian":  # the insight commands re-solve the exact model
+        size = (summary.get("full_model_size") or {}).get("variables")
+        lines.append("Whether other site sets cost about the same, and how the network moves with a lever, has not "
+                     "been checked: the insight commands (`alternatives`, `breakeven`, `regret`) re-solve the exact "
+                     "model" + (f" ({size:,} variables here)" if size else "") + ", so they answer both only where "
+                     "the exact path fits in memory (about 12 GB per million variables, docs/performance.md).")
     elif summary.get("sites_opened"):
         lines.append("Whether other site sets cost about the same has not been checked for this run: "
                      "`python solve.py alternatives` lists them and names the sites open in all (docs/insight.md).")
-    if not (summary.get("insight") or {}).get("breakeven"):
+    if not (summary.get("insight") or {}).get("breakeven") and summary.get("method") != "lagrangian":
         lines.append("How the network moves with a lever or an uncertain input (a tax factor, a cost) has not been "
                      "traced: `python solve.py breakeven KEY --range LO:HI` finds where it changes.")
     if sites is not None and len(sites):

@@ -55,6 +55,7 @@ import pandas as pd
 
 from .arc_pricing import BALANCE_KEY, per_order_cost
 from .formulation.sets import ModelInputs
+from .solver import _quiet_highs
 
 log = logging.getLogger(__name__)
 
@@ -363,8 +364,7 @@ def _repair(p: FlowProblem, is_open: np.ndarray, cap: np.ndarray, pos: np.ndarra
     lp.row_upper_ = np.concatenate([p.D[free_rows], np.maximum(residual[open_sites], 0.0)])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()  # no HiGHS banner on stdout
     if threads:
         h.setOptionValue("threads", int(threads))
     h.passModel(lp)
@@ -531,8 +531,7 @@ def aggregate_plan(p: FlowProblem, clusters: int = 100, sites_per_cluster: int =
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_lv + [highspy.HighsVarType.kContinuous] * (n_a + n_rows)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()  # no HiGHS banner on stdout
     h.setOptionValue("mip_rel_gap", float(gap))
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))

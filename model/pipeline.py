@@ -81,14 +81,21 @@ class Built:
     seconds: float
 
 
-def build_model(scenario: Scenario | str | None = None, extra_constraints=None) -> Built:
+def build_model(scenario: Scenario | str | None = None, extra_constraints=None, prepared: tuple | None = None
+                ) -> Built:
     """Road distances -> arc tables -> checks -> Pyomo model -> ``extra_constraints(model, scenario,
-    inputs)``; a failing hook is a ScenarioError naming it."""
+    inputs)``; a failing hook is a ScenarioError naming it. ``prepared``: ``(distances, inputs,
+    seconds)`` already built for this scenario (``python solve.py --method auto`` builds them to
+    measure the model first); ``seconds`` is counted in the build time."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     t0 = time.perf_counter()
-    distances = scenario_road_distances(scenario)
-    inputs = build_inputs(scenario, distances)
+    if prepared is not None:
+        distances, inputs, seconds = prepared
+        t0 -= seconds
+    else:
+        distances = scenario_road_distances(scenario)
+        inputs = build_inputs(scenario, distances)
     check_finite_inputs(inputs)  # a NaN or inf coefficient, named by table and row, before HiGHS
     check_service_reachable(inputs)
 
@@ -112,16 +119,16 @@ def build_model(scenario: Scenario | str | None = None, extra_constraints=None) 
 
 
 def solve(scenario: Scenario | str | None = None, options: SolverOptions | None = None,
-          extra_constraints=None, explain_infeasible: bool = True) -> Result:
+          extra_constraints=None, explain_infeasible: bool = True, prepared: tuple | None = None) -> Result:
     """Solve a scenario (a :class:`Scenario`, a TOML path, a data folder, or None for the default).
 
     ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
     ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
     (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
-    an infeasible rule set is an expected outcome.
+    an infeasible rule set is an expected outcome. ``prepared``: see :func:`build_model`.
     """
     options = options or SolverOptions()
-    b = build_model(scenario, extra_constraints)
+    b = build_model(scenario, extra_constraints, prepared)
     report = solve_model(b.model, options)
     log.info("HiGHS: %s in %.2f s, objective %s, gap %s", report.status, report.solve_seconds,
              report.objective, report.gap)
@@ -142,9 +149,9 @@ def assign(result: Result, options: SolverOptions) -> Result:
 
 def _assign_solution(result: Result) -> None:
     r, m, inputs = result.report, result.model, result.inputs
-    total_demand = float(inputs.demand["orders"].sum())
     summary = {
         "scenario": result.scenario.name,
+        "method": "exact",
         "status": r.status,
         "objective": r.objective,
         "bound": r.bound,
@@ -154,53 +161,68 @@ def _assign_solution(result: Result) -> None:
         "solve_seconds": round(r.solve_seconds, 3),
         "solver": {"name": "HiGHS", "interface": r.interface, "model_status": r.highs_status},
         "model_size": model_size(m),
-        "total_demand_orders": total_demand,
-        "capacity_check": capacity_check(inputs),
-        "parameters": result.scenario.parameters,
-        "overrides": result.scenario.overrides,
-        "input_hash": result.scenario.input_hash(),
-        "versions": {"project": _version("vn-cbec-bonded"), "pyomo": _version("pyomo"), "highspy": _version("highspy")},
+        **run_fields(result.scenario, inputs),
     }
     if r.objective is not None:
         result.sites = site_table(m, inputs, result.scenario)
         result.flows = flow_table(m, inputs, result.scenario)
-        shares, unmet = mode_shares(result.flows, total_demand)
-        opened = result.sites[result.sites["opened"]]
-        sc = result.scenario
-        costs = cost_breakdown(m)
-        products = sc.tables["products"]
-        held = stocked_classes(m)
-        its = inputs.items
-        summary.update({
-            "cost_breakdown": costs,
-            "sites_opened": [{"site": k, "level": l, "utilisation": round(float(u), 6),
-                              "stocked_classes": [{"item": i, "mode": md} for md, i in held.get(k, [])]}
-                             for k, l, u in zip(opened["site"], opened["level"], opened["utilisation"])],
-            "mode_share": shares,
-            "unmet_share": unmet,
-            "unmet": explain_unmet(result),
-            "kpis": {
-                **lead_time_kpis(result.flows, total_demand, sc.param("service.target_hours")),
-                **money_kpis(result.flows, products, sc.param("finance.cost_of_capital")),
-                **tax_kpis(result.flows, products, regimes.MODES),
-                **network_cost_kpis(costs),
-                "lead_time_days_by_mode": lead_time_by_mode(result.flows, inputs.regime_paths, inputs.demand,
-                                                            regimes.MODES),
-                **emissions_kpis(result.flows, total_demand),
-                "mode_share_by_class": mode_share_by_class(
-                    result.flows, regimes.MODES, None if its is None else its["sku_class"].unique().tolist()),
-                "mode_share_by_item": mode_share_by_item(
-                    result.flows, regimes.MODES, None if its is None else its.index.tolist()),
-                **stock_pool_kpis(result.flows, inputs.class_stocks),
-            },
-            "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
-                        for md, r in regimes.REGISTRY.items()},
-            "regime_costs_usd_per_order": regime_costs(inputs.regime_paths, inputs.demand, regimes.MODES),
-            "regime_costs_by_class_usd_per_order": regime_costs_by_class(inputs.regime_paths, inputs.demand, its,
-                                                                         regimes.MODES),
-        })
+        summary.update(solution_fields(result, cost_breakdown(m), stocked_classes(m)))
     else:
         summary.update({"cost_breakdown": {}, "sites_opened": [], "mode_share": {}, "unmet_share": None})
         if result.infeasibility is not None:
             summary["infeasibility"] = result.infeasibility
     result.summary = summary
+
+
+def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
+    """The summary.json fields of a run that do not depend on its solution: demand, the capacity
+    check, the parameters and overrides, the input hash and the package versions."""
+    return {
+        "total_demand_orders": float(inputs.demand["orders"].sum()),
+        "capacity_check": capacity_check(inputs),
+        "parameters": scenario.parameters,
+        "overrides": scenario.overrides,
+        "input_hash": scenario.input_hash(),
+        "versions": {"project": _version("vn-cbec-bonded"), "pyomo": _version("pyomo"), "highspy": _version("highspy")},
+    }
+
+
+def solution_fields(result, costs: dict, held: dict) -> dict:
+    """The summary.json fields of a plan, from its tables (``result.sites``, ``result.flows``, read
+    with ``result.inputs`` and ``result.scenario``), its cost per term (``costs``) and the SKU
+    classes each site holds (``held``, :func:`model.results.stocked_classes`). Shared by the exact
+    path and the Lagrangian one (``model.lagrangian_run``), so a KPI is computed once."""
+    inputs, sc = result.inputs, result.scenario
+    total_demand = float(inputs.demand["orders"].sum())
+    shares, unmet = mode_shares(result.flows, total_demand)
+    opened = result.sites[result.sites["opened"]]
+    products = sc.tables["products"]
+    its = inputs.items
+    return {
+        "cost_breakdown": costs,
+        "sites_opened": [{"site": k, "level": l, "utilisation": round(float(u), 6),
+                          "stocked_classes": [{"item": i, "mode": md} for md, i in held.get(k, [])]}
+                         for k, l, u in zip(opened["site"], opened["level"], opened["utilisation"])],
+        "mode_share": shares,
+        "unmet_share": unmet,
+        "unmet": explain_unmet(result),
+        "kpis": {
+            **lead_time_kpis(result.flows, total_demand, sc.param("service.target_hours")),
+            **money_kpis(result.flows, products, sc.param("finance.cost_of_capital")),
+            **tax_kpis(result.flows, products, regimes.MODES),
+            **network_cost_kpis(costs),
+            "lead_time_days_by_mode": lead_time_by_mode(result.flows, inputs.regime_paths, inputs.demand,
+                                                        regimes.MODES),
+            **emissions_kpis(result.flows, total_demand),
+            "mode_share_by_class": mode_share_by_class(
+                result.flows, regimes.MODES, None if its is None else its["sku_class"].unique().tolist()),
+            "mode_share_by_item": mode_share_by_item(
+                result.flows, regimes.MODES, None if its is None else its.index.tolist()),
+            **stock_pool_kpis(result.flows, inputs.class_stocks),
+        },
+        "regimes": {md: {"label": r.label, "enabled": bool(r.enabled(sc.param))}
+                    for md, r in regimes.REGISTRY.items()},
+        "regime_costs_usd_per_order": regime_costs(inputs.regime_paths, inputs.demand, regimes.MODES),
+        "regime_costs_by_class_usd_per_order": regime_costs_by_class(inputs.regime_paths, inputs.demand, its,
+                                                                     regimes.MODES),
+    }

@@ -34,27 +34,41 @@ def _var_frame(var, names: list[str]) -> pd.DataFrame:
 
 def site_table(m, inputs, scenario) -> pd.DataFrame:
     """One row per candidate site: opened, level, capacity, throughput, utilisation, fixed cost."""
+    lv = inputs.site_levels
+    opened = {(k, l) for k, l in zip(lv["site"], lv["level"]) if round(m.open[k, l].value or 0.0) == 1}
+    held = {(md, k) for md, k, l in getattr(m, "HOLDINGS", []) if round(m.hold[md, k, l].value or 0.0) == 1}
+    ob = _var_frame(m.outbound, ["mode", "site", "zone", "origin", "product"])
+    return sites_of_plan(inputs, scenario, opened, held, ob, stocked_classes(m))
+
+
+def sites_of_plan(inputs, scenario, opened: set, held: set, outbound: pd.DataFrame,
+                  held_classes: dict | None = None) -> pd.DataFrame:
+    """:func:`site_table` from a plan given as plain values (the exact path reads them from the solved
+    Pyomo model, ``model.lagrangian_run`` from the Lagrangian plan's arrays).
+
+    ``opened``: the (site, level) pairs open; ``held``: the (mode, site) pairs holding a regime
+    with a compliance cost (the ``hold`` binaries); ``outbound``: mode, site, orders of the
+    outbound flows; ``held_classes``: :func:`stocked_classes`' site -> [(mode, item)] ({} without
+    SKU classes)."""
     s = scenario.tables["sites"][["site", "name", "province", "lat", "lon", "site_type"]].merge(inputs.sites, on="site")
-    lv = inputs.site_levels.copy()
-    lv["open"] = [round(m.open[k, l].value or 0.0) for k, l in zip(lv["site"], lv["level"])] if len(lv) else []
-    chosen = lv[lv["open"] == 1].drop(columns="open")
+    lv = inputs.site_levels
+    chosen = lv[[(k, l) in opened for k, l in zip(lv["site"], lv["level"])]] if len(lv) else lv
     s = s.merge(chosen, on="site", how="left")
     s["opened"] = s["level"].notna()
-    held = {(md, k) for md, k, l in getattr(m, "HOLDINGS", []) if round(m.hold[md, k, l].value or 0.0) == 1}
+    chosen_pairs = set(zip(chosen["site"], chosen["level"]))
     comp = {(md, k): c for md, k, l, c in (inputs.regime_sites.itertuples(index=False, name=None)
                                            if inputs.regime_sites is not None else [])
-            if (md, k) in held and (k, l) in set(zip(chosen["site"], chosen["level"]))}
-    ob = _var_frame(m.outbound, ["mode", "site", "zone", "origin", "product"])
-    through = ob.groupby("site")["orders"].sum()
+            if (md, k) in held and (k, l) in chosen_pairs}
+    through = outbound.groupby("site")["orders"].sum()
     s["throughput_orders"] = s["site"].map(through).fillna(0.0)
     s["capacity_orders"] = s.pop("capacity")
     s["utilisation"] = np.where(s["opened"], s["throughput_orders"] / s["capacity_orders"], np.nan)
     s["fixed_cost_usd"] = s.pop("fixed_cost").fillna(0.0)
     s["compliance_cost_usd"] = [sum(c for (md, k), c in comp.items() if k == site) for site in s["site"]]
-    by_mode = ob.groupby(["site", "mode"])["orders"].sum()
+    by_mode = outbound.groupby(["site", "mode"])["orders"].sum()
     s["regimes_held"] = [" ".join(md for md in regimes.STOCKED if by_mode.get((site, md), 0.0) > FLOW_TOL)
                          for site in s["site"]]
-    held_classes = stocked_classes(m)
+    held_classes = held_classes or {}
     s["stocked_classes"] = ["; ".join(f"{i} ({regimes.label(md)})" for md, i in held_classes.get(site, []))
                             if opened else "" for site, opened in zip(s["site"], s["opened"])]
     return s[["site", "name", "province", "lat", "lon", "site_type", "may_open",
@@ -79,19 +93,12 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
     sku_class (``all`` without SKU classes), (month), orders, kg, km, lead time, cost per term
     (a pooled class's rows may carry origin ``*``: every origin of the class in its national mix). In the monthly model, stock held at the end of each month is a
     ``stock`` leg carrying its holding and financing cost, so the rows re-price the objective."""
-    weight = scenario.tables["products"].set_index("product")["weight_kg_per_order"]
     parts = []
-    cost_cols = [t for t in TERMS if t not in ("fixed_cost", "compliance_cost", "unmet_penalty")]
-    per_order_taxes = {c: c for c in TAX_COLUMNS}
 
     def add(arcs, var, keycols, leg, coefficients=None):
         df = _var_frame(var, keycols)
         df = df[df["orders"] > FLOW_TOL].merge(arcs, on=keycols, how="left", validate="many_to_one")
-        for t, col in {**(coefficients or {t: t for t in cost_cols}), **per_order_taxes}.items():
-            df[t] = df["orders"] * (df[col] if col in df.columns else 0.0)
-        df["co2_t"] = df["orders"] * df["co2_kg"] / 1000.0 if "co2_kg" in df.columns else 0.0
-        df["leg"] = leg
-        parts.append(df)
+        parts.append(priced_leg(df, leg, coefficients))
 
     add(inputs.inbound_arcs, m.inbound, ["mode", "origin", "gateway", "site", "product"], "inbound")
     add(inputs.outbound_arcs, m.outbound, ["mode", "site", "zone", "origin", "product"], "outbound")
@@ -104,11 +111,39 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
 
         pools = pool_report(m, inputs.stock_segments)
         parts.append(pools.rename(columns={"throughput": "orders"}).assign(leg="stock"))
-    un = _var_frame(m.unmet, ["zone", "origin", "product"])
-    un = un[un["orders"] > FLOW_TOL].copy()
-    un["unmet_penalty"] = un["orders"] * inputs.unmet_penalty
+    parts.append(unmet_leg(_var_frame(m.unmet, ["zone", "origin", "product"]), inputs.unmet_penalty))
+    return flow_rows(parts, scenario)
+
+
+#: cost terms priced per order on a flow (the others: fixed and compliance costs per site, the unmet penalty)
+FLOW_TERMS = tuple(t for t in TERMS if t not in ("fixed_cost", "compliance_cost", "unmet_penalty"))
+
+
+def priced_leg(df: pd.DataFrame, leg: str, coefficients: dict | None = None) -> pd.DataFrame:
+    """Flows of one leg priced per term: ``df`` holds arc rows (their key and coefficient columns,
+    USD per order) with ``orders``; each term's column becomes orders x its coefficient
+    (``coefficients``: term -> coefficient column, default the term's own name), the taxes
+    likewise, and ``co2_t`` = orders x co2_kg / 1000."""
+    df = df.copy()
+    for t, col in {**(coefficients or {t: t for t in FLOW_TERMS}), **{c: c for c in TAX_COLUMNS}}.items():
+        df[t] = df["orders"] * (df[col] if col in df.columns else 0.0)
+    df["co2_t"] = df["orders"] * df["co2_kg"] / 1000.0 if "co2_kg" in df.columns else 0.0
+    df["leg"] = leg
+    return df
+
+
+def unmet_leg(unmet: pd.DataFrame, penalty: float) -> pd.DataFrame:
+    """The unserved orders (zone, origin, product, orders) as ``unmet`` rows carrying the penalty."""
+    un = unmet[unmet["orders"] > FLOW_TOL].copy()
+    un["unmet_penalty"] = un["orders"] * penalty
     un["mode"], un["leg"] = "unmet", "unmet"
-    parts.append(un)
+    return un
+
+
+def flow_rows(parts: list[pd.DataFrame], scenario) -> pd.DataFrame:
+    """flows.csv from the priced legs (:func:`priced_leg`, :func:`unmet_leg`): the item split into
+    product and sku_class, kg, cost_usd, usd_per_order, the columns in their order."""
+    weight = scenario.tables["products"].set_index("product")["weight_kg_per_order"]
     flows = pd.concat(parts, ignore_index=True)
     # the model's item <product>:<class> -> product (the category) and sku_class ('all' without classes)
     flows[["product", "sku_class"]] = split_item(flows["product"])
@@ -132,6 +167,16 @@ def flow_table(m, inputs, scenario) -> pd.DataFrame:
 def cost_breakdown(m) -> dict[str, float]:
     """USD per objective term; the values sum to the objective."""
     return {t: float(pyo.value(getattr(m, t))) for t in TERMS}
+
+
+def cost_breakdown_of_tables(sites: pd.DataFrame, flows: pd.DataFrame) -> dict[str, float]:
+    """:func:`cost_breakdown` re-priced from the tables: fixed and compliance costs from sites.csv,
+    every other term from flows.csv (for a plan that has no Pyomo model to evaluate)."""
+    opened = sites[sites["opened"].astype(bool)]
+    site_terms = {"fixed_cost": float(opened["fixed_cost_usd"].sum()),
+                  "compliance_cost": float(opened["compliance_cost_usd"].sum())}
+    return {t: site_terms[t] if t in site_terms else float(flows[t].sum()) if t in flows.columns else 0.0
+            for t in TERMS}
 
 
 def mode_shares(flows: pd.DataFrame, total_demand: float) -> tuple[dict, float]:
@@ -201,7 +246,9 @@ def cheapest_serving_costs(inputs) -> pd.DataFrame:
     general trade: outbound + its cheapest inbound, fixed costs left out) and of direct mail,
     USD per order (NaN where that mode has no arc). In the monthly model the stock holding and
     financing costs of ``cover_months`` of stock are added to the stocked arcs."""
-    out = inputs.outbound_arcs.assign(_cost=_row_sum(inputs.outbound_arcs, _OUT_TERMS))
+    # only the key columns beside the cost: a copy of the whole arc table costs gigabytes at 10^7 arcs
+    arcs = inputs.outbound_arcs
+    out = arcs[["mode", "origin", "site", "product", "zone"]].assign(_cost=_row_sum(arcs, _OUT_TERMS).to_numpy())
     inb = inputs.inbound_arcs.assign(_in=_row_sum(inputs.inbound_arcs, _IN_TERMS))
     inb = inb.groupby(["mode", "origin", "site", "product"], as_index=False)["_in"].min()
     out = out.merge(inb, on=["mode", "origin", "site", "product"], how="inner")

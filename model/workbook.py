@@ -31,7 +31,8 @@ def _unit(key: str) -> str:
 
 
 def summary_sheet(summary: dict) -> pd.DataFrame:
-    rows = [("scenario", summary.get("scenario"), ""), ("status", summary.get("status"), ""),
+    rows = [("scenario", summary.get("scenario"), ""), ("method", summary.get("method", "exact"), ""),
+            ("status", summary.get("status"), ""),
             ("total cost", summary.get("objective"), "USD/year"), ("best bound", summary.get("bound"), "USD/year"),
             ("relative gap reached", summary.get("gap"), "share"),
             ("relative gap asked", (summary.get("solver") or {}).get("mip_rel_gap"), "share"),
@@ -39,7 +40,9 @@ def summary_sheet(summary: dict) -> pd.DataFrame:
             ("sites opened", len(summary.get("sites_opened") or []), "sites")]
     rows += [(f"{m.replace('_', ' ')} share", v, "share of orders") for m, v in (summary.get("mode_share") or {}).items()]
     rows += [("unmet share", summary.get("unmet_share"), "share of orders"),
-             ("build time", summary.get("build_seconds"), "s"), ("HiGHS time", summary.get("solve_seconds"), "s"),
+             ("build time", summary.get("build_seconds"), "s"),
+             ("Lagrangian method time" if summary.get("method") == "lagrangian" else "HiGHS time",
+              summary.get("solve_seconds"), "s"),
              ("input hash", summary.get("input_hash"), "")]
     return pd.DataFrame(rows, columns=["item", "value", "unit"])
 
