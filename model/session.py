@@ -114,6 +114,44 @@ class ModelSession:
         return result
 
 
+    def idle_open_cost(self, values: dict, site, tol: float = 1e-6) -> float | None:
+        """What opening ``site`` at its cheapest level, with no flow through it, adds to a plan
+        (``values``: variable name -> value, e.g. the optimum's), in USD per year; None when that
+        plan would break a row (a minimum throughput, a limit on sites) or the site is open.
+
+        The plan with the site opened idle is feasible for the model with the site forced open,
+        so the plan's cost plus this is an upper bound of that model's optimum, found with no solve.
+        """
+        import numpy as np
+        from scipy.sparse import csc_matrix
+
+        live = self.live
+        cols = self.site_columns.get(site)
+        if not cols:
+            return None
+        x = np.array([float(values.get(v.name, 0.0) or 0.0) for v in live.cols])
+        if x[cols].sum() > 0.5:
+            return None
+        j = min(cols, key=lambda c: live.cost[c])
+        if not hasattr(self, "_A"):
+            lp = live.h.getLp()
+            a = lp.a_matrix_
+            self._A = csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
+                                 shape=(live.h.getNumRow(), len(live.cols)))
+            self._A_rows = self._A.tocsr()
+            self._row_bounds = (np.asarray(lp.row_lower_, dtype=float), np.asarray(lp.row_upper_, dtype=float))
+        x[j] = 1.0
+        if x[j] > live.upper[j] + tol:
+            return None
+        rows = self._A[:, j].indices  # only the rows with open[site, level] in them change
+        act = self._A_rows[rows] @ x
+        lo, up = self._row_bounds[0][rows], self._row_bounds[1][rows]
+        scale = tol * np.maximum(1.0, np.abs(act))
+        if np.any(act < lo - scale) or np.any(act > up + scale):
+            return None
+        return float(live.cost[j])
+
+
 def session_for(scenario, options: SolverOptions, hook: str | None = None) -> ModelSession:
     """The process's kept session of ``scenario`` (same inputs, hook and hand-off), built if new;
     the least recently used one is dropped beyond :data:`CACHE_SIZE`."""

@@ -105,3 +105,26 @@ def test_sessions_are_kept_per_scenario_and_hook(tmp_path):
     assert res["objective"] == pytest.approx(760.0, rel=1e-9) and res["status"] == "optimal"
     with pytest.raises(ValueError, match="cannot be forced open"):
         a.solve(SiteRules(force={"S9": 1}), EXACT)
+
+
+def test_a_site_whose_idle_opening_is_within_the_gap_is_not_re_solved(tmp_path):
+    """Opening S2 idle adds its fixed cost, 150, to the optimum {S1,S3} (610): the plan
+    {S1,S2,S3} at 760, which is also the forced-open optimum (three_sites). At a 30 % gap
+    (0.3 x 610 = 183 >= 150) the regret of S2 is not re-solved: 150, in [0, 150 + 610 - bound];
+    at gap 1e-9 it is solved, to the same 150."""
+    from model.insight.regret import idle_open_costs
+
+    sc = three_sites(tmp_path)
+    clear_sessions()
+    base = solve(sc, EXACT)
+    idle = idle_open_costs(base, EXACT)
+    assert idle == {"S2": pytest.approx(150.0)}
+    b = summarise(base)
+    loose = SolverOptions(mip_rel_gap=0.3)
+    df = site_regret(sc, loose, b, base.sites, workers=1, idle=idle).set_index("site")
+    assert df.at["S2", "status"] == "screened" and "not re-solved" in df.at["S2", "note"]
+    assert df.at["S2", "regret_open_usd"] == pytest.approx(150.0)
+    assert df.at["S2", "regret_open_low_usd"] == 0.0
+    assert df.at["S2", "regret_open_high_usd"] == pytest.approx(150.0 + 610.0 - b["bound"])
+    exact = site_regret(sc, EXACT, b, base.sites, workers=1, idle=idle).set_index("site")
+    assert exact.at["S2", "status"] == "optimal" and exact.at["S2", "regret_open_usd"] == pytest.approx(150.0)

@@ -22,6 +22,7 @@ import sys
 import time
 
 import pandas as pd
+import pyomo.environ as pyo
 
 from ..parallel import JobFailure, map_jobs
 from .common import (solve_base, SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
@@ -30,7 +31,7 @@ from .common import (solve_base, SiteRules, add_common_arguments, add_parallel_a
 
 def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: str | None = None,
                 workers: int | None = None, scheduler: str | None = None, on_done=None,
-                reuse: bool = True) -> pd.DataFrame:
+                reuse: bool = True, idle: dict | None = None) -> pd.DataFrame:
     """One row per candidate site (``candidates``: result.sites of the optimum).
 
     ``base``: summary of the optimum (:func:`model.insight.common.summarise`). Costs in USD per
@@ -38,6 +39,12 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
     process keeps one model in HiGHS (:mod:`model.session`); every forced solve starts from the
     optimum's sites with the one change, and is certified by the optimum's bound when it can be
     (forcing restricts the model, so that bound holds for it). False re-builds each solve.
+
+    ``idle``: {closed site: what opening it idle adds to the optimum} (:func:`idle_open_costs`).
+    A site whose idle cost is at most gap x bound is not re-solved: its regret lies in
+    [0, idle + optimum - bound], no wider than the interval a solve to the gap may return
+    (cost - bound <= gap x cost), so the solve could not resolve it (the row says so).
+    Every regret is >= 0 (forcing restricts the model), so the low ends are floored at 0.
     """
     z0, b0 = base["objective"], base["bound"] if base["bound"] is not None else base["objective"]
     jobs, rows = [], []
@@ -67,7 +74,13 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
         else:
             row["forced_closed_usd"] = z0
             row["resolved"] = "open"
-            jobs.append((len(rows), forced(r.site, 1)))
+            f = (idle or {}).get(r.site)
+            if f is not None and f <= options.mip_rel_gap * b0:
+                row.update(forced_open_usd=z0 + f, forced_open_bound_usd=b0, status="screened",
+                           note=f"not re-solved: opening it idle adds USD {f:,.0f} a year, within the gap "
+                                f"(gap x bound = USD {options.mip_rel_gap * b0:,.0f})")
+            else:
+                jobs.append((len(rows), forced(r.site, 1)))
         rows.append(row)
     results = map_jobs(solve_job, [j for _, j in jobs], workers=workers, scheduler=scheduler, on_done=on_done)
     for (i, _), res in zip(jobs, results):
@@ -92,9 +105,25 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
                               errors="coerce").fillna(cost)
         df[f"regret_{side}_usd"] = cost - z0
         resolved = df["resolved"] == side
-        df[f"regret_{side}_low_usd"] = (bound - z0).where(resolved, 0.0).where(cost.notna())
+        df[f"regret_{side}_low_usd"] = (bound - z0).clip(lower=0.0).where(resolved, 0.0).where(cost.notna())
         df[f"regret_{side}_high_usd"] = (cost - b0).where(resolved, 0.0).where(cost.notna())
     return df
+
+
+def idle_open_costs(result, options, hook: str | None = None) -> dict:
+    """{site closed in ``result``: USD a year that opening it idle, at its cheapest level, adds to
+    the plan} for the sites where that plan stays feasible (model.session.ModelSession.idle_open_cost)."""
+    from ..session import session_for
+
+    session = session_for(result.scenario, options, hook)
+    values = {v.name: v.value for v in result.model.component_data_objects(pyo.Var, active=True)}
+    out = {}
+    for r in result.sites.itertuples():
+        if r.may_open and not r.opened:
+            f = session.idle_open_cost(values, r.site)
+            if f is not None:
+                out[r.site] = f
+    return out
 
 
 def summary_section(df: pd.DataFrame, base: dict, options, seconds: float, solves: int) -> dict:
@@ -130,7 +159,9 @@ def _run(args) -> int:
         return 3
     b = summarise(base)
     print(f"  optimum: {b['objective']:,.0f} USD/year, {len(b['sites'])} sites ({b['solve_seconds']:.1f} s)", flush=True)
-    n_jobs = int((base.sites["may_open"] & ~(base.sites["opened"] & base.sites["force_open"])).sum())
+    idle = idle_open_costs(base, options, hook) if args.reuse else None
+    screened = sum(1 for f in (idle or {}).values() if f <= options.mip_rel_gap * (b["bound"] if b["bound"] is not None else b["objective"]))
+    n_jobs = int((base.sites["may_open"] & ~(base.sites["opened"] & base.sites["force_open"])).sum()) - screened
     done = []
     try:
         from tqdm import tqdm
@@ -145,7 +176,7 @@ def _run(args) -> int:
             bar.update(1)
 
     df = site_regret(scenario, options, b, base.sites, hook, workers=args.workers, scheduler=args.scheduler,
-                     on_done=on_done, reuse=args.reuse)
+                     on_done=on_done, reuse=args.reuse, idle=idle)
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
