@@ -168,5 +168,47 @@ def session_for(scenario, options: SolverOptions, hook: str | None = None) -> Mo
 
 
 def clear_sessions() -> None:
-    """Drop every kept session of this process (frees their models)."""
+    """Drop every kept session and remembered solution of this process (frees their models)."""
     _CACHE.clear()
+    _SOLVED.clear()
+
+
+#: Solutions remembered per process by :func:`solve_once`, by model fingerprint.
+SOLVED_SIZE = 64
+_SOLVED: "OrderedDict[str, tuple]" = OrderedDict()
+
+
+def solve_once(scenario, options: SolverOptions, start: dict | None = None):
+    """:func:`model.pipeline.solve` for the points of a sweep: a point whose model is identical to
+    one this process has solved (same costs, bounds, matrix and integrality as HiGHS holds them,
+    same options; :meth:`LiveModel.fingerprint`) is not solved again: the earlier solution is
+    loaded into its model and its tables are computed for its own scenario. This happens where a
+    parameter does not reach the model, e.g. a bonded clearance time when the bonded arcs are all
+    dominated and pruned. The summary says so (``solver.reused_solution``)."""
+    import dataclasses
+
+    from .pipeline import Result, assign, build_model
+
+    b = build_model(scenario)
+    live = LiveModel(b.model, options)
+    key = live.fingerprint(options)
+    hit = _SOLVED.get(key)
+    if hit is not None:
+        x, earlier = hit
+        report = dataclasses.replace(earlier, objective=live.load(x), handoff_seconds=live.handoff_seconds,
+                                     solve_seconds=0.0)
+        log.info("%s: the same model as a point already solved; its solution reused", scenario.name)
+    else:
+        report = live.run(options, start=start)
+        if live.solution is not None:
+            _SOLVED[key] = (live.solution.copy(), report)
+            while len(_SOLVED) > SOLVED_SIZE:
+                _SOLVED.popitem(last=False)
+    result = Result(b.scenario, report, b.seconds, b.inputs, b.model, b.distances)
+    if report.status == "infeasible":
+        from .infeasibility import explain_infeasible
+
+        result.infeasibility = explain_infeasible(b.build, b.inputs, options)
+    assign(result, options)
+    result.summary["solver"]["reused_solution"] = hit is not None
+    return result

@@ -307,6 +307,32 @@ class LiveModel:
         _ok(self.h.changeColsBounds(len(self.lower), np.arange(len(self.lower), dtype=np.int32),
                                     self.lower, self.upper), "changeColsBounds")
 
+    def load(self, x: np.ndarray) -> float:
+        """Put the column values ``x`` into the Pyomo variables; returns Pyomo's objective value
+        (so the cost terms add up to the reported objective exactly)."""
+        self.solution = x
+        for v, val in zip(self.cols, x):
+            v.set_value(float(val), skip_validation=True)
+        for v, expr in self.eliminated:  # variables the compiler substituted out
+            v.set_value(pyo.value(expr), skip_validation=True)
+        obj = next(o for o in self.m.component_data_objects(pyo.Objective, active=True))
+        return float(pyo.value(obj))
+
+    def fingerprint(self, options: SolverOptions) -> str:
+        """SHA-256 of the model as HiGHS holds it (costs, offset, bounds, matrix, integrality, the
+        variables' names) and of the options that change the answer: equal fingerprints, equal answers."""
+        import hashlib
+
+        lp = self.h.getLp()
+        d = hashlib.sha256()
+        for arr in (lp.col_cost_, lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_,
+                    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_):
+            d.update(np.ascontiguousarray(np.asarray(arr)).tobytes())
+        d.update(repr((float(lp.offset_), [int(t) for t in lp.integrality_], [v.name for v in self.cols],
+                       options.mip_rel_gap, options.time_limit, options.random_seed, options.threads,
+                       sorted((options.highs_options or {}).items()))).encode())
+        return d.hexdigest()
+
     def run(self, options: SolverOptions, start: dict | None = None, certify_bound: float | None = None
             ) -> SolveReport:
         """Run HiGHS on the model as it stands; the Pyomo variables hold the solution after it."""
@@ -338,15 +364,7 @@ class LiveModel:
         status, objective, bound, gap = _report_status(h, self.is_mip, options.mip_rel_gap)
         self.solution = None
         if objective is not None:
-            x = np.asarray(h.getSolution().col_value, dtype=float)
-            self.solution = x
-            for v, val in zip(self.cols, x):
-                v.set_value(float(val), skip_validation=True)
-            for v, expr in self.eliminated:  # variables the compiler substituted out
-                v.set_value(pyo.value(expr), skip_validation=True)
-            # the reported objective is Pyomo's own, so the cost terms add up to it exactly
-            obj = next(o for o in self.m.component_data_objects(pyo.Objective, active=True))
-            objective = float(pyo.value(obj))
+            objective = self.load(np.asarray(h.getSolution().col_value, dtype=float))
             if certify_bound is not None and self.is_mip:
                 bound = max(bound if bound is not None else -math.inf, float(certify_bound))
                 gap = (objective - bound) / max(abs(objective), 1e-10)

@@ -128,3 +128,23 @@ def test_a_site_whose_idle_opening_is_within_the_gap_is_not_re_solved(tmp_path):
     assert df.at["S2", "regret_open_high_usd"] == pytest.approx(150.0 + 610.0 - b["bound"])
     exact = site_regret(sc, EXACT, b, base.sites, workers=1, idle=idle).set_index("site")
     assert exact.at["S2", "status"] == "optimal" and exact.at["S2", "regret_open_usd"] == pytest.approx(150.0)
+
+
+def test_a_sweep_point_whose_model_is_unchanged_takes_the_earlier_solution(tmp_path):
+    """In three_sites no service share is asked, so the bonded clearance time reaches no
+    coefficient: 4 h and 48 h build the same model, and the second is not solved again
+    (solve_seconds 0, reused_solution) with the same optimum, 610, and its own parameters; a
+    dearer last mile is another model and is solved."""
+    from model.insight.common import with_parameters
+    from model.session import solve_once
+
+    sc = three_sites(tmp_path)
+    clear_sessions()
+    first = solve_once(with_parameters(sc, {"policy.bonded_clearance_hours": 4}), EXACT)
+    assert first.summary["solver"]["reused_solution"] is False
+    same = solve_once(with_parameters(sc, {"policy.bonded_clearance_hours": 48}), EXACT)
+    assert same.summary["solver"]["reused_solution"] is True and same.report.solve_seconds == 0.0
+    assert same.objective == pytest.approx(610.0, rel=1e-9) and _sites(same) == {"S1", "S3"}
+    assert same.summary["parameters"]["policy.bonded_clearance_hours"] == 48
+    other = solve_once(with_parameters(sc, {"costs.last_mile_usd_per_kg_km": 0.02}), EXACT)
+    assert other.summary["solver"]["reused_solution"] is False
