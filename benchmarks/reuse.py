@@ -11,6 +11,7 @@ Rows:
 - ``plain``: ``python solve.py`` (build, solve, every result file and map);
 - ``alternatives --max 3``, ``regret``, ``breakeven`` (``--grid 3 --tol 0.1`` on
   policy.cbec_tax_factor 0.5:1), each with the kept model (default) and with ``--no-reuse``;
+  ``regret --workers 2`` (its default on 2 cores: a local Dask cluster);
 - ``sweep`` 3 x 3 (policy.cbec_tax_factor 0.5,0.75,1 x policy.bonded_clearance_hours 4,24,48),
   ``--workers 1``, cold and ``--warm-start``.
 
@@ -41,6 +42,7 @@ def commands(gap: str, scenario: list[str]) -> dict[str, list[str]]:
         "alternatives --no-reuse": ["alternatives", *scenario, "--max", "3", *g, "--no-reuse"],
         "regret": ["regret", *scenario, "--workers", "1", *g],
         "regret --no-reuse": ["regret", *scenario, "--workers", "1", *g, "--no-reuse"],
+        "regret --workers 2": ["regret", *scenario, "--workers", "2", *g],
         "breakeven": ["breakeven", "policy.cbec_tax_factor", "--range", "0.5:1", "--grid", "3", "--tol", "0.1",
                       "--workers", "1", *g, *scenario],
         "breakeven --no-reuse": ["breakeven", "policy.cbec_tax_factor", "--range", "0.5:1", "--grid", "3",
