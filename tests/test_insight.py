@@ -268,3 +268,19 @@ def test_alternatives_rerank_when_the_first_solve_was_not_the_cheapest(tmp_path)
     assert [r["objective"] for r in found["rows"]] == pytest.approx([610.0, 500 + 2 * KM_PER_DEGREE, 760.0])
     assert [r["base"] for r in found["rows"]] == [False, False, True]
     assert found["rows"][2]["delta_usd"] == pytest.approx(150.0)
+
+
+def test_a_regime_switch_is_found_where_the_site_sets_are_a_near_tie(tmp_path):
+    """As the tax-factor case above, but S1 costs 1 USD a year and a parcel 0.5 USD, so direct mail
+    costs 1000 x (0.5 + 10) = 10,500 and bonded 2,001 + 10,000 f: equal at f* = 0.85. At a 1 %
+    gap opening S1 idle (10,501 against 10,500) is a near-tie of site sets: the network {S1} is not
+    beaten at the direct-mail end. The zone's regime still changes (bonded -> direct mail), and
+    that is reported as a switch, not dropped with the near-tie."""
+    sc = load_scenario(write(tmp_path / "d", tables(demand={"01": 1000}, levels=[("S1", "small", 1e6, 1.0)],
+                                                    parcel_usd_per_order=0.5, vat=0.10)))
+    found = find_breakeven(sc, "policy.cbec_tax_factor", 0.3, 1.0, SolverOptions(mip_rel_gap=0.01), tol=0.01,
+                           grid=5, workers=1)
+    assert len(found["switches"]) == 1
+    s = found["switches"][0]
+    assert s["change"]["mode_changes"] == {"01": ["bonded", "direct_mail"]}
+    assert 0.75 <= s["below"] <= 0.86 and 0.84 <= s["above"] <= 0.95

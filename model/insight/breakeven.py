@@ -22,8 +22,8 @@ at the other value with its sites fixed (open or closed; levels free): the switc
 *resolved* only if each network costs more than ``gap x objective`` above the other's solution
 at the other's value, i.e. each is beaten at the other end. Otherwise the pair is a *near-tie*
 (reported with both cross costs, not bisected): the chosen network does not change there by
-more than the solver resolves. Changes of the dominant mode with the same site set are always
-switches (the flows are an LP, solved exactly).
+more than the solver resolves. Changes of the dominant mode are always switches (the flows are an
+LP, solved exactly), also where the site sets on either side are a near-tie.
 """
 from __future__ import annotations
 
@@ -137,7 +137,9 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
                                          "cost_above_network_at_below": crossed[(b, a)],
                                          "objective_below": evaluated[a]["objective"],
                                          "change": describe_change(evaluated[a], evaluated[b])}
-                    continue
+                    if evaluated[a]["dominant_mode"] == evaluated[b]["dominant_mode"]:
+                        continue  # the sites differ by less than the solver resolves, and nothing else does
+                    # the site sets tie, but the zones' regimes change: that is a switch (the flows are an LP)
             kept.append((a, b))
         return kept
 
