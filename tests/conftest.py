@@ -2,7 +2,6 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -21,16 +20,3 @@ settings.register_profile("suite", max_examples=12, **_COMMON)
 settings.register_profile("thorough", max_examples=100, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))  # --hypothesis-profile NAME wins
 
-
-@pytest.fixture(scope="session")
-def dask_scheduler():
-    """Address of one local Dask cluster of two worker processes (one thread each, like the cluster
-    model.parallel.map_jobs starts for --workers 2), shared by the tests that ship solves to workers:
-    each start-up costs seconds. map_jobs starting and closing its own cluster: tests/test_parallel.py."""
-    import logging
-
-    from dask.distributed import LocalCluster
-
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        yield cluster.scheduler_address

@@ -108,11 +108,10 @@ def test_breakeven_rejects_bad_keys_and_ranges(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------ regret
 
-def _regret(tmp_path, workers=1, scheduler=None):
+def _regret(tmp_path, workers):
     sc = three_sites(tmp_path)
     base = solve(sc, EXACT)
-    return base, site_regret(sc, EXACT, summarise(base), base.sites, workers=workers,
-                             scheduler=scheduler).set_index("site")
+    return base, site_regret(sc, EXACT, summarise(base), base.sites, workers=workers).set_index("site")
 
 
 def test_forced_closed_regret_equals_the_difference_of_two_independent_solves(tmp_path):
@@ -137,11 +136,11 @@ def test_forced_closed_regret_equals_the_difference_of_two_independent_solves(tm
     assert reg.at["S2", "regret_closed_usd"] == 0 and reg.at["S1", "regret_open_usd"] == 0
 
 
-def test_regret_on_a_two_worker_dask_cluster(tmp_path, dask_scheduler):
+def test_regret_on_a_two_worker_dask_cluster(tmp_path):
     """The same forced solves shipped to two Dask worker processes (SiteRules and the scenario
     are pickled): closing S1 leaves {S3}, 732.39 - 610 = 122.39; closing S3 leaves {S1},
     722.39 - 610 = 112.39; forcing S2 open gives {S1,S2,S3}, 760 - 610 = 150."""
-    _, reg = _regret(tmp_path, scheduler=dask_scheduler)
+    _, reg = _regret(tmp_path, workers=2)
     assert reg.at["S1", "regret_closed_usd"] == pytest.approx(2 * KM_PER_DEGREE - 100, rel=1e-9)
     assert reg.at["S3", "regret_closed_usd"] == pytest.approx(2 * KM_PER_DEGREE - 110, rel=1e-9)
     assert reg.at["S2", "regret_open_usd"] == pytest.approx(150.0, rel=1e-9)

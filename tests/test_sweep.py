@@ -54,10 +54,10 @@ def test_point_values_are_applied_exactly_like_set(data):
     assert sweep.point_scenario(base, point).input_hash() != base.input_hash()
 
 
-def test_sweep_on_a_dask_cluster_of_two_worker_processes(data, tmp_path, dask_scheduler):
+def test_sweep_on_a_local_cluster_of_two_workers(data, tmp_path):
     out = tmp_path / "sw"
     pts = sweep.grid_points(["policy.cbec_tax_factor=0.5,1", "demand.growth=1,2"])
-    o = sweep.run_sweep(load_scenario(data), pts, out, EXACT, scheduler=dask_scheduler, quiet=True)
+    o = sweep.run_sweep(load_scenario(data), pts, out, EXACT, workers=2, quiet=True)
     assert (o.solved, o.cached, o.failed) == (4, 0, 0)
     table = pd.read_csv(out / "points.csv", dtype={"sites_opened": str})
     assert len(table) == 4 and set(table["status"]) == {"optimal"}
