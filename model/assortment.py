@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 DAYS_PER_YEAR = 365.0
 DAYS_PER_WEEK = 7.0
@@ -43,6 +42,8 @@ DAYS_PER_WEEK = 7.0
 
 def service_z(cycle_service_level: float) -> float:
     """Safety factor z of a cycle service level (P[no stock-out in a cycle]), standard normal."""
+    from scipy import stats  # here, not at import: scipy.stats costs 0.5 s at every start of solve.py
+
     return float(stats.norm.ppf(cycle_service_level))
 
 
@@ -63,6 +64,8 @@ def sku_stock(mu_day, vmr, lead_days, review_days, z, min_units):
 def poisson_leftover(s, lam):
     """E[(S - D)^+] for D ~ Poisson(lam), S >= 0 (units): S F(j) - lam F(j - 1) with j = floor(S)
     (since sum_{k<=j} k P(k) = lam F(j - 1))."""
+    from scipy import stats
+
     s, lam = np.broadcast_arrays(np.asarray(s, float), np.asarray(lam, float))
     j = np.floor(s)
     return s * stats.poisson.cdf(j, lam) - lam * stats.poisson.cdf(j - 1, lam)
@@ -74,6 +77,8 @@ def leftover(s, lam, vmr):
     with F' the cdf of NB(r + 1, p)."""
     if vmr <= 1.0 + 1e-12:
         return poisson_leftover(s, lam)
+    from scipy import stats
+
     s, lam = np.broadcast_arrays(np.asarray(s, float), np.asarray(lam, float))
     p = 1.0 / vmr
     r = np.maximum(lam, 1e-300) / (vmr - 1.0)

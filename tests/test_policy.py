@@ -248,13 +248,21 @@ def test_list_parameter_rejects_unknown_codes(tmp_path):
 def test_set_accepts_every_declared_key_and_rejects_types():
     from model.scenario import parameter_keys
 
-    for key, row in parameter_keys().iterrows():
+    keys = parameter_keys()
+    overrides = {}
+    for key, row in keys.iterrows():
         value = "*" if row["type"] == "list" else (row["default"] or row["min"] or "1")  # a value in range
         if row["type"] == "optional number" and value == "none":
             value = "0.1"
         if row["type"] != "list" and not math.isfinite(float(value)):
             value = "1"
-        load_scenario(overrides={key: value})
+        overrides[key] = value
+    # one load (of the shipped data) for all of them: load_scenario checks each override on its own
+    sc = load_scenario(overrides=overrides)
+    assert set(sc.overrides) == set(keys.index)
+    for key, value in overrides.items():
+        if keys.at[key, "type"] in ("number", "integer", "optional number"):
+            assert sc.param(key) == float(value), key
     with pytest.raises(ScenarioError, match="expects a number"):
         load_scenario(overrides={"policy.cbec_tax_factor": "high"})
     with pytest.raises(ScenarioError, match="outside"):

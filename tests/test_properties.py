@@ -4,6 +4,19 @@ Each example is a one-product, one-origin scenario on the 106 E meridian with 2-
 sites, 1-3 zones and random demands, capacities and costs, solved to optimality
 (``mip_rel_gap=1e-9``). Objectives are compared with a relative tolerance of 1e-7.
 
+How many random examples: the hypothesis profile of tests/conftest.py ("suite" by default, a
+dozen per property; ``--hypothesis-profile=thorough`` for a hundred). On top of them every
+property runs pinned cases (``@example``) from corners that random draws seldom reach: demand
+beyond every site's capacity with direct mail dearer than the penalty (unmet orders, reason
+capacity_short), a spare site at an existing site's place, a capacity scaled past ten thousand
+orders. Bugs seeded on purpose to choose the count (each one caught, at this count, by the pin
+named): the unmet penalty capped at 100 (SHORT, x 10), per-order handling rounded to cents
+(SHORT, x 0.5), "not optimal" given when direct mail costs up to 1.5 x the penalty and
+capacity_short rows dropped from explain_unmet (SHORT), parcels' last mile left out of
+flows.csv (random examples), sites at one place merged (SHORT + SX), capacities of 10,000 or
+more lost (BIG, x 10; found by hypothesis: 25 random examples caught it at the 22nd, 12 and
+100 did not).
+
 The last section corrupts the inputs instead (every table, provinces.geojson, the scenario TOML)
 and checks that solve.py answers with exit 0, 2 or 3 and never a traceback.
 """
@@ -11,7 +24,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from model import SolverOptions, load_scenario, solve
@@ -21,10 +34,30 @@ from tiny import tables, write
 
 EXACT = SolverOptions(mip_rel_gap=1e-9)
 REL = 1e-7
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# example counts, deadline and derandomisation: the hypothesis profile of tests/conftest.py
+# ("suite" by default, --hypothesis-profile=thorough for many more)
+SETTINGS = settings()
 LATS = [10.0, 10.5, 11.0, 11.5, 12.0]
 REASONS = {"no_eligible_mode", "penalty_cheaper", "capacity_short", "max_sites", "fixed_cost", "not_optimal"}
+_NO_EXTRAS = {"costs.truck_usd_per_kg_km": 0.0, "costs.last_mile_base_usd_per_order": 0.0,
+              "costs.last_mile_usd_per_kg_km": 0.0, "costs.parcel_clearance_usd_per_order": 0.0,
+              "modes.general_trade": 0.0}
+# Pinned cases, in the form scenario_spec draws: (keyword arguments of tiny.tables, spare site).
+# SHORT: 500 orders, S1 holds 150 (fixed 100) and S2 200 (fixed 50), 0.75 USD per stocked order;
+# direct mail 24 > penalty 20, so both open and 150 orders are unmet for want of capacity
+# (objective 150 + 350 x 0.75 + 150 x 20 = 3412.5); the spare SX stands at S1's place.
+SHORT = (dict(demand={"01": 400.0, "02": 100.0}, sites={"S1": 10.0, "S2": 11.0},
+              levels=[("S1", "small", 150.0, 100.0), ("S2", "small", 200.0, 50.0)], mfn=0.0, fta=0.0, vat=0.0,
+              value=50.0, days_in_stock=0.0, bulk_usd_per_kg=0.5, parcel_usd_per_order=24.0, handling=0.25,
+              **{"costs.unmet_penalty_usd_per_order": 20.0, **_NO_EXTRAS}),
+         (10.0, [("SX", "small", 100.0, 10.0)]))
+# BIG: three sites at one place, one of them holding 1189 orders (x 10: past ten thousand), as
+# hypothesis shrank it from a seeded bug that lost such capacities.
+BIG = (dict(demand={"01": 105.0, "02": 1.0}, sites={"S1": 10.0, "S2": 10.0, "S3": 10.0},
+            levels=[("S1", "small", 10.0, 0.0), ("S2", "small", 10.0, 2.0), ("S3", "small", 1189.0, 0.0)],
+            mfn=0.22, fta=0.0, vat=0.0, value=10.0, days_in_stock=0.0, bulk_usd_per_kg=0.0,
+            parcel_usd_per_order=0.0, handling=0.0, **{"costs.unmet_penalty_usd_per_order": 1.0, **_NO_EXTRAS}),
+       (10.0, [("SX", "small", 10.0, 0.0)]))
 
 
 def cents(lo, hi):
@@ -84,6 +117,7 @@ def close_or_below(a, b):
 
 @SETTINGS
 @given(scenario_spec())
+@example(SHORT)
 def test_adding_a_candidate_site_never_raises_the_cost(case):
     spec, (lat, levels) = case
     base = solved(spec).objective
@@ -93,6 +127,8 @@ def test_adding_a_candidate_site_never_raises_the_cost(case):
 
 @SETTINGS
 @given(scenario_spec(), st.sampled_from([0.5, 2.0, 3.0, 10.0]))
+@example(SHORT, 0.5)
+@example(SHORT, 10.0)
 def test_scaling_every_cost_scales_the_objective(case, factor):
     spec, _ = case
     base = solved(spec).objective
@@ -109,6 +145,8 @@ def test_scaling_every_cost_scales_the_objective(case, factor):
 
 @SETTINGS
 @given(scenario_spec(), st.sampled_from([1.0, 1.5, 2.0, 10.0]))
+@example(SHORT, 10.0)
+@example(BIG, 10.0)
 def test_more_capacity_never_raises_the_cost(case, factor):
     spec, _ = case
     base = solved(spec).objective
@@ -118,6 +156,7 @@ def test_more_capacity_never_raises_the_cost(case, factor):
 
 @SETTINGS
 @given(scenario_spec())
+@example(SHORT)
 def test_cost_breakdown_sums_to_the_objective_and_unmet_is_explained(case):
     spec, _ = case
     r = solved(spec)
@@ -151,9 +190,9 @@ from model.scenario import DEFAULT_DATA_DIR, parameter_keys  # noqa: E402
 from tiny import geometry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FUZZ_SLOW = settings(FUZZ, max_examples=30)
+# one cheap run of solve.py's main per example: four times the profile's count
+FUZZ = settings(max_examples=4 * settings.default.max_examples)
+FUZZ_SLOW = settings(max_examples=30)
 CELLS = ["", "abc", "-1", "0", "1", "-0.5", "1e400", "1e308", "-1e308", "1e-300", "nan", "inf", "-inf", "True",
          "maybe", "Hà Nội", "x,y", '"', "NA", "1,000", "12abc", "9" * 400, "\x00", "a\x1bb", "\x7f", "\u0085", "01", "99"]
 TOML_VALUES = ["0", "1", "-1", "0.5", "1e308", "-1e308", "inf", "-inf", "nan", "1" + "0" * 400, "true", "false",

@@ -79,14 +79,14 @@ def test_rerun_reads_the_cache_and_resumes_after_deleting_one_point(data, tmp_pa
     out = tmp_path / "sw"
     base = load_scenario(data)
     pts = sweep.grid_points(["policy.cbec_tax_factor=0.5,0.75,1"])
-    first = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True)
+    first = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True, plots=False)  # plots: the test above
     solved = []
     real = sweep.solve_point
     monkeypatch.setattr(sweep, "solve_point", lambda job, start=None: solved.append(job.point) or real(job, start))
-    again = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True)
+    again = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True, plots=False)
     assert solved == [] and again.cached == 3
     shutil.rmtree(out / "points" / first.points["point"][1])
-    resumed = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True)
+    resumed = sweep.run_sweep(base, pts, out, EXACT, workers=1, quiet=True, plots=False)
     assert solved == [{"policy.cbec_tax_factor": "0.75"}] and resumed.cached == 2
     assert resumed.points["objective"].tolist() == pytest.approx([expected_objective(f) for f in (0.5, 0.75, 1.0)])
     # other solver options or a warm start are other inputs: another key, nothing reused
@@ -118,7 +118,8 @@ def test_failing_points_are_recorded_with_their_reason_and_the_rest_finish(data,
 def test_warm_started_chain_gives_the_hand_computed_optima(data, tmp_path):
     """--warm-start: points along the last key in one job, each from the previous point's sites."""
     pts = sweep.grid_points(["demand.growth=1,2", "policy.cbec_tax_factor=0.5,0.75,1"])
-    o = sweep.run_sweep(load_scenario(data), pts, tmp_path / "sw", EXACT, workers=1, warm_start=True, quiet=True)
+    o = sweep.run_sweep(load_scenario(data), pts, tmp_path / "sw", EXACT, workers=1, warm_start=True, quiet=True,
+                        plots=False)
     t = o.points
     assert t["objective"].tolist() == pytest.approx(
         [expected_objective(f, g) for g in (1, 2) for f in (0.5, 0.75, 1.0)])
