@@ -55,7 +55,9 @@ class ModelSession:
         self.built = build_model(scenario, user)
         self.live = LiveModel(self.built.model, options)
         m = self.built.model
-        self.site_columns = {k: [self.live.index[m.open[k, l].name] for l in m.LEVELS[k]] for k in m.SITES}
+        # a variable in no row and without cost is not handed to HiGHS: it stays 0, so it is left out
+        self.site_columns = {k: [self.live.index[n] for l in m.LEVELS[k] if (n := m.open[k, l].name) in self.live.index]
+                             for k in m.SITES}
         self.solves = 0
 
     # ------------------------------------------------------------------ rules as HiGHS changes
