@@ -204,7 +204,9 @@ def main(argv=None) -> int:
     try:
         prepared, method = None, args.method
         if method == "auto":  # the arc tables tell the full model's size; either path then uses them
-            prepared = lagr.prepare(scenario)
+            from model.pipeline import prepare_inputs
+
+            prepared = prepare_inputs(scenario)
             method, why = lagr.choose(scenario, args, prepared)
             print(f"--method auto: {method}, as {why}", flush=True)
             if method == "lagrangian" and not gap_given:
@@ -224,9 +226,7 @@ def main(argv=None) -> int:
                       + ("--verbose shows the solver's log" if args.quiet else
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)
-            result = solve(scenario, options, extra_constraints=extra_constraints,
-                           prepared=None if prepared is None else (prepared.distances, prepared.inputs,
-                                                                   prepared.seconds))
+            result = solve(scenario, options, extra_constraints=extra_constraints, prepared=prepared)
     except (DataError, ScenarioError) as exc:
         print_error(exc)
         return 2

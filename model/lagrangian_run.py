@@ -107,27 +107,7 @@ def exact_memory_gb(variables: int) -> float:
     return EXACT_GB_PER_MILLION_VARIABLES * variables / 1e6
 
 
-@dataclasses.dataclass
-class Prepared:
-    """Road distances and arc tables of a scenario, built once for ``--method auto``'s choice."""
-
-    distances: object
-    inputs: object
-    seconds: float
-
-
-def prepare(scenario) -> Prepared:
-    """Road distances and arc tables (:func:`model.formulation.build_inputs`), timed."""
-    from .formulation import build_inputs
-    from .network import scenario_road_distances
-
-    t0 = time.perf_counter()
-    distances = scenario_road_distances(scenario)
-    inputs = build_inputs(scenario, distances)
-    return Prepared(distances, inputs, time.perf_counter() - t0)
-
-
-def choose(scenario, args, prepared: Prepared) -> tuple[str, str]:
+def choose(scenario, args, prepared) -> tuple[str, str]:
     """``--method auto``: ("lagrangian" | "exact", the reason in one sentence)."""
     size = full_model_size(prepared.inputs)
     n = size["variables"]
@@ -247,7 +227,7 @@ def status_of(lag, gap: float, time_limit: float | None) -> str:
 
 
 def solve_lagrangian(scenario, gap: float = LAGRANGIAN_GAP, time_limit: float | None = None,
-                     threads: int | None = None, prepared: Prepared | None = None, progress=None) -> LagrangianResult:
+                     threads: int | None = None, prepared=None, progress=None) -> LagrangianResult:
     """Solve ``scenario`` by the Lagrangian method; its tables and summary as the exact path's.
 
     Raises :class:`MethodRefused` before any work when the scenario is outside the method's scope."""
@@ -259,7 +239,9 @@ def solve_lagrangian(scenario, gap: float = LAGRANGIAN_GAP, time_limit: float | 
     refused = refusals(scenario)
     if refused:
         raise MethodRefused(refused)
-    prepared = prepared or prepare(scenario)
+    from .pipeline import prepare_inputs
+
+    prepared = prepared or prepare_inputs(scenario)
     inputs = prepared.inputs
     check_finite_inputs(inputs)
     lag = solve_by_lagrangian(inputs, gap=gap, time_limit=time_limit, threads=threads, progress=progress)

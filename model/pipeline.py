@@ -81,21 +81,36 @@ class Built:
     seconds: float
 
 
-def build_model(scenario: Scenario | str | None = None, extra_constraints=None, prepared: tuple | None = None
+@dataclass
+class Prepared:
+    """A scenario's road distances and arc tables (:func:`prepare_inputs`), and the seconds they took."""
+
+    distances: RoadDistances
+    inputs: ModelInputs
+    seconds: float
+
+
+def prepare_inputs(scenario: Scenario) -> Prepared:
+    """Road distances -> arc tables (:func:`model.formulation.build_inputs`), timed."""
+    t0 = time.perf_counter()
+    distances = scenario_road_distances(scenario)
+    return Prepared(distances, build_inputs(scenario, distances), time.perf_counter() - t0)
+
+
+def build_model(scenario: Scenario | str | None = None, extra_constraints=None, prepared: Prepared | None = None
                 ) -> Built:
     """Road distances -> arc tables -> checks -> Pyomo model -> ``extra_constraints(model, scenario,
-    inputs)``; a failing hook is a ScenarioError naming it. ``prepared``: ``(distances, inputs,
-    seconds)`` already built for this scenario (``python solve.py --method auto`` builds them to
-    measure the model first); ``seconds`` is counted in the build time."""
+    inputs)``; a failing hook is a ScenarioError naming it. ``prepared``: the arc tables already
+    built for this scenario (``python solve.py --method auto`` builds them to measure the model
+    first); their seconds count in the build time."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     t0 = time.perf_counter()
-    if prepared is not None:
-        distances, inputs, seconds = prepared
-        t0 -= seconds
+    if prepared is None:
+        prepared = prepare_inputs(scenario)  # timed from t0 already
     else:
-        distances = scenario_road_distances(scenario)
-        inputs = build_inputs(scenario, distances)
+        t0 -= prepared.seconds
+    distances, inputs = prepared.distances, prepared.inputs
     check_finite_inputs(inputs)  # a NaN or inf coefficient, named by table and row, before HiGHS
     check_service_reachable(inputs)
 
@@ -119,24 +134,37 @@ def build_model(scenario: Scenario | str | None = None, extra_constraints=None, 
 
 
 def solve(scenario: Scenario | str | None = None, options: SolverOptions | None = None,
-          extra_constraints=None, explain_infeasible: bool = True, prepared: tuple | None = None) -> Result:
+          extra_constraints=None, explain_infeasible: bool = True, prepared: Prepared | None = None,
+          remember: bool = False) -> Result:
     """Solve a scenario (a :class:`Scenario`, a TOML path, a data folder, or None for the default).
 
     ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
     ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
     (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
     an infeasible rule set is an expected outcome. ``prepared``: see :func:`build_model`.
+    ``remember`` (the points of a sweep): a model identical to one this process has solved takes
+    that solution instead of a new solve (:func:`model.session.solve_remembered`); the summary
+    says so (``solver.reused_solution``).
     """
     options = options or SolverOptions()
     b = build_model(scenario, extra_constraints, prepared)
-    report = solve_model(b.model, options)
+    reused = None
+    if remember and options.interface != "appsi":  # appsi hands HiGHS no matrix to compare
+        from .session import solve_remembered
+
+        report, reused = solve_remembered(b.model, options)
+    else:
+        report = solve_model(b.model, options)
     log.info("HiGHS: %s in %.2f s, objective %s, gap %s", report.status, report.solve_seconds,
              report.objective, report.gap)
     result = Result(b.scenario, report, b.seconds, b.inputs, b.model, b.distances)
     if report.status == "infeasible" and explain_infeasible:
         from .infeasibility import explain_infeasible as explain
         result.infeasibility = explain(b.build, b.inputs, options)
-    return assign(result, options)
+    assign(result, options)
+    if reused is not None:
+        result.summary["solver"]["reused_solution"] = reused
+    return result
 
 
 def assign(result: Result, options: SolverOptions) -> Result:

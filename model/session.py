@@ -20,10 +20,12 @@ What is not reused, and why: a parameter change (a sweep point, a break-even val
 arc tables (prices enter the dominance rules and the arc sets), so it builds a new session;
 HiGHS keeps nothing of a MIP between runs beyond the model (presolve, cuts and the tree start
 afresh), so re-using the object would save only the hand-off (about 0.5 s of a 10 s solve on
-the default; docs/performance.md, "Re-solves").
+the default; docs/performance.md, "Re-solves"). What a sweep reuses instead: a point whose
+built model is identical to one already solved takes that solution (:func:`solve_remembered`).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 #: Sessions kept per process (each holds one Pyomo model and one HiGHS model; about 0.1-0.2 GB on the default; break-even keeps one per value it revisits).
 CACHE_SIZE = 6
 _CACHE: "OrderedDict[tuple, ModelSession]" = OrderedDict()
+
+
+def cannot_force_open(site) -> str:
+    """The error of a rule forcing open a site the scenario does not let open."""
+    return (f"site {site!r} cannot open in this scenario (force_closed, bonded_allowed or policy.eligible_zones): "
+            "it cannot be forced open")
 
 
 class ModelSession:
@@ -50,7 +58,6 @@ class ModelSession:
         from .pipeline import build_model
 
         user = load_extra(hook)
-        self.scenario_hash = scenario.input_hash()
         self.hook = hook
         self.built = build_model(scenario, user)
         self.live = LiveModel(self.built.model, options)
@@ -69,8 +76,7 @@ class ModelSession:
         for k, state in (rules.force or {}).items():
             if k not in cols:
                 if state:
-                    raise ValueError(f"site {k!r} cannot open in this scenario (force_closed, bonded_allowed or "
-                                     "policy.eligible_zones): it cannot be forced open")
+                    raise ValueError(cannot_force_open(k))
                 continue
             idx = cols[k]
             if int(state):
@@ -116,42 +122,47 @@ class ModelSession:
         return result
 
 
-    def idle_open_cost(self, values: dict, site, tol: float = 1e-6) -> float | None:
-        """What opening ``site`` at its cheapest level, with no flow through it, adds to a plan
-        (``values``: variable name -> value, e.g. the optimum's), in USD per year; None when that
-        plan would break a row (a minimum throughput, a limit on sites) or the site is open.
-
-        The plan with the site opened idle is feasible for the model with the site forced open,
-        so the plan's cost plus this is an upper bound of that model's optimum, found with no solve.
-        """
+    @functools.cached_property
+    def _matrix(self):
+        """The model's constraint matrix (CSC and CSR) and row bounds, as handed to HiGHS."""
         import numpy as np
         from scipy.sparse import csc_matrix
 
+        lp = self.live.h.getLp()
+        a = lp.a_matrix_
+        A = csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
+                       shape=(self.live.rows, len(self.live.cols)))
+        return A, A.tocsr(), np.asarray(lp.row_lower_, dtype=float), np.asarray(lp.row_upper_, dtype=float)
+
+    def idle_open_costs(self, values: dict, sites, tol: float = 1e-6) -> dict:
+        """{site: what opening it at its cheapest level, with no flow through it, adds to a plan},
+        USD per year (``values``: variable name -> value, e.g. the optimum's), for each of ``sites``
+        closed in the plan whose idle opening breaks no row (a minimum throughput, a limit on sites).
+
+        The plan with a site opened idle is feasible for the model with that site forced open, so
+        the plan's cost plus this is an upper bound of that model's optimum, found with no solve.
+        """
+        import numpy as np
+
         live = self.live
-        cols = self.site_columns.get(site)
-        if not cols:
-            return None
-        x = np.array([float(values.get(v.name, 0.0) or 0.0) for v in live.cols])
-        if x[cols].sum() > 0.5:
-            return None
-        j = min(cols, key=lambda c: live.cost[c])
-        if not hasattr(self, "_A"):
-            lp = live.h.getLp()
-            a = lp.a_matrix_
-            self._A = csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
-                                 shape=(live.h.getNumRow(), len(live.cols)))
-            self._A_rows = self._A.tocsr()
-            self._row_bounds = (np.asarray(lp.row_lower_, dtype=float), np.asarray(lp.row_upper_, dtype=float))
-        x[j] = 1.0
-        if x[j] > live.upper[j] + tol:
-            return None
-        rows = self._A[:, j].indices  # only the rows with open[site, level] in them change
-        act = self._A_rows[rows] @ x
-        lo, up = self._row_bounds[0][rows], self._row_bounds[1][rows]
-        scale = tol * np.maximum(1.0, np.abs(act))
-        if np.any(act < lo - scale) or np.any(act > up + scale):
-            return None
-        return float(live.cost[j])
+        A, A_rows, lower, upper = self._matrix
+        x0 = np.array([float(values.get(v.name, 0.0) or 0.0) for v in live.cols])
+        out = {}
+        for site in sites:
+            cols = self.site_columns.get(site)
+            if not cols or x0[cols].sum() > 0.5:
+                continue
+            j = min(cols, key=lambda c: live.cost[c])
+            if live.upper[j] < 1.0 - tol:
+                continue
+            x = x0.copy()
+            x[j] = 1.0
+            rows = A[:, j].indices  # only the rows with open[site, level] in them change
+            act = A_rows[rows] @ x
+            scale = tol * np.maximum(1.0, np.abs(act))
+            if np.all(act >= lower[rows] - scale) and np.all(act <= upper[rows] + scale):
+                out[site] = float(live.cost[j])
+        return out
 
 
 def session_for(scenario, options: SolverOptions, hook: str | None = None) -> ModelSession:
@@ -175,42 +186,31 @@ def clear_sessions() -> None:
     _SOLVED.clear()
 
 
-#: Solutions remembered per process by :func:`solve_once`, by model fingerprint.
+#: Solutions remembered per process by :func:`solve_remembered`, by model fingerprint.
 SOLVED_SIZE = 64
 _SOLVED: "OrderedDict[str, tuple]" = OrderedDict()
 
 
-def solve_once(scenario, options: SolverOptions, start: dict | None = None):
-    """:func:`model.pipeline.solve` for the points of a sweep: a point whose model is identical to
-    one this process has solved (same costs, bounds, matrix and integrality as HiGHS holds them,
-    same options; :meth:`LiveModel.fingerprint`) is not solved again: the earlier solution is
-    loaded into its model and its tables are computed for its own scenario. This happens where a
-    parameter does not reach the model, e.g. a bonded clearance time when the bonded arcs are all
-    dominated and pruned. The summary says so (``solver.reused_solution``)."""
+def solve_remembered(m, options: SolverOptions):
+    """Solve Pyomo model ``m`` unless this process has solved an identical one (same costs, bounds,
+    matrix and integrality as HiGHS holds them, same options: :meth:`LiveModel.fingerprint`); then
+    that solution is loaded into ``m`` instead. This happens where a parameter does not reach the
+    model, e.g. a bonded clearance time when every bonded arc is dominated and pruned. Returns
+    (SolveReport, whether the solution was reused); :func:`model.pipeline.solve` with
+    ``remember=True`` calls it."""
     import dataclasses
 
-    from .pipeline import Result, assign, build_model
-
-    b = build_model(scenario)
-    live = LiveModel(b.model, options)
+    live = LiveModel(m, options)
     key = live.fingerprint(options)
     hit = _SOLVED.get(key)
     if hit is not None:
         x, earlier = hit
-        report = dataclasses.replace(earlier, objective=live.load(x), handoff_seconds=live.handoff_seconds,
-                                     solve_seconds=0.0)
-        log.info("%s: the same model as a point already solved; its solution reused", scenario.name)
-    else:
-        report = live.run(options, start=start)
-        if live.solution is not None:
-            _SOLVED[key] = (live.solution.copy(), report)
-            while len(_SOLVED) > SOLVED_SIZE:
-                _SOLVED.popitem(last=False)
-    result = Result(b.scenario, report, b.seconds, b.inputs, b.model, b.distances)
-    if report.status == "infeasible":
-        from .infeasibility import explain_infeasible
-
-        result.infeasibility = explain_infeasible(b.build, b.inputs, options)
-    assign(result, options)
-    result.summary["solver"]["reused_solution"] = hit is not None
-    return result
+        log.info("the same model as one already solved: its solution reused")
+        return dataclasses.replace(earlier, objective=live.load(x), handoff_seconds=live.handoff_seconds,
+                                   solve_seconds=0.0), True
+    report = live.run(options, start=options.start)
+    if live.solution is not None:
+        _SOLVED[key] = (live.solution.copy(), report)
+        while len(_SOLVED) > SOLVED_SIZE:
+            _SOLVED.popitem(last=False)
+    return report, False

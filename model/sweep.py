@@ -195,16 +195,12 @@ def solve_point(job: PointJob, start: dict | None = None) -> dict:
 
     ``start``: a MIP start (variable name -> value), used only when the solver supports it.
     """
-    from .session import solve_once
+    from .pipeline import solve
 
     t0 = time.perf_counter()
-    options = job.options
-    if options.interface == "appsi":
-        from .pipeline import solve
-
-        result = solve(job.scenario, dataclasses.replace(options, start=start) if start else options)
-    else:  # a point whose model equals one solved on this worker takes its solution (model.session)
-        result = solve_once(job.scenario, options, start=start)
+    options = dataclasses.replace(job.options, start=start) if start else job.options
+    # a point whose model equals one solved on this worker takes its solution (model.session)
+    result = solve(job.scenario, options, remember=True)
     sites = result.sites[[c for c in SITE_COLUMNS if c in result.sites.columns]].copy() if len(result.sites) else None
     return {"summary": result.summary, "sites": sites, "wall_seconds": time.perf_counter() - t0,
             "warm_started": bool(start)}

@@ -136,15 +136,14 @@ def test_a_sweep_point_whose_model_is_unchanged_takes_the_earlier_solution(tmp_p
     (solve_seconds 0, reused_solution) with the same optimum, 610, and its own parameters; a
     dearer last mile is another model and is solved."""
     from model.insight.common import with_parameters
-    from model.session import solve_once
 
     sc = three_sites(tmp_path)
     clear_sessions()
-    first = solve_once(with_parameters(sc, {"policy.bonded_clearance_hours": 4}), EXACT)
+    first = solve(with_parameters(sc, {"policy.bonded_clearance_hours": 4}), EXACT, remember=True)
     assert first.summary["solver"]["reused_solution"] is False
-    same = solve_once(with_parameters(sc, {"policy.bonded_clearance_hours": 48}), EXACT)
+    same = solve(with_parameters(sc, {"policy.bonded_clearance_hours": 48}), EXACT, remember=True)
     assert same.summary["solver"]["reused_solution"] is True and same.report.solve_seconds == 0.0
     assert same.objective == pytest.approx(610.0, rel=1e-9) and _sites(same) == {"S1", "S3"}
     assert same.summary["parameters"]["policy.bonded_clearance_hours"] == 48
-    other = solve_once(with_parameters(sc, {"costs.last_mile_usd_per_kg_km": 0.02}), EXACT)
+    other = solve(with_parameters(sc, {"costs.last_mile_usd_per_kg_km": 0.02}), EXACT, remember=True)
     assert other.summary["solver"]["reused_solution"] is False

@@ -18,6 +18,7 @@ from ..cli import load_extra, parse_set, run_guarded, with_parameters  # noqa: F
 from ..formats import to_csv
 from ..formulation.facility import site_is_open
 from ..names import with_names
+from ..session import cannot_force_open
 from ..solver import DEFAULT_GAP, SolverOptions
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,7 @@ class SiteRules:
         for k, state in self.force.items():
             if k not in m.SITES:
                 if state:
-                    raise ValueError(f"site {k!r} cannot open in this scenario (force_closed, bonded_allowed or "
-                                     "policy.eligible_zones): it cannot be forced open")
+                    raise ValueError(cannot_force_open(k))
                 continue
             m.insight_rules.add(site_is_open(m, k) == int(state))
         for chosen in self.exclude:

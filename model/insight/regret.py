@@ -112,18 +112,12 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
 
 def idle_open_costs(result, options, hook: str | None = None) -> dict:
     """{site closed in ``result``: USD a year that opening it idle, at its cheapest level, adds to
-    the plan} for the sites where that plan stays feasible (model.session.ModelSession.idle_open_cost)."""
+    the plan} for the sites where that plan stays feasible (model.session.ModelSession.idle_open_costs)."""
     from ..session import session_for
 
-    session = session_for(result.scenario, options, hook)
     values = {v.name: v.value for v in result.model.component_data_objects(pyo.Var, active=True)}
-    out = {}
-    for r in result.sites.itertuples():
-        if r.may_open and not r.opened:
-            f = session.idle_open_cost(values, r.site)
-            if f is not None:
-                out[r.site] = f
-    return out
+    closed = result.sites.loc[result.sites["may_open"] & ~result.sites["opened"], "site"]
+    return session_for(result.scenario, options, hook).idle_open_costs(values, closed)
 
 
 def summary_section(df: pd.DataFrame, base: dict, options, seconds: float, solves: int) -> dict:
