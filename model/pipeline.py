@@ -45,6 +45,7 @@ class Result:
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
     infeasibility: dict | None = None  # model.infeasibility.explain_infeasible, when HiGHS says infeasible
+    restore: object = None  # () -> loads this solution back into a model shared with later solves (model.session)
 
     @property
     def infeasibility_lines(self) -> list[str]:

@@ -38,6 +38,7 @@ class SolveProgress:
         self._stop = threading.Event()
         self._thread = None
         self._t0 = time.monotonic()
+        self._subscribed = []
 
     def _record(self, event) -> None:
         d = event.data_out
@@ -46,6 +47,7 @@ class SolveProgress:
     def attach(self, h) -> "SolveProgress":
         for cb in (h.cbMipInterrupt, h.cbMipImprovingSolution):
             cb.subscribe(self._record)
+            self._subscribed.append(cb)
         self._t0 = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name="highs-progress", daemon=True)
         self._thread.start()
@@ -58,5 +60,8 @@ class SolveProgress:
 
     def stop(self) -> None:
         self._stop.set()
+        for cb in self._subscribed:  # a kept model runs again: no stale watcher on its callbacks
+            cb.unsubscribe(self._record)
+        self._subscribed = []
         if self._thread is not None:
             self._thread.join(timeout=1.0)

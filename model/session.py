@@ -14,7 +14,12 @@ next re-solve starts from the model as built. Every rule is a *restriction* of t
 the best bound of the unrestricted solve is a lower bound of every re-solve: passed as
 ``bound``, HiGHS stops as soon as it holds a solution within the gap of it (``objective_target``
 = bound / (1 - gap)), which is the gap criterion of a cold solve, met without a new proof. A
-``start`` (Pyomo variable name -> value, partial) gives HiGHS a first incumbent.
+``start`` (Pyomo variable name -> value, partial) gives HiGHS a first incumbent; without one,
+the cheapest solution of the session's pool that the rules admit is passed (:attr:`ModelSession.pool`:
+every improving solution HiGHS reported in any run of this session, the best per site set), so a
+re-solve whose answer HiGHS met on the way in an earlier run is certified at once. ``tighten``
+(the solve whose bound certifies the re-solves): aim at a fraction of the gap, for a bounded
+extra time (:class:`model.solver.Tightener`), since every re-solve's target rises with that bound.
 
 What is not reused, and why: a parameter change (a sweep point, a break-even value) changes the
 arc tables (prices enter the dominance rules and the arc sets), so it builds a new session;
@@ -33,6 +38,9 @@ from collections import OrderedDict
 from .solver import LiveModel, SolverOptions
 
 log = logging.getLogger(__name__)
+
+#: Solutions kept in a session's pool (one per site set, the cheapest; about 0.15 MB each on the default).
+POOL_SIZE = 64
 
 #: Sessions kept per process (each holds one Pyomo model and one HiGHS model; about 0.1-0.2 GB on the default; break-even keeps one per value it revisits).
 CACHE_SIZE = 6
@@ -66,6 +74,39 @@ class ModelSession:
         self.site_columns = {k: [self.live.index[n] for l in m.LEVELS[k] if (n := m.open[k, l].name) in self.live.index]
                              for k in m.SITES}
         self.solves = 0
+        #: frozenset of open sites -> (objective USD, solution vector): the best solution seen per site set
+        self.pool: dict = {}
+        if self.live.is_mip:
+            self.live.h.cbMipImprovingSolution.subscribe(self._collect)
+
+    # ------------------------------------------------------------------ the solution pool
+
+    def site_set(self, x) -> frozenset:
+        """The sites open in the column vector ``x``."""
+        return frozenset(k for k, ix in self.site_columns.items() if ix and float(x[ix].sum()) > 0.5)
+
+    def _remember(self, objective: float, x) -> None:
+        import numpy as np
+
+        key = self.site_set(x)
+        if key not in self.pool or objective < self.pool[key][0]:
+            self.pool[key] = (float(objective), np.array(x, dtype=float))
+        if len(self.pool) > POOL_SIZE:  # keep the cheapest sets
+            for k in sorted(self.pool, key=lambda k: self.pool[k][0])[POOL_SIZE:]:
+                del self.pool[k]
+
+    def _collect(self, event) -> None:
+        d = event.data_out
+        if d.mip_solution is not None and len(d.mip_solution) == len(self.live.cols):
+            self._remember(d.objective_function_value, d.mip_solution)
+
+    def pool_start(self):
+        """The cheapest pooled solution that the model as it stands admits (the rules applied:
+        :meth:`model.solver.LiveModel.admits`), or None."""
+        for obj, x in sorted(self.pool.values(), key=lambda v: v[0]):
+            if self.live.admits(x):
+                return x
+        return None
 
     # ------------------------------------------------------------------ rules as HiGHS changes
 
@@ -94,13 +135,22 @@ class ModelSession:
         if rules.cost_cap is not None:
             nz = np.flatnonzero(live.cost)
             live.add_row(None, float(rules.cost_cap) - live.offset, nz, live.cost[nz])
+        if getattr(rules, "min_use", None):
+            from .insight.common import min_use_terms
+
+            for terms in min_use_terms(self.built.model, rules.min_use).values():
+                pairs = [(live.index[v.name], c) for v, c in terms if v.name in live.index]
+                live.add_row(0.0, None, [i for i, _ in pairs], [c for _, c in pairs])
 
     def solve(self, rules=None, options: SolverOptions | None = None, start: dict | None = None,
-              bound: float | None = None):
+              bound: float | None = None, tighten: float | None = None, use_pool: bool = True):
         """Solve with ``rules`` (force, exclude, cost_cap; its hook must be the session's).
 
         ``bound``: a lower bound valid for the restricted model (the unrestricted solve's bound);
-        ``start``: a partial MIP start by variable name. Returns a Result with its tables."""
+        ``start``: a partial MIP start by variable name (else the pool's best admitted solution,
+        unless ``use_pool`` is False); ``tighten``: see :meth:`model.solver.LiveModel.run`.
+        Returns a Result with its tables; ``result.restore()`` loads its solution back into the
+        shared Pyomo model after later solves."""
         from .pipeline import Result, assign
 
         if rules is not None and getattr(rules, "hook", None) != self.hook:
@@ -110,12 +160,19 @@ class ModelSession:
         try:
             if rules is not None:
                 self._apply(rules)
-            report = self.live.run(options, start=start, certify_bound=bound)
+            vector = None if start or not use_pool else self.pool_start()
+            report = self.live.run(options, start=start, certify_bound=bound, start_vector=vector,
+                                   tighten=tighten)
         finally:
             self.live.reset()
         self.solves += 1
+        x = self.live.solution
+        if x is not None and self.live.is_mip and report.objective is not None:
+            self._remember(report.objective, x)
         b = self.built
         result = Result(b.scenario, report, b.seconds if self.solves == 1 else 0.0, b.inputs, b.model, b.distances)
+        if x is not None:
+            result.restore = functools.partial(self.live.load, x.copy())
         assign(result, options)
         log.info("re-solve %d of the kept model: %s, %.1f s (HiGHS %.1f s)", self.solves, report.status,
                  time.perf_counter() - t0, report.solve_seconds)

@@ -284,6 +284,7 @@ class LiveModel:
         self.upper = np.asarray(lp.col_upper_, dtype=float)
         self.rows = self.h.getNumRow()  # rows of the model itself; more are added and deleted per run
         self.solution: np.ndarray | None = None
+        self.added: list = []  # rows added since the last reset: (lower, upper, columns, values)
         log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", self.handoff_seconds,
                  self.h.getNumCol(), self.h.getNumRow())
 
@@ -296,11 +297,28 @@ class LiveModel:
 
     def add_row(self, lower: float, upper: float, idx, val) -> None:
         inf = highspy.kHighsInf
-        _ok(self.h.addRow(-inf if lower is None else lower, inf if upper is None else upper, len(idx),
-                          np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float)), "addRow")
+        idx, val = np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float)
+        _ok(self.h.addRow(-inf if lower is None else lower, inf if upper is None else upper, len(idx), idx, val),
+            "addRow")
+        self.added.append((-inf if lower is None else lower, inf if upper is None else upper, idx, val))
+
+    def admits(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+        """Whether column values ``x`` meet the current column bounds and the rows added since the
+        last :meth:`reset` (the model's own rows held for ``x`` when it was a solution of it)."""
+        lp = self.h.getLp()
+        lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+        if np.any(x < lo - tol) or np.any(x > up + tol):
+            return False
+        for lower, upper, idx, val in self.added:
+            act = float(val @ x[idx])
+            slack = tol * max(1.0, abs(act))
+            if act < lower - slack or act > upper + slack:
+                return False
+        return True
 
     def reset(self) -> None:
         """Back to the model as handed over: the added rows deleted, every column bound restored."""
+        self.added = []
         n = self.h.getNumRow()
         if n > self.rows:
             _ok(self.h.deleteRows(n - self.rows, np.arange(self.rows, n, dtype=np.int32)), "deleteRows")
@@ -333,18 +351,32 @@ class LiveModel:
                        sorted((options.highs_options or {}).items()))).encode())
         return d.hexdigest()
 
-    def run(self, options: SolverOptions, start: dict | None = None, certify_bound: float | None = None
-            ) -> SolveReport:
-        """Run HiGHS on the model as it stands; the Pyomo variables hold the solution after it."""
+    def run(self, options: SolverOptions, start: dict | None = None, certify_bound: float | None = None,
+            start_vector: np.ndarray | None = None, tighten: float | None = None) -> SolveReport:
+        """Run HiGHS on the model as it stands; the Pyomo variables hold the solution after it.
+
+        ``start_vector``: a full MIP start (one value per column, e.g. an earlier solution).
+        ``tighten`` (a fraction in (0, 1), for a MIP): aim at ``tighten`` x the gap, but once
+        within the gap asked for, go on at most as long again as that took (:class:`Tightener`):
+        a bound worth a few more seconds when many re-solves are certified by it."""
         h = self.h
         t1 = time.perf_counter()
+        tightener = None
         try:
             target = None
             if certify_bound is not None and self.is_mip and math.isfinite(certify_bound) and certify_bound > 0:
                 target = certify_bound / (1 - options.mip_rel_gap)  # (z - bound) / z <= gap  <=>  z <= target
             self.set_options(options, target)
+            if tighten is not None and self.is_mip and options.mip_rel_gap > 0:
+                if not 0 < tighten < 1:
+                    raise ValueError(f"tighten {tighten!r}: expected a fraction of the gap in (0, 1)")
+                _ok(h.setOptionValue("mip_rel_gap", float(tighten * options.mip_rel_gap)), "setOptionValue(mip_rel_gap)")
+                tightener = Tightener(options.mip_rel_gap).attach(h)
             h.clearSolver()
-            if start:
+            if start_vector is not None:
+                _ok(h.setSolution(len(self.cols), np.arange(len(self.cols), dtype=np.int32),
+                                  np.asarray(start_vector, dtype=float)), "setSolution")
+            elif start:
                 _set_start(h, self.cols, start)
             watch = None
             if options.progress_seconds and self.is_mip and not options.verbose:  # --verbose shows HiGHS's own log
@@ -356,12 +388,17 @@ class LiveModel:
             finally:
                 if watch is not None:
                     watch.stop()
+                if tightener is not None:
+                    tightener.stop()
         except HighsCallError as exc:
             return SolveReport("error", None, None, None, self.handoff_seconds, time.perf_counter() - t1, str(exc),
                                self.interface)
         t2 = time.perf_counter()
         reached = h.getModelStatus() == highspy.HighsModelStatus.kObjectiveTarget
         status, objective, bound, gap = _report_status(h, self.is_mip, options.mip_rel_gap)
+        if (tightener is not None and tightener.interrupted and objective is not None
+                and gap_within(gap, options.mip_rel_gap, objective, bound)):
+            status = "optimal"  # within the gap asked for; stopped while tightening the bound
         self.solution = None
         if objective is not None:
             objective = self.load(np.asarray(h.getSolution().col_value, dtype=float))
@@ -374,6 +411,37 @@ class LiveModel:
                     status = "gap_not_met"
         return SolveReport(status, objective, bound, gap, self.handoff_seconds, t2 - t1,
                            h.modelStatusToString(h.getModelStatus()), self.interface)
+
+
+class Tightener:
+    """Interrupts a MIP run that aims below the gap asked for (``LiveModel.run(tighten=...)``)
+    once it has spent, since it first held a solution within ``gap``, as long again as it took
+    to get there (at least one second): the extra effort is bounded by the run's own pace."""
+
+    def __init__(self, gap: float):
+        self.gap = float(gap)
+        self.reached_at: float | None = None
+        self.interrupted = False
+        self._cb = None
+
+    def _check(self, event) -> None:
+        d = event.data_out
+        if self.reached_at is None:
+            if math.isfinite(d.mip_gap) and d.mip_gap <= self.gap and math.isfinite(d.mip_primal_bound):
+                self.reached_at = float(d.running_time)
+        elif d.running_time >= self.reached_at + max(self.reached_at, 1.0):
+            self.interrupted = True
+            event.interrupt()
+
+    def attach(self, h: highspy.Highs) -> "Tightener":
+        self._cb = h.cbMipInterrupt
+        self._cb.subscribe(self._check)
+        return self
+
+    def stop(self) -> None:
+        if self._cb is not None:
+            self._cb.unsubscribe(self._check)
+            self._cb = None
 
 
 def _set_start(h: highspy.Highs, cols, start: dict) -> None:

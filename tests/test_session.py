@@ -147,3 +147,87 @@ def test_a_sweep_point_whose_model_is_unchanged_takes_the_earlier_solution(tmp_p
     assert same.summary["parameters"]["policy.bonded_clearance_hours"] == 48
     other = solve(with_parameters(sc, {"costs.last_mile_usd_per_kg_km": 0.02}), EXACT, remember=True)
     assert other.summary["solver"]["reused_solution"] is False
+
+
+def test_the_pool_keeps_each_site_set_met_and_starts_the_cheapest_the_rules_admit(tmp_path):
+    """After the free solve (610, {S1,S3}) and one with {S1,S3} excluded (722.39, {S1}), the pool
+    holds both sets at those costs. Under 'exclude {S1,S3}' it offers {S1}; under 'force S2 open'
+    neither (both have S2 closed); with no rule, {S1,S3}. A solution loaded back by
+    ``restore`` makes the Pyomo objective the first solve's again."""
+    import pyomo.environ as pyo
+
+    s = ModelSession(three_sites(tmp_path), EXACT)
+    free = s.solve(SiteRules(), EXACT)
+    other = s.solve(SiteRules(exclude=[{"S1", "S3"}]), EXACT)
+    costs = {k: v[0] for k, v in s.pool.items()}
+    assert costs[frozenset({"S1", "S3"})] == pytest.approx(610.0, rel=1e-9)
+    assert costs[frozenset({"S1"})] == pytest.approx(ONE, rel=1e-9)
+
+    def offered(rules):
+        try:
+            s._apply(rules)
+            x = s.pool_start()
+            return None if x is None else s.site_set(x)
+        finally:
+            s.live.reset()
+
+    assert offered(SiteRules(exclude=[{"S1", "S3"}])) == {"S1"}
+    assert offered(SiteRules(force={"S2": 1})) is None
+    assert offered(SiteRules(force={"S3": 0})) == {"S1"}
+    assert offered(SiteRules()) == {"S1", "S3"}
+    obj = next(s.built.model.component_data_objects(pyo.Objective, active=True))
+    assert pyo.value(obj) == pytest.approx(other.objective, rel=1e-9)
+    free.restore()
+    assert pyo.value(obj) == pytest.approx(610.0, rel=1e-9)
+
+
+def test_a_pool_start_and_a_tightened_bound_leave_the_optima_as_they_were(tmp_path):
+    """The alternatives of three_sites within 30 % at a 1e-9 gap, through the kept model (pool
+    starts, base aimed at 3/4 of the gap) and cold: the same sets at the same hand-computed costs."""
+    sc = three_sites(tmp_path)
+    clear_sessions()
+    kept = find_alternatives(sc, EXACT, within=0.30, max_count=3, reuse=True)
+    cold = find_alternatives(sc, EXACT, within=0.30, max_count=3, reuse=False)
+    assert [set(r["sites"]) for r in kept["rows"]] == [set(r["sites"]) for r in cold["rows"]]
+    assert [r["objective"] for r in kept["rows"]] == pytest.approx([r["objective"] for r in cold["rows"]], rel=1e-9)
+    assert kept["rows"][0]["objective"] == pytest.approx(610.0, rel=1e-9)
+
+
+class _Event:
+    """A stand-in for a HiGHS callback event: running time, gap and incumbent, and the interrupt flag."""
+
+    def __init__(self, t, gap, primal=100.0):
+        class D:
+            pass
+
+        self.data_out = D()
+        self.data_out.running_time, self.data_out.mip_gap, self.data_out.mip_primal_bound = t, gap, primal
+        self.interrupted = False
+
+    def interrupt(self):
+        self.interrupted = True
+
+
+def test_the_tightener_allows_as_long_again_as_reaching_the_gap_took():
+    """Asked gap 1 %: a gap of 2 % at 3 s is not yet within it; 0.9 % at 4 s is (reached at 4 s);
+    the run is interrupted at 8 s (4 + 4), not at 7.9 s. Reached at 0.2 s, the extra time is at
+    least 1 s: no interrupt at 1.1 s, one at 1.2 s."""
+    from model.solver import Tightener
+
+    t = Tightener(0.01)
+    for time_, gap, stop in [(3.0, 0.02, False), (4.0, 0.009, False), (7.9, 0.008, False), (8.0, 0.008, True)]:
+        e = _Event(time_, gap)
+        t._check(e)
+        assert e.interrupted is stop, time_
+    assert t.interrupted and t.reached_at == 4.0
+    t = Tightener(0.01)
+    t._check(_Event(0.2, 0.005))
+    e = _Event(1.1, 0.005)
+    t._check(e)
+    assert not e.interrupted
+    e = _Event(1.2, 0.005)
+    t._check(e)
+    assert e.interrupted
+    t = Tightener(0.01)
+    t._check(_Event(5.0, float("inf"), float("inf")))  # no incumbent yet: nothing reached
+    assert t.reached_at is None

@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 #: this share of the objective are not resolved (each re-solve stops within it); 1e-3 took about
 #: 210 s a solve on the default against 8 s at 2e-3.
 INSIGHT_GAP = DEFAULT_GAP
+
+#: The solve whose bound certifies a command's re-solves (alternatives, regret) aims at this share
+#: of the gap, for at most as long again as reaching the gap took (model.solver.Tightener): each
+#: re-solve then stops at a solution within gap x (1 - TIGHTEN) of the optimum's cost, often one
+#: an earlier run met (the session's pool). On the default: 12.8 s against 7.1 s for the base,
+#: 0.5-6 s against 8-12 s for each of three alternatives (docs/performance.md, "Re-solves").
+TIGHTEN = 0.75
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -41,6 +48,9 @@ class SiteRules:
     - ``exclude``: site sets no longer allowed (no-good cuts on y_k = sum_l open[k,l]:
       sum_{k in S} (1 - y_k) + sum_{k not in S} y_k >= 1);
     - ``cost_cap``: total_cost <= cost_cap (USD per year);
+    - ``min_use``: every open site carries at least this share of its level's capacity (or of the
+      total demand, if less: :func:`min_use_terms`), so that a set with an idle site, which costs its fixed cost more
+      than the same set without it, is not taken for a different network;
     - ``hook``: a researcher's ``module:function`` applied first (``--extra``).
     """
 
@@ -48,6 +58,7 @@ class SiteRules:
     exclude: list = dataclasses.field(default_factory=list)
     cost_cap: float | None = None
     hook: str | None = None
+    min_use: float | None = None
 
     def __call__(self, m, scenario, inputs) -> None:
         user = load_extra(self.hook)
@@ -67,6 +78,27 @@ class SiteRules:
                                 + sum(site_is_open(m, k) for k in candidates if k not in chosen) >= 1)
         if self.cost_cap is not None:
             m.insight_rules.add(m.total_cost.expr <= self.cost_cap)
+        if self.min_use:
+            for terms in min_use_terms(m, self.min_use).values():
+                m.insight_rules.add(sum(c * v for v, c in terms) >= 0)
+
+
+def min_use_terms(m, share: float) -> dict:
+    """{site: [(variable, coefficient)]} of ``throughput(k) - share x sum_l min(capacity[k,l], D)
+    open[k,l] >= 0``, D the total demand (orders a year), read off ``throughput_capacity[k]``
+    (throughput - sum_l capacity open <= 0)."""
+    from pyomo.repn import generate_standard_repn
+
+    if not 0 < share < 1:
+        raise ValueError(f"min_use {share!r}: expected a share of capacity in (0, 1)")
+    total = sum(float(c.upper) for c in m.demand_balance.values())
+    out = {}
+    opens = {id(m.open[k, l]) for k, l in m.open.keys()}
+    for k, con in m.throughput_capacity.items():
+        repn = generate_standard_repn(con.body, compute_values=True)
+        out[k] = [(v, -share * min(-float(c), total) if id(v) in opens else float(c))
+                  for v, c in zip(repn.linear_vars, repn.linear_coefs)]
+    return out
 
 
 # ---------------------------------------------------------------------------- one solve, summarised
@@ -104,7 +136,7 @@ def summarise(result) -> dict:
 
 def solve_job(job: dict) -> dict:
     """One re-solve: ``job`` = {scenario, options, rules: SiteRules, and optionally bound, start,
-    reuse}. Top-level so Dask can ship it.
+    tighten, reuse}. Top-level so Dask can ship it.
 
     By default the scenario's model is built once per process and kept in HiGHS
     (:mod:`model.session`): the rules become bound changes and rows, ``bound`` (a lower bound of
@@ -120,7 +152,8 @@ def solve_job(job: dict) -> dict:
 
         rules = job["rules"]
         session = session_for(job["scenario"], options, rules.hook)
-        return summarise(session.solve(rules, options, start=job.get("start"), bound=job.get("bound")))
+        return summarise(session.solve(rules, options, start=job.get("start"), bound=job.get("bound"),
+                                       tighten=job.get("tighten")))
     start = job.get("start")
     if start:
         options = dataclasses.replace(options, start=start)
@@ -241,14 +274,26 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     return write_results(base, out_dir, extra_files=files, force=force)
 
 
-def solve_base(scenario, options, hook, what: str = ""):
+def solve_base(scenario, options, hook, what: str = "", reuse: bool = True, tighten: float | None = None):
     """The scenario solved with the command's rules (``--extra``), or None after printing why there is
-    no solution (status, and which constraint, where and by how much: model.infeasibility)."""
+    no solution (status, and which constraint, where and by how much: model.infeasibility).
+
+    ``reuse``: solve it in the process's kept session (:mod:`model.session`), the model the
+    command's re-solves then change, so it is built once; ``tighten``: see
+    :meth:`model.session.ModelSession.solve` (:data:`TIGHTEN`)."""
     import sys
 
     from ..pipeline import solve
 
-    base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
+    base = None
+    if reuse and options.interface != "appsi":
+        from ..session import session_for
+
+        base = session_for(scenario, options, hook).solve(SiteRules(hook=hook), options, tighten=tighten)
+        if base.objective is None:
+            base = None  # solved again below, to say why
+    if base is None:
+        base = solve(scenario, options, extra_constraints=SiteRules(hook=hook))
     if base.objective is None:
         print(f"error: no solution{what} ({base.status})", file=sys.stderr)
         for line in base.infeasibility_lines:
@@ -263,6 +308,8 @@ def finish(base, options, args, command: str, sections: dict, tables: dict) -> P
     from ..cli import command_out_dir, result_files
     from .shadow import shadow_prices, shadow_section
 
+    if base.restore is not None:  # a kept model: its variables hold the last re-solve
+        base.restore()
     sp_section, sp_tables = shadow_section(shadow_prices(base, options))
     out = args.out or command_out_dir(ROOT, base.scenario.name, command)
     write_insight(base, out, {**sections, "shadow_prices": sp_section}, {**tables, **sp_tables},

@@ -25,7 +25,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..parallel import JobFailure, map_jobs
-from .common import (solve_base, SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
+from .common import (TIGHTEN, solve_base, SiteRules, add_common_arguments, add_parallel_arguments, finish, prepare, run_guarded,
                      site_start, solve_job, summarise)
 
 
@@ -148,7 +148,7 @@ def _run(args) -> int:
     t0 = time.perf_counter()
     print(f"Regret of each site in '{scenario.name}' (each solve to a {options.mip_rel_gap:g} gap: regrets smaller "
           "than about gap x objective are not resolved) ...", flush=True)
-    base = solve_base(scenario, options, hook)
+    base = solve_base(scenario, options, hook, reuse=args.reuse, tighten=TIGHTEN if args.reuse else None)
     if base is None:
         return 3
     b = summarise(base)
