@@ -1,6 +1,7 @@
 """Many solves of one command against one plain solve, with and without the kept model, side by side.
 
     python benchmarks/reuse.py [--gap 2e-3] [--repeat 1] [--only plain,alternatives,regret,sweep,breakeven]
+                               [--skip 'regret --no-reuse,sweep 3x3 --warm-start']
                                [--scenario SCENARIO] [--json FILE]
 
 Every row is a whole command (``python solve.py ...``) in a fresh process, one worker, all at the
@@ -98,6 +99,7 @@ def main(argv=None) -> int:
     ap.add_argument("--gap", default="2e-3", help="relative MIP gap of every solve (default 2e-3, the default)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--only", help="comma-separated row names (prefixes), e.g. plain,alternatives")
+    ap.add_argument("--skip", help="comma-separated row names (exact) to leave out, e.g. 'regret --no-reuse'")
     ap.add_argument("--scenario", help="scenario file or data folder (default: the shipped data)")
     ap.add_argument("--json", type=Path, help="write the rows here too")
     args = ap.parse_args(argv)
@@ -105,6 +107,9 @@ def main(argv=None) -> int:
     if args.only:
         wanted = [w.strip() for w in args.only.split(",")]
         cmds = {k: v for k, v in cmds.items() if k == "plain" or any(k.startswith(w) for w in wanted)}
+    if args.skip:
+        skipped = {w.strip() for w in args.skip.split(",")} - {"plain"}
+        cmds = {k: v for k, v in cmds.items() if k not in skipped}
     rows = []
     for name, cmd in cmds.items():
         walls, found = [], {}

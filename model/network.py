@@ -16,6 +16,8 @@ each node joined to its ``NEIGHBOURS`` nearest nodes plus a minimum spanning tre
 """
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,8 +229,45 @@ class RoadDistances:
     source: str = "corridors"
 
 
+#: Road distances kept per process, by what they are computed from (:func:`network_key`): the points of
+#: a sweep or a break-even search differ in prices, not in places, so they share one computation.
+_DISTANCES: "OrderedDict[str, RoadDistances]" = OrderedDict()
+DISTANCE_CACHE_SIZE = 4
+
+
+def network_key(scenario) -> str:
+    """SHA-256 (16 hex digits) of what the road distances depend on: the places (provinces,
+    gateways, sites: codes and coordinates), the corridor tables and the circuity and speed."""
+    h = hashlib.sha256()
+    t = scenario.tables
+    for name, cols in (("provinces", ["code", "lat", "lon"]), ("gateways", ["gateway", "lat", "lon"]),
+                       ("sites", ["site", "lat", "lon"])):
+        h.update(name.encode())
+        h.update(pd.util.hash_pandas_object(t[name][cols], index=False).values.tobytes())
+    for name in ROAD_TABLES:
+        if name in t:
+            h.update(name.encode())
+            h.update(pd.util.hash_pandas_object(t[name], index=False).values.tobytes())
+    h.update(repr((scenario.param("network.circuity_factor"), scenario.param("network.truck_speed_kmh"))).encode())
+    return h.hexdigest()[:16]
+
+
 def scenario_road_distances(scenario) -> RoadDistances:
-    """Road km and driving hours from sites to zones and from gateways to zones and sites."""
+    """Road km and driving hours from sites to zones and from gateways to zones and sites; computed
+    once per process for the same places, corridors, circuity and speed (:func:`network_key`).
+    The tables returned are shared: read them, do not change them."""
+    key = network_key(scenario)
+    if key in _DISTANCES:
+        _DISTANCES.move_to_end(key)
+        return _DISTANCES[key]
+    d = _scenario_road_distances(scenario)
+    _DISTANCES[key] = d
+    while len(_DISTANCES) > DISTANCE_CACHE_SIZE:
+        _DISTANCES.popitem(last=False)
+    return d
+
+
+def _scenario_road_distances(scenario) -> RoadDistances:
     t = scenario.tables
     zones = [f"zone:{c}" for c in t["provinces"]["code"]]
     sites = [f"site:{k}" for k in t["sites"]["site"]]

@@ -22,7 +22,8 @@ re-solve whose answer HiGHS met on the way in an earlier run is certified at onc
 extra time (:class:`model.solver.Tightener`), since every re-solve's target rises with that bound.
 
 What is not reused, and why: a parameter change (a sweep point, a break-even value) changes the
-arc tables (prices enter the dominance rules and the arc sets), so it builds a new session;
+arc tables (prices enter the dominance rules and the arc sets), so it builds a new session (the
+road distances it starts from are computed once per process: :func:`model.network.scenario_road_distances`);
 HiGHS keeps nothing of a MIP between runs beyond the model (presolve, cuts and the tree start
 afresh), so re-using the object would save only the hand-off (about 0.5 s of a 10 s solve on
 the default; docs/performance.md, "Re-solves"). What a sweep reuses instead: a point whose
