@@ -7,7 +7,8 @@ changes the kept HiGHS model instead of rebuilding it:
 - ``force = {k: 0}``: the bounds of every ``open[k, l]`` set to 0;
 - ``force = {k: 1}``: one row ``sum_l open[k, l] = 1``;
 - ``exclude = [S, ...]``: one no-good row per set, ``sum_{k in S} (1 - y_k) + sum_{k not in S} y_k >= 1``;
-- ``cost_cap``: one row ``c'x + offset <= cap`` on the objective's own coefficients.
+- ``cost_cap``: one row ``c'x + offset <= cap`` on the objective's own coefficients;
+- ``min_use``: one row per site, ``throughput(k) >= share x sum_l min(capacity, demand) open[k, l]``.
 
 After the run the rows are deleted and the bounds restored (:meth:`LiveModel.reset`), so the
 next re-solve starts from the model as built. Every rule is a *restriction* of the model, so
@@ -137,7 +138,7 @@ class ModelSession:
             nz = np.flatnonzero(live.cost)
             live.add_row(None, float(rules.cost_cap) - live.offset, nz, live.cost[nz])
         if getattr(rules, "min_use", None):
-            from .insight.common import min_use_terms
+            from .formulation.facility import min_use_terms
 
             for terms in min_use_terms(self.built.model, rules.min_use).values():
                 pairs = [(live.index[v.name], c) for v, c in terms if v.name in live.index]
@@ -145,7 +146,7 @@ class ModelSession:
 
     def solve(self, rules=None, options: SolverOptions | None = None, start: dict | None = None,
               bound: float | None = None, tighten: float | None = None, use_pool: bool = True):
-        """Solve with ``rules`` (force, exclude, cost_cap; its hook must be the session's).
+        """Solve with ``rules`` (force, exclude, cost_cap, min_use; its hook must be the session's).
 
         ``bound``: a lower bound valid for the restricted model (the unrestricted solve's bound);
         ``start``: a partial MIP start by variable name (else the pool's best admitted solution,

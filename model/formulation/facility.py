@@ -84,6 +84,24 @@ def regime_is_held(m: pyo.ConcreteModel, md, k):
     return site_is_open(m, k)
 
 
+def min_use_terms(m, share: float) -> dict:
+    """{site: [(variable, coefficient)]} of ``throughput(k) - share x sum_l min(capacity[k,l], D)
+    open[k,l] >= 0``, D the total demand (orders a year), read off ``throughput_capacity[k]``
+    (throughput - sum_l capacity open <= 0)."""
+    from pyomo.repn import generate_standard_repn
+
+    if not 0 < share < 1:
+        raise ValueError(f"min_use {share!r}: expected a share of capacity in (0, 1)")
+    total = sum(float(c.upper) for c in m.demand_balance.values())
+    out = {}
+    opens = {id(m.open[k, l]) for k, l in m.open.keys()}
+    for k, con in m.throughput_capacity.items():
+        repn = generate_standard_repn(con.body, compute_values=True)
+        out[k] = [(v, -share * min(-float(c), total) if id(v) in opens else float(c))
+                  for v, c in zip(repn.linear_vars, repn.linear_coefs)]
+    return out
+
+
 def add_throughput_capacity(m: pyo.ConcreteModel, throughput: dict) -> None:
     """``m.throughput_capacity[k]``: sum of the flows in ``throughput[k]`` <= sum_l cap[k,l] open[k,l]."""
     sites = [k for k in m.SITES if throughput.get(k)]

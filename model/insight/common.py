@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 
 from ..cli import load_extra, parse_set, run_guarded, with_parameters  # noqa: F401  (re-exported)
 from ..formats import to_csv
-from ..formulation.facility import site_is_open
+from ..formulation.facility import min_use_terms, site_is_open
 from ..names import with_names
 from ..session import cannot_force_open
 from ..solver import DEFAULT_GAP, SolverOptions
@@ -82,23 +82,6 @@ class SiteRules:
             for terms in min_use_terms(m, self.min_use).values():
                 m.insight_rules.add(sum(c * v for v, c in terms) >= 0)
 
-
-def min_use_terms(m, share: float) -> dict:
-    """{site: [(variable, coefficient)]} of ``throughput(k) - share x sum_l min(capacity[k,l], D)
-    open[k,l] >= 0``, D the total demand (orders a year), read off ``throughput_capacity[k]``
-    (throughput - sum_l capacity open <= 0)."""
-    from pyomo.repn import generate_standard_repn
-
-    if not 0 < share < 1:
-        raise ValueError(f"min_use {share!r}: expected a share of capacity in (0, 1)")
-    total = sum(float(c.upper) for c in m.demand_balance.values())
-    out = {}
-    opens = {id(m.open[k, l]) for k, l in m.open.keys()}
-    for k, con in m.throughput_capacity.items():
-        repn = generate_standard_repn(con.body, compute_values=True)
-        out[k] = [(v, -share * min(-float(c), total) if id(v) in opens else float(c))
-                  for v, c in zip(repn.linear_vars, repn.linear_coefs)]
-    return out
 
 
 # ---------------------------------------------------------------------------- one solve, summarised
