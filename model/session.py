@@ -78,6 +78,7 @@ class ModelSession:
         self.solves = 0
         #: frozenset of open sites -> (objective USD, solution vector): the best solution seen per site set
         self.pool: dict = {}
+        self._min_use: dict = {}  # share -> the min_use rows (columns, coefficients)
         if self.live.is_mip:
             self.live.h.cbMipImprovingSolution.subscribe(self._collect)
 
@@ -125,8 +126,7 @@ class ModelSession:
             if int(state):
                 live.add_row(1.0, 1.0, idx, [1.0] * len(idx))
             else:
-                live.h.changeColsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.zeros(len(idx)),
-                                        np.zeros(len(idx)))
+                live.fix_columns(idx, 0.0)
         for chosen in rules.exclude or []:
             chosen = set(chosen)
             idx, val = [], []
@@ -137,20 +137,29 @@ class ModelSession:
         if rules.cost_cap is not None:
             nz = np.flatnonzero(live.cost)
             live.add_row(None, float(rules.cost_cap) - live.offset, nz, live.cost[nz])
-        if getattr(rules, "min_use", None):
-            from .formulation.facility import min_use_terms
+        if rules.min_use:
+            for idx, val in self._min_use_rows(rules.min_use):
+                live.add_row(0.0, None, idx, val)
 
-            for terms in min_use_terms(self.built.model, rules.min_use).values():
-                pairs = [(live.index[v.name], c) for v, c in terms if v.name in live.index]
-                live.add_row(0.0, None, [i for i, _ in pairs], [c for _, c in pairs])
+    def _min_use_rows(self, share: float) -> list:
+        """The columns and coefficients of the ``min_use`` rows (:func:`model.formulation.facility.min_use_terms`),
+        read off the model once per share."""
+        from .formulation.facility import min_use_terms
+
+        if share not in self._min_use:
+            index = self.live.index
+            self._min_use[share] = [([index[v.name] for v, _ in terms if v.name in index],
+                                     [c for v, c in terms if v.name in index])
+                                    for terms in min_use_terms(self.built.model, share).values()]
+        return self._min_use[share]
 
     def solve(self, rules=None, options: SolverOptions | None = None, start: dict | None = None,
-              bound: float | None = None, tighten: float | None = None, use_pool: bool = True):
+              bound: float | None = None, tighten: float | None = None):
         """Solve with ``rules`` (force, exclude, cost_cap, min_use; its hook must be the session's).
 
         ``bound``: a lower bound valid for the restricted model (the unrestricted solve's bound);
-        ``start``: a partial MIP start by variable name (else the pool's best admitted solution,
-        unless ``use_pool`` is False); ``tighten``: see :meth:`model.solver.LiveModel.run`.
+        ``start``: a partial MIP start by variable name (else the pool's best admitted solution);
+        ``tighten``: see :meth:`model.solver.LiveModel.run`.
         Returns a Result with its tables; ``result.restore()`` loads its solution back into the
         shared Pyomo model after later solves."""
         from .pipeline import Result, assign
@@ -162,7 +171,7 @@ class ModelSession:
         try:
             if rules is not None:
                 self._apply(rules)
-            vector = None if start or not use_pool else self.pool_start()
+            vector = None if start else self.pool_start()
             report = self.live.run(options, start=start, certify_bound=bound, start_vector=vector,
                                    tighten=tighten)
         finally:

@@ -285,11 +285,14 @@ class LiveModel:
         self.rows = self.h.getNumRow()  # rows of the model itself; more are added and deleted per run
         self.solution: np.ndarray | None = None
         self.added: list = []  # rows added since the last reset: (lower, upper, columns, values)
+        self.col_lower, self.col_upper = self.lower.copy(), self.upper.copy()  # bounds as they stand
         log.info("model handed to HiGHS in %.2f s (%d columns, %d rows)", self.handoff_seconds,
                  self.h.getNumCol(), self.h.getNumRow())
 
-    def set_options(self, options: SolverOptions, target: float | None = None) -> None:
-        values = {"mip_rel_gap": float(options.mip_rel_gap), "random_seed": int(options.random_seed),
+    def set_options(self, options: SolverOptions, target: float | None = None, gap: float | None = None) -> None:
+        """The run's options; ``gap``: the gap HiGHS aims at, if not the one asked for (``tighten``)."""
+        values = {"mip_rel_gap": float(options.mip_rel_gap if gap is None else gap),
+                  "random_seed": int(options.random_seed),
                   "time_limit": float(options.time_limit) if options.time_limit is not None else highspy.kHighsInf,
                   "objective_target": -highspy.kHighsInf if target is None else float(target)}
         for name, value in values.items():
@@ -297,17 +300,21 @@ class LiveModel:
 
     def add_row(self, lower: float, upper: float, idx, val) -> None:
         inf = highspy.kHighsInf
+        lower, upper = -inf if lower is None else lower, inf if upper is None else upper
         idx, val = np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float)
-        _ok(self.h.addRow(-inf if lower is None else lower, inf if upper is None else upper, len(idx), idx, val),
-            "addRow")
-        self.added.append((-inf if lower is None else lower, inf if upper is None else upper, idx, val))
+        _ok(self.h.addRow(lower, upper, len(idx), idx, val), "addRow")
+        self.added.append((lower, upper, idx, val))
+
+    def fix_columns(self, idx, value: float) -> None:
+        """Fix the columns ``idx`` at ``value`` until the next :meth:`reset`."""
+        idx = np.asarray(idx, dtype=np.int32)
+        self.col_lower[idx] = self.col_upper[idx] = value
+        _ok(self.h.changeColsBounds(len(idx), idx, self.col_lower[idx], self.col_upper[idx]), "changeColsBounds")
 
     def admits(self, x: np.ndarray, tol: float = 1e-6) -> bool:
         """Whether column values ``x`` meet the current column bounds and the rows added since the
         last :meth:`reset` (the model's own rows held for ``x`` when it was a solution of it)."""
-        lp = self.h.getLp()
-        lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
-        if np.any(x < lo - tol) or np.any(x > up + tol):
+        if np.any(x < self.col_lower - tol) or np.any(x > self.col_upper + tol):
             return False
         for lower, upper, idx, val in self.added:
             act = float(val @ x[idx])
@@ -319,6 +326,7 @@ class LiveModel:
     def reset(self) -> None:
         """Back to the model as handed over: the added rows deleted, every column bound restored."""
         self.added = []
+        self.col_lower, self.col_upper = self.lower.copy(), self.upper.copy()
         n = self.h.getNumRow()
         if n > self.rows:
             _ok(self.h.deleteRows(n - self.rows, np.arange(self.rows, n, dtype=np.int32)), "deleteRows")
@@ -366,16 +374,15 @@ class LiveModel:
             target = None
             if certify_bound is not None and self.is_mip and math.isfinite(certify_bound) and certify_bound > 0:
                 target = certify_bound / (1 - options.mip_rel_gap)  # (z - bound) / z <= gap  <=>  z <= target
-            self.set_options(options, target)
-            if tighten is not None and self.is_mip and options.mip_rel_gap > 0:
-                if not 0 < tighten < 1:
-                    raise ValueError(f"tighten {tighten!r}: expected a fraction of the gap in (0, 1)")
-                _ok(h.setOptionValue("mip_rel_gap", float(tighten * options.mip_rel_gap)), "setOptionValue(mip_rel_gap)")
+            if tighten is not None and not 0 < tighten < 1:
+                raise ValueError(f"tighten {tighten!r}: expected a fraction of the gap in (0, 1)")
+            tighten = tighten if self.is_mip and options.mip_rel_gap > 0 else None
+            self.set_options(options, target, None if tighten is None else tighten * options.mip_rel_gap)
+            if tighten is not None:
                 tightener = Tightener(options.mip_rel_gap).attach(h)
             h.clearSolver()
             if start_vector is not None:
-                _ok(h.setSolution(len(self.cols), np.arange(len(self.cols), dtype=np.int32),
-                                  np.asarray(start_vector, dtype=float)), "setSolution")
+                _pass_start(h, np.arange(len(self.cols)), start_vector)
             elif start:
                 _set_start(h, self.cols, start)
             watch = None
@@ -449,10 +456,14 @@ def _set_start(h: highspy.Highs, cols, start: dict) -> None:
     integers and solves for the rest, and uses the result as its first incumbent if feasible."""
     idx = [i for i, v in enumerate(cols) if v.name in start]
     if idx:
-        status = h.setSolution(len(idx), np.array(idx, dtype=np.int32),
-                               np.array([start[cols[i].name] for i in idx], dtype=float))
-        if status == highspy.HighsStatus.kError:  # a rejected start only costs speed: solve without it
-            log.warning("HiGHS setSolution (MIP start) failed: solving without the start")
+        _pass_start(h, idx, [start[cols[i].name] for i in idx])
+
+
+def _pass_start(h: highspy.Highs, idx, values) -> None:
+    """``setSolution`` on columns ``idx``; a rejected start only costs speed: solve without it."""
+    status = h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(values, dtype=float))
+    if status == highspy.HighsStatus.kError:
+        log.warning("HiGHS setSolution (MIP start) failed: solving without the start")
 
 
 def _solve_appsi(m: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:

@@ -50,6 +50,7 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
     Every regret is >= 0 (forcing restricts the model), so the low ends are floored at 0.
     """
     z0, b0 = base["objective"], base["bound"] if base["bound"] is not None else base["objective"]
+    screened = screened_sites(idle, options.mip_rel_gap, b0)
     jobs, rows = [], []
 
     def forced(site, state):
@@ -77,8 +78,8 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
         else:
             row["forced_closed_usd"] = z0
             row["resolved"] = "open"
-            f = (idle or {}).get(r.site)
-            if f is not None and f <= options.mip_rel_gap * b0:
+            f = screened.get(r.site)
+            if f is not None:
                 row.update(forced_open_usd=z0 + f, forced_open_bound_usd=b0, status="screened",
                            note=f"not re-solved: opening it idle adds USD {f:,.0f} a year, within the gap "
                                 f"(gap x bound = USD {options.mip_rel_gap * b0:,.0f})")
@@ -113,6 +114,11 @@ def site_regret(scenario, options, base: dict, candidates: pd.DataFrame, hook: s
         df[f"regret_{side}_low_usd"] = (bound - z0).clip(lower=0.0).where(resolved, 0.0).where(cost.notna())
         df[f"regret_{side}_high_usd"] = (cost - b0).where(resolved, 0.0).where(cost.notna())
     return df
+
+
+def screened_sites(idle: dict | None, gap: float, bound: float) -> dict:
+    """{site: idle cost} of the sites of ``idle`` whose idle opening adds at most gap x bound: not re-solved."""
+    return {k: f for k, f in (idle or {}).items() if f <= gap * bound}
 
 
 def idle_open_costs(result, options, hook: str | None = None) -> dict:
@@ -159,7 +165,7 @@ def _run(args) -> int:
     b = summarise(base)
     print(f"  optimum: {b['objective']:,.0f} USD/year, {len(b['sites'])} sites ({b['solve_seconds']:.1f} s)", flush=True)
     idle = idle_open_costs(base, options, hook) if args.reuse else None
-    screened = sum(1 for f in (idle or {}).values() if f <= options.mip_rel_gap * (b["bound"] if b["bound"] is not None else b["objective"]))
+    screened = len(screened_sites(idle, options.mip_rel_gap, b["bound"] if b["bound"] is not None else b["objective"]))
     n_jobs = int((base.sites["may_open"] & ~(base.sites["opened"] & base.sites["force_open"])).sum()) - screened
     done = []
     try:
