@@ -27,19 +27,21 @@ import logging
 import sys
 from pathlib import Path
 
-from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
-from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
-from model.solver import DEFAULT_GAP
+from model.core.errors import print_error
+from model.core.text import did_you_mean, parse_set, suggest
+from model.io.hooks import load_extra
+from model.methods.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
+from model.solving.highs import DEFAULT_GAP
 
 ROOT = Path(__file__).resolve().parent
 
 # subcommand -> module whose ``main(argv) -> int`` runs it
 SUBCOMMANDS = {
-    "sweep": "model.sweep",
-    "compare": "model.compare",
-    "alternatives": "model.insight.alternatives",
-    "breakeven": "model.insight.breakeven",
-    "regret": "model.insight.regret",
+    "sweep": "model.studies.sweep",
+    "compare": "model.studies.compare",
+    "alternatives": "model.studies.alternatives",
+    "breakeven": "model.studies.breakeven",
+    "regret": "model.studies.regret",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
 COMMANDS_HELP = f"""\
@@ -66,8 +68,11 @@ def parse_args(argv):
     ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
-    ap.add_argument("--force", action="store_true",
-                    help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
+    ap.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)",
+    )
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds (with --stochastic: for the whole "
@@ -75,14 +80,19 @@ def parse_args(argv):
     ap.add_argument("--gap", type=float, default=None,
                     help=f"relative MIP gap (default {DEFAULT_GAP:g}; {LAGRANGIAN_GAP:g} with --method lagrangian, "
                          "where it is the certified gap to the full model's optimum)")
-    ap.add_argument("--method", choices=["exact", "lagrangian", "auto"], default="exact",
-                    help="exact (default): the Pyomo model solved by HiGHS. lagrangian: a Lagrangian bound and a "
-                         "feasible plan on arrays, never building the Pyomo model, with a certified gap "
-                         "(docs/performance.md; one period, no service share, CO2 cap, single sourcing or SKU "
-                         "classes: a scenario asking for one is refused by name). auto: lagrangian when the full model has "
-                         f"more than {AUTO_VARIABLES:,} variables (the exact path needs about "
-                         f"{EXACT_GB_PER_MILLION_VARIABLES:g} GB per million, so {AUTO_VARIABLES / 1e6 * EXACT_GB_PER_MILLION_VARIABLES:.0f} GB "
-                         "there) and the scenario is in its scope, else exact")
+    ap.add_argument(
+        "--method",
+        choices=["exact", "lagrangian", "auto"],
+        default="exact",
+        help="exact (default): the Pyomo model solved by HiGHS. lagrangian: a Lagrangian bound and a "
+        "feasible plan on arrays, never building the Pyomo model, with a certified gap "
+        "(docs/performance.md; one period, no service share, CO2 cap, single sourcing or SKU "
+        "classes: a scenario asking for one is refused by name). auto: lagrangian when the full model has "
+        f"more than {AUTO_VARIABLES:,} variables (the exact path needs about "
+        f"{EXACT_GB_PER_MILLION_VARIABLES:g} GB per million, "
+        f"so {AUTO_VARIABLES / 1e6 * EXACT_GB_PER_MILLION_VARIABLES:.0f} GB "
+        "there) and the scenario is in its scope, else exact",
+    )
     ap.add_argument("--threads", type=int, help="HiGHS threads")
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"],
                     help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md; "
@@ -120,8 +130,8 @@ def unknown_command(word: str) -> str | None:
 def print_summary(result, out_dir, extra_files=()) -> None:
     """The run in a few lines, numbers to 3 significant figures (full precision in summary.json)."""
     from model import regimes
-    from model.across_gap import across_gap_lines
-    from model.formats import quantity, usd
+    from model.core.formats import quantity, usd
+    from model.report.across_gap import across_gap_lines
 
     s = result.summary
     if s.get("method") == "lagrangian":
@@ -137,15 +147,19 @@ def print_summary(result, out_dir, extra_files=()) -> None:
               f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
               f"HiGHS {s['solve_seconds']:.1f} s)")
         size = s["model_size"]
-        print(f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints")
+        print(
+            f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints"
+        )
     enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
     print(f"Demand {quantity(s['total_demand_orders'])} orders/year: " + ", ".join(
         f"{regimes.label(k)} {v:.0%}" for k, v in s["mode_share"].items() if v > 0 or k in enabled)
         + f", unmet {s['unmet_share']:.0%}")
     k = s.get("kpis") or {}
     if k.get("tax_revenue_usd"):
-        print(f"Taxes {usd(k['tax_revenue_usd']['total'])} (effective rate {k['effective_tax_rate']['overall'] or 0:.3g} "
-              f"of sale value); network cost without taxes {usd(k['network_cost_usd'])}")
+        print(
+            f"Taxes {usd(k['tax_revenue_usd']['total'])} (effective rate {k['effective_tax_rate']['overall'] or 0:.3g} "
+            f"of sale value); network cost without taxes {usd(k['network_cost_usd'])}"
+        )
     sites = result.sites[result.sites["opened"]]
     print(f"Sites opened ({len(sites)}):")
     for r in sites.itertuples():
@@ -176,9 +190,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
-
-    from model import lagrangian_run as lagr
-    from model.outputs import check_out_dir
+    from model.io.outputs import check_out_dir
+    from model.methods import lagrangian_run as lagr
     try:
         scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         if args.method == "lagrangian":  # by name, before any work: what the method does not model
@@ -235,20 +248,20 @@ def main(argv=None) -> int:
         for line in getattr(result, "infeasibility_lines", []):  # which constraint, where, by how much
             print(f"  {line}", file=sys.stderr)
         return 3
-    from model.results import penalty_check, penalty_warning
+    from model.statistics.diagnostics import penalty_check, penalty_warning
 
     warning = penalty_warning(penalty_check(result.inputs))  # a penalty at or below a serving cost: said, not refused
     if warning:
         result.summary["warnings"] = [*result.summary.get("warnings", []), warning]
         print(f"warning: {warning}", file=sys.stderr)
     if args.robustness > 0:
-        from model.across_gap import across_the_gap
+        from model.studies.across_gap import across_the_gap
 
         print(f"Looking for up to {args.robustness} other site sets within the gap ...", flush=True)
         result.summary["across_gap"] = across_the_gap(result, options, args.robustness, hook=args.extra)
     extra = {}
     if args.map:
-        from model.cli import result_files
+        from model.report.writer import result_files
         extra = result_files(result)
     try:
         write_results(result, out_dir, extra_files=extra, force=args.force)
@@ -257,8 +270,11 @@ def main(argv=None) -> int:
         return 2
     print_summary(result, out_dir, extra)
     if result.status != "optimal":
-        print(f"warning: not proven optimal ({result.status}); gap {result.summary.get('gap')}, "
-              f"bound {result.summary.get('bound')}; report.md opens with what that means for the plan", file=sys.stderr)
+        print(
+            f"warning: not proven optimal ({result.status}); gap {result.summary.get('gap')}, "
+            f"bound {result.summary.get('bound')}; report.md opens with what that means for the plan",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -9,17 +9,31 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 import pyomo.environ as pyo
 
-from .formulation import ModelInputs, build_inputs, create_model
-from .formulation.sets import check_service_reachable
-from .network import RoadDistances, scenario_road_distances
-from . import regimes
-from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, mode_share_by_class, mode_share_by_item,
-                   money_kpis, network_cost_kpis, regime_costs, regime_costs_by_class, stock_pool_kpis, tax_kpis)
-from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table, stocked_classes
-from .errors import DataError, ScenarioError
-from .finite_check import check_finite_inputs
-from .scenario import Scenario, load_scenario
-from .solver import SolveReport, SolverOptions, solve_model
+from model import regimes
+from model.core.errors import DataError, ScenarioError
+from model.formulation import ModelInputs, build_inputs, create_model
+from model.inputs.build import check_service_reachable
+from model.inputs.checks import check_finite_inputs
+from model.io.scenario import Scenario, load_scenario
+from model.network.roads import RoadDistances, scenario_road_distances
+from model.solving.highs import SolveReport, SolverOptions, solve_model
+from model.solving.infeasibility import explain_infeasible as explain
+from model.solving.memo import solve_remembered
+from model.statistics.diagnostics import capacity_check, explain_unmet
+from model.statistics.kpis import (
+    emissions_kpis,
+    lead_time_by_mode,
+    lead_time_kpis,
+    mode_share_by_class,
+    mode_share_by_item,
+    money_kpis,
+    network_cost_kpis,
+    regime_costs,
+    regime_costs_by_class,
+    stock_pool_kpis,
+    tax_kpis,
+)
+from model.statistics.solution import cost_breakdown, flow_table, mode_shares, site_table, stocked_classes
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +58,10 @@ class Result:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
-    infeasibility: dict | None = None  # model.infeasibility.explain_infeasible, when HiGHS says infeasible
-    restore: object = None  # () -> loads this solution back into a model shared with later solves (model.session)
+    infeasibility: dict | None = None  # model.solving.infeasibility.explain_infeasible, when HiGHS says infeasible
+    restore: object = (
+        None  # () -> loads this solution back into a model shared with later solves (model.studies.session)
+    )
 
     @property
     def infeasibility_lines(self) -> list[str]:
@@ -78,7 +94,7 @@ class Built:
     inputs: ModelInputs
     distances: RoadDistances
     model: pyo.ConcreteModel
-    build: object          # () -> a fresh copy of the model (model.infeasibility re-builds it)
+    build: object          # () -> a fresh copy of the model (model.solving.infeasibility re-builds it)
     seconds: float
 
 
@@ -141,17 +157,16 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
 
     ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
     ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
-    (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
+    (:mod:`model.solving.infeasibility`, up to five more solves); off for the insight re-solves, where
     an infeasible rule set is an expected outcome. ``prepared``: see :func:`build_model`.
     ``remember`` (the points of a sweep): a model identical to one this process has solved takes
-    that solution instead of a new solve (:func:`model.session.solve_remembered`); the summary
+    that solution instead of a new solve (:func:`model.studies.session.solve_remembered`); the summary
     says so (``solver.reused_solution``).
     """
     options = options or SolverOptions()
     b = build_model(scenario, extra_constraints, prepared)
     reused = None
     if remember and options.interface != "appsi":  # appsi hands HiGHS no matrix to compare
-        from .session import solve_remembered
 
         report, reused = solve_remembered(b.model, options)
     else:
@@ -160,7 +175,6 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
              report.objective, report.gap)
     result = Result(b.scenario, report, b.seconds, b.inputs, b.model, b.distances)
     if report.status == "infeasible" and explain_infeasible:
-        from .infeasibility import explain_infeasible as explain
         result.infeasibility = explain(b.build, b.inputs, options)
     assign(result, options)
     if reused is not None:
@@ -219,8 +233,8 @@ def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
 def solution_fields(result, costs: dict, held: dict) -> dict:
     """The summary.json fields of a plan, from its tables (``result.sites``, ``result.flows``, read
     with ``result.inputs`` and ``result.scenario``), its cost per term (``costs``) and the SKU
-    classes each site holds (``held``, :func:`model.results.stocked_classes`). Shared by the exact
-    path and the Lagrangian one (``model.lagrangian_run``), so a KPI is computed once."""
+    classes each site holds (``held``, :func:`model.statistics.solution.stocked_classes`). Shared by the exact
+    path and the Lagrangian one (``model.methods.lagrangian_run``), so a KPI is computed once."""
     inputs, sc = result.inputs, result.scenario
     total_demand = float(inputs.demand["orders"].sum())
     shares, unmet = mode_shares(result.flows, total_demand)

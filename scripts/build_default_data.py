@@ -369,13 +369,13 @@ TRUCK_PARAM = "truck_cost_ftl_vnd_per_tkm"          # 2,000 VND/t-km = 2 VND/kg-
 LAST_MILE_BASE_PARAM = "last_mile_inner_city_vnd_0_5kg"   # 18,000 VND, reference (medium)
 # Distance part of a domestic parcel, re-derived from the reference price points (the reference's
 # own 8 VND/kg-km, parcel_linehaul_vnd_per_kg_km, is no longer used: it is ~1/3 of what they imply).
-# The model prices a parcel as base + kg x road km x rate (model/costs.py last_mile_cost), with
+# The model prices a parcel as base + kg x road km x rate (model/economics/costs.py last_mile_cost), with
 # base = the inner-city 0.5 kg price. Least squares over the two inter-region price points, at the
 # mean corridor road distance of the three inter-region pairs:
 #   0.5 kg: last_mile_inter_region_vnd_0_5kg - base = 35,000 - 18,000 = 17,000 VND
 #   1.0 kg: + last_mile_extra_per_0_5kg_inter_region = 27,000 VND
 #   rate x D = (0.5 x 17,000 + 1.0 x 27,000) / (0.5^2 + 1^2) = 28,400 VND per kg
-#   rate = 28,400 / D, D = mean road km (model.network.waypoint_km on the built corridors, checked by
+#   rate = 28,400 / D, D = mean road km (model.network.roads.waypoint_km on the built corridors, checked by
 #   tests/test_default_data.py) of Ha Noi-Da Nang 818, Da Nang-HCMC 1,000, Ha Noi-HCMC 1,818 = 1,212 km
 LAST_MILE_INTER_PARAM = "last_mile_inter_region_vnd_0_5kg"        # 35,000 VND, reference (medium)
 LAST_MILE_EXTRA_PARAM = "last_mile_extra_per_0_5kg_inter_region"  # 10,000 VND, reference (medium)
@@ -401,7 +401,7 @@ TRUCK_SPEED_KMH = 50             # ASSUMPTION: mean truck speed over expressway 
 
 
 
-# Road corridors (data/road_*.csv, read by model/network.py) -------------------------------------
+# Road corridors (data/road_*.csv, read by model/network/roads.py) -------------------------------------
 # Classes: circuity (road km per great-circle km, used for edges without a published km) and mean
 # truck speed (stops included). ALL ASSUMPTIONS; reasoning in data/SOURCES.md. Ballou, Rahardja &
 # Sakai (2002, Transportation Research A 36) report country road circuity of ~1.2-1.4; corridor

@@ -1,4 +1,4 @@
-"""`compare` (model/compare.py) on two tiny hand-checkable scenarios.
+"""`compare` (model/studies/compare.py) on two tiny hand-checkable scenarios.
 
 Both: one zone (01) with 100 orders of a 1 kg, 100 USD product; sites S1 (lat 10) and S3
 (lat 12); no trucking or last-mile cost; bulk 1 USD/kg, handling 1 USD/order, VAT 10 % paid at
@@ -9,10 +9,11 @@ B: fixed costs S1 3000, S3 1500 -> S3 opens, objective 2700 USD/yr (B - A = 500)
 """
 import pandas as pd
 import pytest
-
 import tiny
-from model import compare, load_scenario, solve, write_results
-from model.solver import SolverOptions
+
+from model import load_scenario, solve, write_results
+from model.solving.highs import SolverOptions
+from model.studies import compare
 
 
 def _scenario(folder, s1_fixed, s3_fixed):
@@ -63,7 +64,7 @@ def test_compare_bad_argument_is_exit_2(tmp_path, capsys):
 
 def test_nested_kpis_flatten_to_one_column_each():
     """A per-class, per-mode breakdown becomes one column per (class, mode); flat values stay."""
-    from model.compare import metric_rows
+    from model.studies.compare import metric_rows
 
     row = metric_rows({"status": "optimal", "objective": 1.0, "kpis": {
         "share_within_target": 0.5, "mode_share_by_class": {"tail": {"direct_mail": 0.7, "general_trade": 0.3}}}})

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from model import load_scenario
-from model.network import waypoint_km
+from model.network.roads import waypoint_km
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -77,7 +77,9 @@ def test_demand_scenarios_span_low_and_high_anchors():
 def test_vnd_anchors_are_converted_at_the_shipped_rate(params, ref):
     fx = params["finance.usd_vnd"]
     assert 26_000 <= fx <= 26_500
-    assert params["costs.last_mile_base_usd_per_order"] == pytest.approx(ref["last_mile_inner_city_vnd_0_5kg"] / fx, rel=2e-3)
+    assert params["costs.last_mile_base_usd_per_order"] == pytest.approx(
+        ref["last_mile_inner_city_vnd_0_5kg"] / fx, rel=2e-3
+    )
     assert params["costs.truck_usd_per_kg_km"] == pytest.approx(ref["truck_cost_ftl_vnd_per_tkm"] / 1000 / fx, rel=2e-3)
     assert params["costs.parcel_clearance_usd_per_order"] == pytest.approx(7_500 / fx, rel=2e-3)
 

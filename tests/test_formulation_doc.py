@@ -3,11 +3,11 @@ import re
 from pathlib import Path
 
 import pyomo.environ as pyo
+from tiny import tables, write
 
 from model import load_scenario
 from model.formulation import build_inputs, create_model
-from model.network import scenario_road_distances
-from tiny import tables, write
+from model.network.roads import scenario_road_distances
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "formulation.md"
 SECTIONS = ("## Sets", "## Variables", "## Objective", "## Constraints", "## Monthly model")

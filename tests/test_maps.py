@@ -10,11 +10,11 @@ import subprocess
 import geopandas as gpd
 import numpy as np
 import pytest
+from tiny import tables, write
 
 from model import SolverOptions, load_scenario, solve
-from model.maps import DRAWN_LEGS, MAP_FILES, SITE_COLOUR, map_writers, zone_shares
-from model.results import write_results
-from tiny import tables, write
+from model.report.maps import DRAWN_LEGS, MAP_FILES, SITE_COLOUR, map_writers, zone_shares
+from model.report.writer import write_results
 
 
 @pytest.fixture(scope="module")

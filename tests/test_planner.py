@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 import tiny
+
 from model import SolverOptions, load_scenario, solve, write_results
-from model.cli import did_you_mean, parse_set, suggest
-from model.report import banner, report_markdown, status_words
+from model.core.text import did_you_mean, parse_set, suggest
+from model.report.markdown import banner, report_markdown, status_words
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -71,7 +71,7 @@ def test_quiet_silences_the_progress_line(tmp_path):
 
 
 def test_progress_line_text():
-    from model.progress import progress_line
+    from model.solving.progress import progress_line
 
     assert progress_line(12.4, 4_561_818_733.3, 4_555_225_596.4, 0.001445) == \
         "HiGHS   12 s: best plan 4,561,818,733 USD/yr, bound 4,555,225,596, gap 0.14 %"
@@ -216,7 +216,7 @@ def test_report_names_every_mode_present_generically(small_run):
 
 
 def test_shadow_price_text_names_the_provinces():
-    from model.insight_text import insight_markdown
+    from model.report.insight_text import insight_markdown
 
     zones = {f"{i:02d}": f"Zone {i}" for i in range(1, 13)}
     summary = {"insight": {"shadow_prices": {"capacity_value_usd_per_order": {},
@@ -229,7 +229,7 @@ def test_shadow_price_text_names_the_provinces():
 # ------------------------------------------------------------------------------ compare
 
 def test_compare_warns_on_different_gaps_and_shows_noise_as_about_zero(tmp_path, capsys):
-    from model import compare
+    from model.studies import compare
 
     folder = two_sites(tmp_path / "d")
     a = write_results(solve(load_scenario(folder), SolverOptions(mip_rel_gap=1e-4)), tmp_path / "a")
@@ -278,7 +278,7 @@ def test_insight_command_leaves_the_base_run_untouched(tmp_path):
 # ------------------------------------------------------------------------------ --stochastic
 
 def _two_stage(tmp_path):
-    from model.network import scenario_road_distances
+    from model.network.roads import scenario_road_distances
     from model.stochastic.scenarios import load_scenario_set
     from model.stochastic.twostage import build_data
 
@@ -353,7 +353,7 @@ def test_site_labels_do_not_overlap_in_a_dense_cluster():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from model.maps import label_sites
+    from model.report.maps import label_sites
 
     rng = np.random.default_rng(0)
     x = np.r_[105.8 + 0.3 * rng.random(16), 102 + 8 * rng.random(8)]
@@ -378,7 +378,7 @@ def test_site_labels_do_not_overlap_in_a_dense_cluster():
 def test_html_labels_do_not_overlap():
     """Eight sites, seven of them in two tight clusters; the boxes are those plotly draws for
     each textposition (html_label_boxes)."""
-    from model.maps import HTML_PX_PER_DEG_LAT, html_label_boxes, html_label_positions, html_label_size
+    from model.report.maps import HTML_PX_PER_DEG_LAT, html_label_boxes, html_label_positions, html_label_size
 
     sites = pd.DataFrame({"site": [f"K{i:02d}" for i in range(8)],
                           "lat": [21.0, 21.05, 21.1, 21.0, 10.8, 10.85, 10.9, 16.0],
@@ -399,29 +399,7 @@ def test_html_labels_do_not_overlap():
 
 def _own_marker(box, marker):
     """A label touches its own marker's edge only (shares no area with it)."""
-    return min(box[2], marker[2]) - max(box[0], marker[0]) <= 1e-9 or min(box[3], marker[3]) - max(box[1], marker[1]) <= 1e-9
-
-
-# ------------------------------------------------------------------------------ one command-line layer
-
-def test_renderers_do_not_import_the_studies(tmp_path):
-    """report.md and map.html of a run with insight sections are drawn without model.insight."""
-    two_sites(tmp_path / "d")
-    code = f"""
-import sys
-sys.path.insert(0, {str(ROOT / 'tests')!r})
-from model import load_scenario, solve
-from model.maps import write_html
-from model.report import report_markdown
-r = solve(load_scenario({str(tmp_path / 'd')!r}))
-r.summary["insight"] = {{"alternatives": {{"within": 0.02, "gap": 1e-3, "found": 0, "stopped": "x", "solves": 1,
-    "seconds": 0, "robust_sites": ["S1"], "sites_in_some": ["S1"],
-    "rows": [{{"rank": 0, "sites": {{"S1": "small"}}, "cost_usd": 1.0, "delta_usd": 0.0, "delta_share": 0.0,
-               "opens": [], "closes": [], "main_differences": {{}}}}]}}}}
-assert "Near-optimal alternatives" in report_markdown(r)
-write_html(r, {str(tmp_path / 'm.html')!r})
-print(sorted(m for m in sys.modules if m == "model.insight" or m.startswith("model.insight.")))
-"""
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.strip().splitlines()[-1] == "[]"
+    return (
+        min(box[2], marker[2]) - max(box[0], marker[0]) <= 1e-9
+        or min(box[3], marker[3]) - max(box[1], marker[1]) <= 1e-9
+    )

@@ -6,8 +6,9 @@ variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expressi
 objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
 ``demand_balance``, ``site_flow_balance``, ``one_level``, ``hold_link``, ``throughput_capacity``,
 ``hold_capacity``, ``strong_linking``, and when the scenario asks, ``service_level``,
-``single_source`` and ``co2_cap`` (the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products is enforced by the sparse index sets
-themselves (:mod:`model.formulation.sets`): an ineligible arc has no variable.
+``single_source`` and ``co2_cap`` (the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products
+is enforced by the sparse index sets
+themselves (:mod:`model.inputs.build`): an ineligible arc has no variable.
 """
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
-from .objective import add_emissions, add_objective
-from .service import add_service_level
-from .classes import MIX, add_stock_pools
-from .sourcing import add_single_sourcing
-from .sets import TERMS, ModelInputs, build_inputs, zone_demand
+from model.formulation.facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
+from model.formulation.monthly import create_monthly_model
+from model.formulation.objective import add_emissions, add_objective
+from model.formulation.pools import add_stock_pools
+from model.formulation.service import add_service_level
+from model.formulation.sourcing import add_single_sourcing
+from model.inputs.build import ModelInputs, build_inputs, zone_demand
+from model.inputs.classes import MIX
+from model.io.terms import TERMS
 
 __all__ = ["TERMS", "ModelInputs", "build_inputs", "create_model", "zone_demand"]
 
@@ -44,7 +48,6 @@ def _by(keys, var, group):
 
 def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     """The MIP: one steady-state period, or twelve months (:mod:`model.formulation.monthly`)."""
-    from .monthly import create_monthly_model
 
     gc_was_enabled = gc.isenabled()
     gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
@@ -78,7 +81,7 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     families = {"inbound": (inputs.inbound_arcs, in_keys, m.inbound),
                 "outbound": (inputs.outbound_arcs, out_keys, m.outbound),
                 "direct": (inputs.direct_arcs, dir_keys, m.direct)}
-    # stock_class, stock_band, pool_flow and the stock_cost term (model.formulation.classes)
+    # stock_class, stock_band, pool_flow and the stock_cost term (model.inputs.classes)
     class_of = add_stock_pools(m, inputs.stock_segments, out_keys)
     add_objective(m, families, unmet_penalty=inputs.unmet_penalty)
     add_emissions(m, families, cap_t=inputs.co2_cap_t)

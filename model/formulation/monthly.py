@@ -30,11 +30,11 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
-from .objective import add_emissions, add_objective
-from .service import add_service_level
-from .sets import ModelInputs
-from .sourcing import add_single_sourcing
+from model.formulation.facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
+from model.formulation.objective import add_emissions, add_objective
+from model.formulation.service import add_service_level
+from model.formulation.sourcing import add_single_sourcing
+from model.inputs.build import ModelInputs
 
 
 def _keys(df, cols):

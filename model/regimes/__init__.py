@@ -1,13 +1,13 @@
 """Fulfilment regimes, one module each, read by the rest of the code through :data:`REGISTRY`.
 
 A new regime is one new module declaring a :class:`Regime`, added to ``_MODULES`` below; the
-arc tables (:mod:`model.formulation.sets`), results, KPIs, report and maps iterate over the
+arc tables (:mod:`model.inputs.build`), results, KPIs, report and maps iterate over the
 registry. Order = report order.
 """
 from __future__ import annotations
 
-from . import bonded, cbec_direct, general_trade, parcel
-from .base import Goods, Regime, Taxes
+from model.regimes import bonded, cbec_direct, general_trade, parcel
+from model.regimes.base import Goods, Regime, Taxes
 
 _MODULES = (bonded, general_trade, parcel, cbec_direct)
 REGISTRY: dict[str, Regime] = {m.REGIME.name: m.REGIME for m in _MODULES}

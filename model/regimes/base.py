@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import costs
+from model.economics import costs
 
 
 @dataclass(frozen=True)

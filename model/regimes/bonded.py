@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import costs
-from .base import Goods, Regime, Taxes, single_window
+from model.economics import costs
+from model.regimes.base import Goods, Regime, Taxes, single_window
 
 
 def cbec_factors(g: Goods, p) -> tuple[np.ndarray, np.ndarray]:

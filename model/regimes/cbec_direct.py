@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import costs
-from . import parcel
-from .base import Goods, Regime, Taxes
+from model.economics import costs
+from model.regimes import parcel
+from model.regimes.base import Goods, Regime, Taxes
 
 
 def taxes(g: Goods, p) -> Taxes:

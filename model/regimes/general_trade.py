@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import costs
-from .base import Goods, Regime, Taxes
+from model.economics import costs
+from model.regimes.base import Goods, Regime, Taxes
 
 
 def taxes(g: Goods, p) -> Taxes:

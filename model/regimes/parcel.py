@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import costs
-from .base import Goods, Regime, Taxes, single_window
+from model.economics import costs
+from model.regimes.base import Goods, Regime, Taxes, single_window
 
 
 def duty_rate(g: Goods, p) -> np.ndarray:
