@@ -23,11 +23,13 @@ Exit status: 0 solved (optimal, or time limit with a solution: a warning is prin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 
 from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
+from model.run_identity import check_run_name, identity_lines, run_name
 from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
 from model.solver import DEFAULT_GAP
 
@@ -65,7 +67,12 @@ def parse_args(argv):
                                  epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
-    ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
+    ap.add_argument("--out", type=Path, help="output folder (default results/<run name>: the scenario's name, "
+                    "then what --set changed, e.g. results/default+cbec_tax_factor=0.5)")
+    ap.add_argument("--name", help="the run's name and folder under results/ (default: the scenario's name, then "
+                    "what --set changed)")
+    ap.add_argument("--results-dir", type=Path, default=ROOT / "results",
+                    help="the folder runs are named under (default results/)")
     ap.add_argument("--force", action="store_true",
                     help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -124,16 +131,18 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     from model.formats import quantity, usd
 
     s = result.summary
+    for line in identity_lines(s)[:1]:  # the run, its scenario, what --set changed and the input hash
+        print(line.replace("`", "'"))
     if s.get("method") == "lagrangian":
         t = s["seconds"]
-        print(f"Scenario {s['scenario']}: {s['status']} by the Lagrangian method, total cost {usd(s['objective'])} per "
+        print(f"Run {s.get('run') or s['scenario']}: {s['status']} by the Lagrangian method, total cost {usd(s['objective'])} per "
               f"year, bound {usd(s['bound'])}: certified gap {s['gap']:.1e} (asked {s['solver']['mip_rel_gap']:g}; "
               f"{s['iterations']} subgradient iterations; build {t['build']:.1f} s, method {t['method']:.1f} s)")
         size = s["full_model_size"]
         print(f"Full model (never built): {size['variables']:,} variables ({size['binaries']} binary), "
               f"{size['constraints']:,} constraints")
     else:
-        print(f"Scenario {s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
+        print(f"Run {s.get('run') or s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
               f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
               f"HiGHS {s['solve_seconds']:.1f} s)")
         size = s["model_size"]
@@ -192,7 +201,9 @@ def main(argv=None) -> int:
                                 verbose=args.verbose, interface=args.interface,
                                 progress_seconds=None if args.quiet else args.progress)
         extra_constraints = load_extra(args.extra)
-        out_dir = args.out or ROOT / "results" / scenario.name
+        if args.name is not None:
+            scenario = dataclasses.replace(scenario, run_name=check_run_name(args.name))
+        out_dir = args.out or args.results_dir / run_name(scenario)  # a --set run never writes over its scenario's
         if not args.stochastic:  # --stochastic picks its own folder and checks it
             check_out_dir(out_dir, force=args.force)  # before solving: a refused --out costs no solve
     except (DataError, ScenarioError, ValueError) as exc:

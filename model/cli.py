@@ -133,7 +133,8 @@ def with_parameters(scenario, overrides: dict, source: str = "override"):
 
     checked = {k: _check_value(k, v, source) for k, v in overrides.items()}
     return dataclasses.replace(scenario, parameters={**scenario.parameters, **checked},
-                               overrides={**scenario.overrides, **checked})
+                               overrides={**scenario.overrides, **checked},
+                               set_overrides={**scenario.set_overrides, **checked})
 
 
 
@@ -149,8 +150,9 @@ def result_files(result, with_map: bool = True) -> dict:
     return map_writers(result)
 
 
-def command_out_dir(root: Path, scenario_name: str, command: str | None = None) -> Path:
-    """``results/<scenario>/`` for a plain solve, ``results/<scenario>/<command>/`` for an insight
-    command, so no study ever writes over the base run."""
-    out = Path(root) / "results" / scenario_name
+def command_out_dir(root: Path, run_name: str, command: str | None = None) -> Path:
+    """``results/<run>/`` for a plain solve, ``results/<run>/<command>/`` for an insight command, so
+    no study ever writes over the base run (the run's name: model.run_identity.run_name, the
+    scenario's name followed by what ``--set`` changed)."""
+    out = Path(root) / "results" / run_name
     return out / command if command else out

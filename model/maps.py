@@ -226,7 +226,7 @@ def _title(result) -> str:
     s = result.summary
     obj = s.get("objective")
     cost = f"total cost {_qty(obj)} USD/year" if obj is not None else "no solution"
-    return f"Scenario {s.get('scenario', result.scenario.name)}: CBEC network, {cost}"
+    return f"Run {s.get('run') or s.get('scenario', result.scenario.name)}: CBEC network, {cost}"
 
 
 def _nice_length(km: float) -> float:

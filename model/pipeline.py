@@ -18,6 +18,7 @@ from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, mode_share
 from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table, stocked_classes
 from .errors import DataError, ScenarioError
 from .finite_check import check_finite_inputs
+from .run_identity import identity_fields
 from .scenario import Scenario, load_scenario
 from .solver import SolveReport, SolverOptions, solve_model
 
@@ -211,6 +212,7 @@ def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
         "capacity_check": capacity_check(inputs),
         "parameters": scenario.parameters,
         "overrides": scenario.overrides,
+        **identity_fields(scenario),  # run name, every parameter that differs from the file or as shipped
         "input_hash": scenario.input_hash(),
         "versions": {"project": _version("vn-cbec-bonded"), "pyomo": _version("pyomo"), "highspy": _version("highspy")},
     }

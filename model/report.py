@@ -9,6 +9,7 @@ from .caveats import data_caveats, read_sources, robustness_caveats
 from .formats import quantity, usd as _usd
 from .insight_text import insight_markdown
 from .names import named, site_names, zone_names
+from .run_identity import identity_lines
 
 LEVER_KEYS = (
     "policy.cbec_tax_factor", "policy.cbec_duty_factor", "policy.cbec_direct_purchase", "policy.order_value_cap_usd",
@@ -208,8 +209,9 @@ def report_markdown(result) -> str:
     zones = zone_names(sc)
     opened = result.sites[result.sites["opened"]]
     lines = [
-        f"# Scenario `{s['scenario']}`",
+        f"# Run `{s.get('run') or s['scenario']}`",
         "",
+        *identity_lines(s),
         f"**Status:** {status_words(s)}",
         "",
         *banner(s, len(opened)),

@@ -18,6 +18,7 @@ from ..cli import load_extra, parse_set, run_guarded, with_parameters  # noqa: F
 from ..formats import to_csv
 from ..formulation.facility import min_use_terms, site_is_open
 from ..names import with_names
+from ..run_identity import run_name
 from ..session import cannot_force_open
 from ..solver import DEFAULT_GAP, SolverOptions
 
@@ -168,7 +169,7 @@ def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool 
     else:
         ap.add_argument("--scenario", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder (replaces the scenario's)")
-    ap.add_argument("--out", type=Path, help="results folder (default results/<scenario name>)")
+    ap.add_argument("--out", type=Path, help="results folder (default results/<run name>/<command>: the scenario's name, then what --set changed)")
     ap.add_argument("--force", action="store_true",
                     help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter (repeatable)")
@@ -208,7 +209,7 @@ def prepare(args, command: str):
 
     from ..cli import command_out_dir
 
-    check_out_dir(args.out or command_out_dir(ROOT, scenario.name, command),
+    check_out_dir(args.out or command_out_dir(ROOT, run_name(scenario), command),
                   force=getattr(args, "force", False))  # before any solve
     return scenario, options, args.extra
 
@@ -294,7 +295,7 @@ def finish(base, options, args, command: str, sections: dict, tables: dict) -> P
     if base.restore is not None:  # a kept model: its variables hold the last re-solve
         base.restore()
     sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    out = args.out or command_out_dir(ROOT, base.scenario.name, command)
+    out = args.out or command_out_dir(ROOT, run_name(base.scenario), command)
     write_insight(base, out, {**sections, "shadow_prices": sp_section}, {**tables, **sp_tables},
                   extra_files=result_files(base, args.map), force=getattr(args, "force", False))
     return Path(out)
