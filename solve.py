@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
+from model.display import term_name
 from model.run_identity import check_run_name, identity_lines, run_name
 from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
 from model.solver import DEFAULT_GAP
@@ -165,7 +166,7 @@ def print_summary(result, out_dir, extra_files=()) -> None:
         print(line)
     print("Cost breakdown (USD/year):")
     for k_, v in s["cost_breakdown"].items():
-        print(f"  {k_:<22} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
+        print(f"  {term_name(k_):<32} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
     files = ["summary.json", "sites.csv", "flows.csv", "report.md", "results.xlsx", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 

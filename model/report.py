@@ -7,6 +7,7 @@ from . import regimes
 from .across_gap import across_gap_lines
 from .caveats import data_caveats, read_sources, robustness_caveats
 from .formats import quantity, usd as _usd
+from .display import term_name
 from .insight_text import insight_markdown
 from .names import named, site_names, zone_names
 from .run_identity import identity_lines
@@ -270,7 +271,7 @@ def report_markdown(result) -> str:
         "|---|---|---|",
     ]
     for term, v in s["cost_breakdown"].items():
-        lines.append(f"| {term} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
+        lines.append(f"| {term_name(term)} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)

@@ -180,7 +180,7 @@ def test_names_beside_codes_and_plain_decimals(small_run):
 def test_workbook_holds_the_numbers_of_the_csv_files(small_run):
     result, out = small_run
     book = pd.read_excel(out / "results.xlsx", sheet_name=None, dtype={"site": str, "province": str, "zone": str})
-    assert list(book) == ["summary", "sites", "flows by province", "cost breakdown", "KPIs"]
+    assert list(book) == ["summary", "inputs changed", "sites", "flows", "flows by province", "cost breakdown", "KPIs"]
     sites_csv = pd.read_csv(out / "sites.csv", dtype={"province": str})
     sheet = book["sites"]
     assert "throughput (orders/year)" in sheet.columns and "fixed cost (USD/year)" in sheet.columns
