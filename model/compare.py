@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .cli import print_error
-from .compare_text import IN_GAP, comparison_lines, comparison_markdown, run_gap  # noqa: F401  (run_gap re-exported)
+from .compare_text import (IN_GAP, comparison_lines, comparison_markdown, headline_rows, input_rows, letters,
+                           resolution, run_gap)
 from .errors import DataError, ScenarioError
 from .kpis import flat_kpis
 from .names import named
@@ -32,6 +33,7 @@ from .parallel import JobFailure, map_jobs
 from .run_identity import run_name
 from .scenario import load_scenario
 from .solver import DEFAULT_GAP, SolverOptions
+from .xlsx_format import format_sheet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -369,6 +371,7 @@ def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True,
     table, sites = compare_table(runs), site_table(runs)
     files = {
         "compare.csv": lambda p: to_csv(table, p, index=True),
+        "compare.xlsx": lambda p: write_compare_workbook(runs, table, sites, p),
         "sites.csv": lambda p: to_csv(sites, p),
         "compare.md": lambda p: p.write_text(compare_markdown(runs, table, sites), encoding="utf-8"),
     }
@@ -376,6 +379,25 @@ def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True,
         files["compare_map.png"] = lambda p: write_compare_map(runs, p)
     write_atomically(Path(out_dir), files, force=force, kind="compare")
     return table, sites
+
+
+def write_compare_workbook(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame, path: Path) -> None:
+    """compare.xlsx: the runs, the inputs that differ, the headline rows, every metric (numbers, as
+    compare.csv) and the sites; frozen headers and filters (model.xlsx_format)."""
+    names = letters(len(runs))
+    sheets = {
+        "runs": pd.DataFrame({"column": names, "run": [r.name for r in runs], "source": [r.source for r in runs],
+                              "input hash": [r.summary.get("input_hash") for r in runs],
+                              "gap": [run_gap(r.summary) for r in runs]}),
+        "inputs that differ": input_rows(runs),
+        "headline": headline_rows(runs, resolution(runs)),
+        "every metric": table.reset_index(),
+        "sites": sites,
+    }
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, df in sheets.items():
+            df.to_excel(xl, sheet_name=name, index=False)
+            format_sheet(xl.sheets[name], df)
 
 
 def parse_args(argv):
@@ -411,7 +433,10 @@ def main(argv=None) -> int:
     except (DataError, ScenarioError, ValueError) as exc:
         print_error(exc)
         return 2
-    for line in comparison_lines(runs, gap_warning(runs)):  # fits 120 columns; every metric in compare.csv
+    warning = gap_warning(runs)
+    if warning:
+        print(warning, file=sys.stderr)
+    for line in comparison_lines(runs, warning):  # fits 120 columns; every metric in compare.csv
         print(line)
     print(f"Written to {out}/")  # on its own line: only a long folder name can pass 120 columns
     print(f"  compare.md, compare.csv and compare.xlsx (every metric), sites.csv{', compare_map.png' if args.map else ''}")

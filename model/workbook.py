@@ -13,13 +13,12 @@ flows.csv, not rounded: the formats only change how Excel shows them.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from .display import LEG_NAMES, mode_name, regimes_name, term_name
 from .names import with_names, zone_names
 from .run_identity import value_text
+from .xlsx_format import format_sheet
 
 SHEETS = ("summary", "inputs changed", "sites", "flows", "flows by province", "cost breakdown", "KPIs")
 
@@ -33,13 +32,6 @@ FLOW_HEADERS = {"orders": "orders (orders/year)", "kg": "kg (kg/year)", "km": "k
                 "lead_hours": "lead time (hours)", "usd_per_order": "cost per order (USD/order)",
                 "cost_usd": "cost (USD/year)", "duty_usd": "duty (USD/year)", "vat_usd": "VAT (USD/year)",
                 "tax_at_entry_usd": "taxes paid at entry (USD/year)", "co2_t": "CO2 (t CO2e/year)"}
-
-#: unit -> Excel number format of a column of that unit (its header names the unit)
-FORMATS = {"USD/year": "#,##0", "USD": "#,##0", "USD/order": "#,##0.00", "share": "0.0%",
-           "share of orders": "0.0%", "share of sale value": "0.0%", "orders/year": "#,##0", "kg/year": "#,##0",
-           "km": "#,##0", "hours": "0.0", "days": "0.0", "deg": "0.0000", "t CO2e/year": "#,##0.0",
-           "kg CO2e per order": "0.000", "s": "0.0", "sites": "0", "pools": "0"}
-
 
 def _unit(key: str) -> str:
     """The unit of a KPI from its name's suffix."""
@@ -202,45 +194,6 @@ def workbook_tables(result) -> dict[str, pd.DataFrame]:
     if pools is not None:
         tables["stock pools"] = pools
     return tables
-
-
-_UNIT_IN_HEADER = re.compile(r"\(([^()]+)\)\s*$")
-
-
-def number_format(unit: str, with_unit: bool = False) -> str | None:
-    """The Excel format of a number in ``unit``; ``with_unit`` appends the unit's text (for sheets
-    whose value column mixes units: summary, KPIs)."""
-    fmt = FORMATS.get(unit)
-    if fmt is None:
-        return None
-    if with_unit and "%" not in fmt:
-        fmt += f'" {unit}"'
-    return fmt
-
-
-def format_sheet(sheet, df: pd.DataFrame) -> None:
-    """Frozen header, a filter on every column, widths to read the header, and number formats: a
-    column's from the unit in its header, or each row's from a ``unit`` column beside ``value``."""
-    sheet.freeze_panes = "A2"
-    if len(df.columns):
-        sheet.auto_filter.ref = sheet.dimensions
-    for j, col in enumerate(df.columns, start=1):
-        m = _UNIT_IN_HEADER.search(str(col))
-        fmt = number_format(m.group(1)) if m else None
-        if fmt:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
-                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
-                    cell.number_format = fmt
-    if "value" in df.columns and "unit" in df.columns:
-        j = list(df.columns).index("value") + 1
-        for i, unit in enumerate(df["unit"], start=2):
-            cell = sheet.cell(row=i, column=j)
-            fmt = number_format(str(unit), with_unit=True)
-            if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
-                cell.number_format = fmt
-    for col in sheet.columns:  # wide enough to read the header
-        width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:50])
-        sheet.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
 
 
 def write_workbook(result, path) -> None:

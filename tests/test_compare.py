@@ -111,6 +111,9 @@ def test_compare_names_differing_inputs_and_regime_changes_in_120_columns(tmp_pa
     table = pd.read_csv(tmp_path / "cmp" / "compare.csv", index_col="metric")
     assert len(table) > 30  # every metric in the file, not on the terminal
     assert not table.astype(str).apply(lambda c: c.str.startswith("[")).any().any()  # no Python list in a cell
+    book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
+    assert list(book) == ["runs", "inputs that differ", "headline", "every metric", "sites"]
+    assert len(book["every metric"]) == len(table)
 
 
 def test_a_difference_below_the_gap_is_marked_not_hidden():
