@@ -233,8 +233,8 @@ def main(argv=None) -> int:
                                            progress=None if args.quiet or args.verbose else lagr.progress_printer())
         else:
             if not args.verbose:
-                print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                      "(the default takes about half a minute; "
+                print(f"Solving run '{run_name(scenario)}' with HiGHS to a {args.gap:g} relative gap "
+                      "(how long depends on the data and the gap: the progress line shows the gap closing; "
                       + ("--verbose shows the solver's log" if args.quiet else
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)
