@@ -23,6 +23,7 @@ Exit status: 0 solved (optimal, or time limit with a solution: a warning is prin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -30,7 +31,9 @@ from pathlib import Path
 from model.core.errors import print_error
 from model.core.text import did_you_mean, parse_set, suggest
 from model.io.hooks import load_extra
+from model.io.run_identity import check_run_name, identity_lines, run_name
 from model.methods.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
+from model.report.display import term_name
 from model.solving.highs import DEFAULT_GAP
 
 ROOT = Path(__file__).resolve().parent
@@ -67,7 +70,12 @@ def parse_args(argv):
                                  epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
-    ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
+    ap.add_argument("--out", type=Path, help="output folder (default results/<run name>: the scenario's name, "
+                    "then what --set changed, e.g. results/default+cbec_tax_factor=0.5)")
+    ap.add_argument("--name", help="the run's name and folder under results/ (default: the scenario's name, then "
+                    "what --set changed)")
+    ap.add_argument("--results-dir", type=Path, default=ROOT / "results",
+                    help="the folder runs are named under (default results/)")
     ap.add_argument(
         "--force",
         action="store_true",
@@ -134,16 +142,21 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     from model.report.across_gap import across_gap_lines
 
     s = result.summary
+    for line in identity_lines(s)[:1]:  # the run, its scenario, what --set changed and the input hash
+        print(line.replace("`", "'"))
     if s.get("method") == "lagrangian":
         t = s["seconds"]
-        print(f"Scenario {s['scenario']}: {s['status']} by the Lagrangian method, total cost {usd(s['objective'])} per "
-              f"year, bound {usd(s['bound'])}: certified gap {s['gap']:.1e} (asked {s['solver']['mip_rel_gap']:g}; "
-              f"{s['iterations']} subgradient iterations; build {t['build']:.1f} s, method {t['method']:.1f} s)")
+        print(
+            f"Run {s.get('run') or s['scenario']}: {s['status']} by the Lagrangian method, "
+            f"total cost {usd(s['objective'])} per "
+            f"year, bound {usd(s['bound'])}: certified gap {s['gap']:.1e} (asked {s['solver']['mip_rel_gap']:g}; "
+            f"{s['iterations']} subgradient iterations; build {t['build']:.1f} s, method {t['method']:.1f} s)"
+        )
         size = s["full_model_size"]
         print(f"Full model (never built): {size['variables']:,} variables ({size['binaries']} binary), "
               f"{size['constraints']:,} constraints")
     else:
-        print(f"Scenario {s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
+        print(f"Run {s.get('run') or s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
               f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
               f"HiGHS {s['solve_seconds']:.1f} s)")
         size = s["model_size"]
@@ -170,7 +183,7 @@ def print_summary(result, out_dir, extra_files=()) -> None:
         print(line)
     print("Cost breakdown (USD/year):")
     for k_, v in s["cost_breakdown"].items():
-        print(f"  {k_:<22} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
+        print(f"  {term_name(k_):<32} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
     files = ["summary.json", "sites.csv", "flows.csv", "report.md", "results.xlsx", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
@@ -205,7 +218,9 @@ def main(argv=None) -> int:
                                 verbose=args.verbose, interface=args.interface,
                                 progress_seconds=None if args.quiet else args.progress)
         extra_constraints = load_extra(args.extra)
-        out_dir = args.out or ROOT / "results" / scenario.name
+        if args.name is not None:
+            scenario = dataclasses.replace(scenario, run_name=check_run_name(args.name))
+        out_dir = args.out or args.results_dir / run_name(scenario)  # a --set run never writes over its scenario's
         if not args.stochastic:  # --stochastic picks its own folder and checks it
             check_out_dir(out_dir, force=args.force)  # before solving: a refused --out costs no solve
     except (DataError, ScenarioError, ValueError) as exc:
@@ -234,8 +249,8 @@ def main(argv=None) -> int:
                                            progress=None if args.quiet or args.verbose else lagr.progress_printer())
         else:
             if not args.verbose:
-                print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                      "(the default takes about half a minute; "
+                print(f"Solving run '{run_name(scenario)}' with HiGHS to a {args.gap:g} relative gap "
+                      "(how long depends on the data and the gap: the progress line shows the gap closing; "
                       + ("--verbose shows the solver's log" if args.quiet else
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)

@@ -14,6 +14,7 @@ from model.core.errors import DataError, ScenarioError
 from model.formulation import ModelInputs, build_inputs, create_model
 from model.inputs.build import check_service_reachable
 from model.inputs.checks import check_finite_inputs
+from model.io.run_identity import identity_fields
 from model.io.scenario import Scenario, load_scenario
 from model.network.roads import RoadDistances, scenario_road_distances
 from model.solving.highs import SolveReport, SolverOptions, solve_model
@@ -225,6 +226,7 @@ def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
         "capacity_check": capacity_check(inputs),
         "parameters": scenario.parameters,
         "overrides": scenario.overrides,
+        **identity_fields(scenario),  # run name, every parameter that differs from the file or as shipped
         "input_hash": scenario.input_hash(),
         "versions": {"project": _version("vn-cbec-bonded"), "pyomo": _version("pyomo"), "highspy": _version("highspy")},
     }

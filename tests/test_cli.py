@@ -101,7 +101,7 @@ def test_time_limit_with_an_incumbent_is_a_warning_not_an_optimum(tmp_path):
         assert summary["gap"] <= summary["solver"]["mip_rel_gap"] + 1e-12
         return
     assert summary["status"] == "time_limit" and summary["objective"] is not None
-    assert "\nScenario default: time_limit, total cost" in p.stdout  # after the "Solving ..." line
+    assert "\nRun default: time_limit, total cost" in p.stdout  # after the "Solving ..." line
     assert "warning: not proven optimal (time_limit)" in p.stderr
 
 

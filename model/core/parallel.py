@@ -57,6 +57,9 @@ def map_jobs(fn: Callable[[Any], Any], items: Iterable[Any], workers: int | None
     # importing distributed sets its loggers to INFO: cluster start-up chatter would bury the
     # command's own output (sweep, breakeven, regret); keep its warnings and errors
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    # at shutdown the nanny kills a worker that is still winding down and warns "Worker process still
+    # alive after 4.0 seconds, killing", once per worker: expected, harmless, and noise to a planner
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
 
     cluster = None
     if scheduler is None:

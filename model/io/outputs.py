@@ -456,8 +456,9 @@ def claim_folder(out_dir: Path | str, kind: str, force: bool = False) -> Path:
     return out_dir
 
 
-def command_out_dir(root: Path, scenario_name: str, command: str | None = None) -> Path:
-    """``results/<scenario>/`` for a plain solve, ``results/<scenario>/<command>/`` for an insight
-    command, so no study ever writes over the base run."""
-    out = Path(root) / "results" / scenario_name
+def command_out_dir(root: Path, run_name: str, command: str | None = None) -> Path:
+    """``results/<run>/`` for a plain solve, ``results/<run>/<command>/`` for an insight command, so
+    no study ever writes over the base run (the run's name: model.io.run_identity.run_name, the
+    scenario's name followed by what ``--set`` changed)."""
+    out = Path(root) / "results" / run_name
     return out / command if command else out

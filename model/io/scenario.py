@@ -5,6 +5,8 @@ TOML file::
 
     name = "china_like"
     data = "../data"              # relative to the TOML file; default: the shipped data
+    extends = "status-quo-2026"   # optional: another scenario (a .toml path relative to this file,
+                                  # or a shipped scenario's name); this file writes only the differences
     [policy]
     cbec_tax_factor = 0.7         # overrides parameters.csv key policy.cbec_tax_factor
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.core.errors import DataError, Problem, ScenarioError
-from model.core.paths import DEFAULT_DATA_DIR
+from model.core.paths import DEFAULT_DATA_DIR, PROJECT_DIR
 from model.core.text import did_you_mean
 from model.io.corridors import load_corridors
 from model.io.geometry import scenario_geometry
@@ -37,6 +39,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 #: The shipped default data folder (a source checkout; see README).
+#: The shipped scenario files: ``extends = "status-quo-2026"`` names one of them.
+SCENARIOS_DIR = PROJECT_DIR / "scenarios"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -62,6 +66,13 @@ class Scenario:
     #: The validated province boundaries the maps draw (:mod:`model.io.geometry`; properties and shapely
     #: ``geometry``), from the data folder's provinces.geojson, else the shipped one; not in input_hash.
     geometry: pd.DataFrame | None = None
+    #: The parameters as the scenario file (and its ``extends`` chain) and the data folder give them,
+    #: before ``--set``: what report.md compares a run's values with.
+    file_parameters: dict = field(default_factory=dict)
+    #: The parameters changed for this run only (``--set``, a sweep or break-even point).
+    set_overrides: dict = field(default_factory=dict)
+    #: The run's name when the user gave one (``--name``); else it is derived (model.io.run_identity.run_name).
+    run_name: str | None = None
 
     def param(self, key: str):
         return self.parameters[key]
@@ -266,6 +277,39 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
+def _extended_path(value, source: Path) -> Path:
+    """The file an ``extends`` value names: a path relative to ``source``'s folder (``.toml`` optional),
+    else a shipped scenario's name (scenarios/<name>.toml)."""
+    text = str(value)
+    for candidate in (source.parent / text, source.parent / f"{text}.toml", SCENARIOS_DIR / f"{text}.toml"):
+        if candidate.suffix == ".toml" and candidate.is_file():
+            return candidate.resolve()
+    shipped = ", ".join(sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml")))
+    raise ScenarioError(f"{source}: extends = {text!r}: no such scenario file (relative to {source.parent}) and no "
+                        f"shipped scenario of that name ({shipped})")
+
+
+def read_scenario_file(source: Path, _chain: tuple = ()) -> tuple[str, Path | None, dict]:
+    """(name, data folder or None, {dotted key: checked value}) of a scenario TOML file, with the
+    values of the scenario it ``extends`` (recursively) under its own. The name is the file's own
+    (``name``, else its stem): a child never takes its parent's name or results folder."""
+    source = Path(source).resolve()
+    if source in _chain:
+        raise ScenarioError(f"{source}: extends itself through " + " -> ".join(p.name for p in (*_chain, source)))
+    try:
+        doc = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{source}: not a valid TOML file ({exc})") from None
+    name = str(doc.pop("name", source.stem))
+    folder = (source.parent / str(doc.pop("data"))).resolve() if "data" in doc else None
+    values: dict = {}
+    if "extends" in doc:
+        _, parent_folder, values = read_scenario_file(_extended_path(doc.pop("extends"), source), (*_chain, source))
+        folder = folder or parent_folder
+    own = {k: _check_value(k, v, str(source)) for k, v in _flatten(doc).items()}
+    return name, folder, {**values, **own}
+
+
 def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | None = None,
                   overrides: dict | None = None, name: str | None = None) -> Scenario:
     """Load and validate a scenario.
@@ -283,15 +327,8 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
             folder = source
             scenario_name = source.resolve().name if source.resolve() != DEFAULT_DATA_DIR else "default"
         elif source.suffix == ".toml" and source.is_file():
-            try:
-                doc = tomllib.loads(source.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ScenarioError(f"{source}: not a valid TOML file ({exc})") from None
-            scenario_name = str(doc.pop("name", source.stem))
-            if "data" in doc:
-                folder = (source.parent / str(doc.pop("data"))).resolve()
-            toml_overrides = _flatten(doc)
-            toml_overrides = {k: _check_value(k, v, str(source)) for k, v in toml_overrides.items()}
+            scenario_name, toml_folder, toml_overrides = read_scenario_file(source)
+            folder = toml_folder or folder
         else:
             raise ScenarioError(f"{source}: expected a scenario .toml file or a data folder")
     if data_dir is not None:
@@ -317,11 +354,12 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
         except DataError as exc:
             problems.extend(exc.problems)
     raise_problems(problems)
-    applied = {**toml_overrides}
-    for k, v in (overrides or {}).items():
-        applied[k] = _check_value(k, v, "override")
-    params.update(applied)
-    return Scenario(scenario_name, folder, tables, params, applied, geometry)
+    params.update(toml_overrides)
+    file_parameters = dict(params)
+    set_here = {k: _check_value(k, v, "override") for k, v in (overrides or {}).items()}
+    params.update(set_here)
+    return Scenario(scenario_name, folder, tables, params, {**toml_overrides, **set_here}, geometry,
+                    file_parameters=file_parameters, set_overrides=set_here)
 
 
 def with_parameters(scenario, overrides: dict, source: str = "override"):
@@ -329,4 +367,5 @@ def with_parameters(scenario, overrides: dict, source: str = "override"):
     (a bad key or value raises ScenarioError naming it; ``source`` says where it came from)."""
     checked = {k: _check_value(k, v, source) for k, v in overrides.items()}
     return dataclasses.replace(scenario, parameters={**scenario.parameters, **checked},
-                               overrides={**scenario.overrides, **checked})
+                               overrides={**scenario.overrides, **checked},
+                               set_overrides={**scenario.set_overrides, **checked})

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from model.core.formats import usd
+from model.io import terms as cost_terms
 
 _FLAG = re.compile(r"ASSUMPTION|low confidence", re.IGNORECASE)
 FULL = 0.995  # utilisation at which a site counts as full
@@ -67,7 +68,7 @@ def data_caveats(summary: dict, sources_text: str | None, data_dir: str = "the d
                    key=lambda tv: -tv[1])[:top]
     lines = []
     for term, value in terms:
-        inputs = terms.inputs(term)
+        inputs = cost_terms.inputs(term)
         marked = [f"`{i}` ({flags[i]})" for i in inputs if i in flags]
         share = f"{value / objective:.0%} of the cost" if objective else ""
         if marked:

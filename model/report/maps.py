@@ -20,6 +20,7 @@ import pandas as pd
 from model import regimes
 from model.core.errors import DataError
 from model.core.formats import quantity
+from model.core.names import site_names, zone_names
 from model.io.geometry import shipped_geometry
 from model.report.insight_text import robust_sites, site_notes
 
@@ -42,6 +43,10 @@ CLOSED_COLOUR = "#9e9e9e"
 OUTBOUND_COLOUR = "#e66101"  # site -> zone
 INBOUND_COLOUR = "#5e3c99"   # gateway -> site
 PARCEL_COLOUR = "#1b7837"    # gateway -> zone (direct mail)
+#: one colour per regime, for its sites, its flows and its legend entry (colour-blind safe, Okabe-Ito)
+REGIME_COLOURS = {"bonded": "#D55E00", "general_trade": "#0072B2", "direct_mail": "#009E73", "cbec_direct": "#CC79A7"}
+OTHER_REGIME_COLOUR = "#7f7f7f"
+PROVINCE_BORDER = "#6b6b6b"  # clear borders between the provinces
 GATEWAY_MARKERS = {"airport": "^", "seaport": "s", "land_border": "D"}
 GATEWAY_LABELS = {"airport": "airport", "seaport": "seaport", "land_border": "land border"}
 # Bonded share of a province's orders: light (0 %) to mid blue (100 %), light enough that
@@ -134,20 +139,32 @@ def sites_gdf(result):
     return gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs=CRS)
 
 
-def flows_gdf(result):
-    """Non-zero flows of the drawn legs as LineStrings (EPSG:4326), one per flows.csv row.
+def regime_colour(mode: str) -> str:
+    return REGIME_COLOURS.get(str(mode), OTHER_REGIME_COLOUR)
 
-    inbound: gateway -> site; outbound: site -> zone centre; parcel (direct mail): gateway -> zone
-    centre. Unmet orders have no line and are left out.
-    """
+
+#: flows.csv columns each GeoJSON flow feature carries (the names and the regime's words are added)
+FLOW_PROPERTIES = ["mode", "leg", "origin", "gateway", "site", "zone", "product", "sku_class", "orders", "kg", "km",
+                   "lead_hours", "usd_per_order", "cost_usd", "co2_t"]
+
+
+def flows_gdf(result):
+    """Every non-zero flow (EPSG:4326), one feature per flows.csv row, with its regime in words,
+    site and province names and SKU class: inbound gateway -> site, outbound site -> zone centre
+    and parcel gateway -> zone centre as LineStrings; stock (held at a site) and unmet (at the zone
+    centre) as Points, so no leg is left out."""
     import geopandas as gpd
-    from shapely import linestrings
+    from shapely import linestrings, points
+
 
     f = result.flows
-    f = f[f["leg"].isin(DRAWN_LEGS) & (f["orders"] > 0)].copy() if len(f) else f.copy()
-    keep = ["mode", "leg", "origin", "gateway", "site", "zone", "product", "orders", "kg", "km", "lead_hours",
-            "usd_per_order", "cost_usd"]
-    f = f[[c for c in keep if c in f.columns]].reset_index(drop=True)
+    f = f[f["orders"] > 0].copy() if len(f) else f.copy()
+    f = f[[c for c in FLOW_PROPERTIES if c in f.columns]].reset_index(drop=True)
+    f.insert(1, "regime", f["mode"].map(lambda m: "not served" if m == "unmet" else regimes.label(str(m))))
+    if "site" in f.columns:
+        f.insert(f.columns.get_loc("site") + 1, "site_name", f["site"].astype(str).map(site_names(result.scenario)))
+    if "zone" in f.columns:
+        f.insert(f.columns.get_loc("zone") + 1, "zone_name", f["zone"].astype(str).map(zone_names(result.scenario)))
     sites = result.sites.set_index("site")[["lon", "lat"]]
     gws = result.scenario.tables["gateways"].set_index("gateway")[["lon", "lat"]]
     zones = _zone_points(result.scenario)[["lon", "lat"]]
@@ -155,7 +172,9 @@ def flows_gdf(result):
     end = np.full((len(f), 2), np.nan)
     for leg, a, b in (("inbound", ("gateway", gws), ("site", sites)),
                       ("outbound", ("site", sites), ("zone", zones)),
-                      ("parcel", ("gateway", gws), ("zone", zones))):
+                      ("parcel", ("gateway", gws), ("zone", zones)),
+                      ("stock", ("site", sites), ("site", sites)),
+                      ("unmet", ("zone", zones), ("zone", zones))):
         m = (f["leg"] == leg).to_numpy()
         if not m.any():
             continue
@@ -164,8 +183,14 @@ def flows_gdf(result):
     if np.isnan(start).any() or np.isnan(end).any():
         bad = f[np.isnan(start).any(axis=1) | np.isnan(end).any(axis=1)].iloc[0]
         raise ValueError(f"flows: no coordinates for leg {bad['leg']} ({bad['gateway']}/{bad['site']}/{bad['zone']})")
-    coords = np.stack([start, end], axis=1) if len(f) else np.zeros((0, 2, 2))
-    geom = linestrings(coords) if len(f) else []
+    f = f.fillna({c: "" for c in ("origin", "gateway", "site", "site_name", "zone", "zone_name", "sku_class")
+                  if c in f.columns})
+    at_a_place = f["leg"].isin(["stock", "unmet"]).to_numpy()
+    geom = np.empty(len(f), dtype=object)
+    if at_a_place.any():
+        geom[at_a_place] = points(start[at_a_place])
+    if (~at_a_place).any():
+        geom[~at_a_place] = linestrings(np.stack([start[~at_a_place], end[~at_a_place]], axis=1))
     return gpd.GeoDataFrame(f, geometry=list(geom), crs=CRS)
 
 
@@ -227,7 +252,7 @@ def _title(result) -> str:
     s = result.summary
     obj = s.get("objective")
     cost = f"total cost {_qty(obj)} USD/year" if obj is not None else "no solution"
-    return f"Scenario {s.get('scenario', result.scenario.name)}: CBEC network, {cost}"
+    return f"Run {s.get('run') or s.get('scenario', result.scenario.name)}: CBEC network, {cost}"
 
 
 def _nice_length(km: float) -> float:
@@ -556,7 +581,6 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
     prov = provinces_with_shares(result, geometry)
     sites = result.sites
     gws = result.scenario.tables["gateways"]
-    lines = main_lines(result, top_outbound=None, top_inbound=None, top_parcel=None)
     modes = [c[:-6] for c in prov.columns if c.endswith("_share")]
     fig = go.Figure()
     # provinces: one filled trace each, coloured by bonded share
@@ -568,25 +592,55 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                 + (", ".join(f"{m.replace('_', ' ')} {getattr(r, m + '_share'):.1%}" for m in modes)
                    if share == share else "no demand in this scenario"))
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colour,
-                                 line=dict(color="white", width=0.7), hoveron="fills", text=text,
+                                 line=dict(color=PROVINCE_BORDER, width=0.8), hoveron="fills", text=text,
                                  hoverinfo="text", name=r.name_ascii, legendgroup="provinces",
                                  showlegend=False))
-    # flows, aggregated over origin and product
-    max_line = max(float(lines["orders"].max()) if len(lines) else 0.0, 1.0)
-    for leg, colour, dash, label in (("parcel", PARCEL_COLOUR, "dash", "gateway → province (direct mail)"),
-                                     ("inbound", INBOUND_COLOUR, "solid", "gateway → site (inbound)"),
-                                     ("outbound", OUTBOUND_COLOUR, "solid", "site → province (outbound)")):
-        sel = lines[lines["leg"] == leg].sort_values("orders")
-        first = True
-        for r in sel.itertuples():
-            w = 0.8 + 7 * r.orders / max_line
-            fig.add_trace(go.Scatter(
-                x=[r.x0, r.x1], y=[r.y0, r.y1], mode="lines", line=dict(color=colour, width=w, dash=dash),
-                opacity=0.7, name=label, legendgroup=leg, showlegend=first, hoverinfo="text",
-                text=f"{label}<br>{r.src} → {r.dst}<br>{r.orders:,.0f} orders/yr, {r.kg / 1e3:,.0f} t/yr"))
-            first = False
-    # sites
+    # flows: one colour per regime, dashed for parcels; a trace per regime, product, leg and width class
+    # (segments joined by gaps), so the controls above the map can show or hide a regime or a product
+    flows = result.flows
+    drawn = flows[flows["leg"].isin(DRAWN_LEGS) & (flows["orders"] > 0)] if len(flows) else flows
+    pts = {"site": result.sites.set_index("site")[["lon", "lat"]], "gateway": gws.set_index("gateway")[["lon", "lat"]],
+           "zone": _zone_points(result.scenario)[["lon", "lat"]]}
+    ends = {"inbound": ("gateway", "site"), "outbound": ("site", "zone"), "parcel": ("gateway", "zone")}
+    agg = (drawn.groupby(["mode", "leg", "product", *sorted({c for v in ends.values() for c in v})], dropna=False,
+                         as_index=False)["orders"].sum() if len(drawn) else
+           pd.DataFrame(columns=["mode", "leg", "product", "orders"]))
+    max_line = max(float(agg["orders"].max()) if len(agg) else 0.0, 1.0)
+    shown_regimes = [md for md in [*regimes.MODES, *sorted(set(agg["mode"]) - set(regimes.MODES))]
+                     if md in set(agg["mode"]) or (result.summary.get("mode_share") or {}).get(md, 0) > 0]
+    held = sites["regimes_held"].fillna("").astype(str) if "regimes_held" in sites.columns else \
+        pd.Series("", index=sites.index)
     opened = sites["opened"].astype(bool)
+    stocked_here = {md for h in held[opened] for md in h.split()}
+    shown_regimes += [md for md in sorted(stocked_here) if md not in shown_regimes]
+    legend_done: set = set()
+    for md in shown_regimes:
+        colour = regime_colour(md)
+        for leg in ("inbound", "outbound", "parcel"):
+            sel = agg[(agg["mode"] == md) & (agg["leg"] == leg)]
+            a, b = ends[leg]
+            for product, by_product in sel.groupby("product"):
+                width_class = np.minimum((by_product["orders"].to_numpy(float) / max_line * 3).astype(int), 2)
+                for w in sorted(set(width_class)):
+                    part = by_product[width_class == w]
+                    xs, ys, texts = [], [], []
+                    for r in part.itertuples():
+                        x0, y0 = pts[a].loc[str(getattr(r, a))]
+                        x1, y1 = pts[b].loc[str(getattr(r, b))]
+                        xs += [x0, x1, None]
+                        ys += [y0, y1, None]
+                        t = (f"{regimes.label(md)}, {leg}: {getattr(r, a)} → {getattr(r, b)}<br>{product}: "
+                             f"{r.orders:,.0f} orders/yr")
+                        texts += [t, t, None]
+                    show = md not in stocked_here and md not in legend_done
+                    legend_done.add(md)
+                    fig.add_trace(go.Scatter(
+                        x=xs, y=ys, mode="lines", line=dict(color=colour, width=1 + 2.5 * w,
+                                                            dash="dash" if leg == "parcel" else "solid"),
+                        opacity=0.75, name=regimes.label(md), legendgroup=md, showlegend=show, hoverinfo="text",
+                        text=texts, meta={"kind": "flow", "regime": md, "product": str(product), "leg": leg}))
+    # sites: coloured by each regime they hold (a site holding two shows both, one inside the other),
+    # size by throughput; one legend entry per regime, which also shows or hides its flows
     max_thr = max(float(sites.loc[opened, "throughput_orders"].max()) if opened.any() else 0.0, 1.0)
 
 
@@ -596,25 +650,47 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
         extra = "".join(f"<br>{line}" for line in notes.get(r.site, []))
         if not r.opened:
             return f"<b>{r.site}</b> {r.name}<br>{r.site_type}, not opened" + extra
-        return (f"<b>{r.site}</b> {r.name}<br>level {r.level}, {r.site_type}<br>throughput {r.throughput_orders:,.0f}"
-                f" orders/yr<br>utilisation {r.utilisation:.0%} of {r.capacity_orders:,.0f}<br>"
-                f"fixed cost {r.fixed_cost_usd:,.0f} USD/yr" + extra)
+        held_words = " + ".join(regimes.label(m) for m in str(getattr(r, "regimes_held", "") or "").split()) or "none"
+        return (f"<b>{r.site}</b> {r.name}<br>level {r.level}, {r.site_type}<br>holds {held_words}<br>"
+                f"throughput {r.throughput_orders:,.0f} orders/yr<br>utilisation {r.utilisation:.0%} of "
+                f"{r.capacity_orders:,.0f}<br>fixed cost {r.fixed_cost_usd:,.0f} USD/yr" + extra)
 
-    unlabelled: list[str] = []
-    for is_open, label in ((False, "candidate, not opened"), (True, "site opened, any regime (size: throughput)")):
-        s = sites[opened == is_open]
-        if not len(s):
+    closed = sites[~opened]
+    if len(closed):
+        fig.add_trace(go.Scatter(x=closed["lon"], y=closed["lat"], mode="markers", name="candidate, not opened",
+                                 hovertext=[site_text(r) for r in closed.itertuples()], hoverinfo="text",
+                                 marker=dict(size=7, color="white", line=dict(color=CLOSED_COLOUR, width=1)),
+                                 meta={"kind": "candidates"}))
+    open_sites = sites[opened]
+    size_all = pd.Series(9 + 30 * np.sqrt(open_sites["throughput_orders"].to_numpy(dtype=float) / max_thr),
+                         index=open_sites.index)
+    positions = pd.Series(html_label_positions(open_sites, size_all.to_numpy()) if len(open_sites) else [],
+                          index=open_sites.index, dtype=object)
+    unlabelled: list[str] = [f"{k} {n}" for k, n, pos in zip(open_sites["site"], open_sites["name"], positions)
+                             if pos is None]
+    labelled: set = set()
+    order = [md for md in shown_regimes if md in stocked_here]
+    for depth, md in enumerate(order):
+        s_ = open_sites[held[opened].str.split().map(lambda h, md=md: md in h)]
+        if not len(s_):
             continue
-        size = 9 + 30 * np.sqrt(s["throughput_orders"].to_numpy(dtype=float) / max_thr) if is_open else 7
-        positions = html_label_positions(s, size) if is_open else [None] * len(s)
-        unlabelled += [f"{k} {n}" for k, n, pos in zip(s["site"], s["name"], positions) if is_open and pos is None]
+        rank = s_.index.map(lambda i: sum(m in held[i].split() for m in order[:depth]))  # regimes drawn under it
+        size = size_all[s_.index] * (0.62 ** rank.to_numpy())
+        text = [k if positions[i] and k not in labelled else "" for i, k in zip(s_.index, s_["site"])]
+        labelled.update(k for k in text if k)
         fig.add_trace(go.Scatter(
-            x=s["lon"], y=s["lat"], mode="markers+text" if is_open else "markers", name=label,
-            text=[k if pos else "" for k, pos in zip(s["site"], positions)] if is_open else None,
-            textposition=[pos or "top right" for pos in positions] if is_open else None, textfont=dict(size=10),
-            hovertext=[site_text(r) for r in s.itertuples()], hoverinfo="text",
-            marker=dict(size=size, color=SITE_COLOUR if is_open else "white",
-                        line=dict(color="black" if is_open else CLOSED_COLOUR, width=1))))
+            x=s_["lon"], y=s_["lat"], mode="markers+text", name=f"{regimes.label(md)} (size: throughput)",
+            legendgroup=md, text=text, textposition=[positions[i] or "top right" for i in s_.index],
+            textfont=dict(size=10), hovertext=[site_text(r) for r in s_.itertuples()], hoverinfo="text",
+            marker=dict(size=size, color=regime_colour(md), line=dict(color="black", width=1)),
+            meta={"kind": "site", "regime": md}))
+    bare = open_sites[held[opened].str.strip() == ""]
+    if len(bare):  # opened without a stocked regime (a hand-made or older result)
+        fig.add_trace(go.Scatter(x=bare["lon"], y=bare["lat"], mode="markers+text", name="site opened",
+                                 text=list(bare["site"]), textposition="top right",
+                                 hovertext=[site_text(r) for r in bare.itertuples()], hoverinfo="text",
+                                 marker=dict(size=size_all[bare.index], color=SITE_COLOUR,
+                                             line=dict(color="black", width=1)), meta={"kind": "site"}))
     robust = sites[sites["site"].isin(robust_sites(result.summary))]
     if len(robust):  # a ring around the sites open in every near-optimal alternative
         fig.add_trace(go.Scatter(x=robust["lon"], y=robust["lat"], mode="markers", hoverinfo="skip",
@@ -671,8 +747,57 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
             *notes,
         ],
     )
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True,
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True, post_script=toggle_script(
+                       shown_regimes, sorted(set(agg["product"].astype(str))) if len(agg) else []),
                    config={"displaylogo": False, "scrollZoom": True, "responsive": True})
+
+
+def toggle_script(modes: list[str], products: list[str]) -> str:
+    """JavaScript run after the plot is drawn: a check box per regime and per product above the map;
+    a trace whose ``meta`` names an unticked regime or product is hidden (Plotly.restyle)."""
+    import json
+
+    boxes = {"regime": [(md, regimes.label(md), regime_colour(md)) for md in modes],
+             "product": [(p, p.replace("_", " "), "#333333") for p in products]}
+    return """
+(function () {
+  var gd = document.getElementById('{plot_id}');
+  var groups = %s;
+  var on = {regime: {}, product: {}};
+  var bar = document.createElement('div');
+  bar.id = 'map-controls';
+  bar.style.cssText = 'font: 13px sans-serif; padding: 4px 10px; line-height: 1.8';
+  Object.keys(groups).forEach(function (kind) {
+    var row = document.createElement('div');
+    row.appendChild(document.createTextNode(kind === 'regime' ? 'Regimes: ' : 'Products: '));
+    groups[kind].forEach(function (g) {
+      on[kind][g[0]] = true;
+      var label = document.createElement('label');
+      label.style.cssText = 'margin-right: 12px; color: ' + g[2];
+      var box = document.createElement('input');
+      box.type = 'checkbox'; box.checked = true; box.dataset.kind = kind; box.dataset.value = g[0];
+      box.className = 'map-toggle';
+      box.addEventListener('change', function () { on[kind][g[0]] = box.checked; apply(); });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(' ' + g[1]));
+      row.appendChild(label);
+    });
+    bar.appendChild(row);
+  });
+  gd.parentNode.insertBefore(bar, gd);
+  function apply() {
+    var idx = [], vis = [];
+    gd.data.forEach(function (t, i) {
+      var m = t.meta || {};
+      if (m.kind !== 'flow' && m.kind !== 'site') { return; }
+      var show = (m.regime === undefined || on.regime[m.regime] !== false) &&
+                 (m.product === undefined || on.product[m.product] !== false);
+      idx.push(i); vis.push(show);
+    });
+    if (idx.length) { Plotly.restyle(gd, {visible: vis}, idx); }
+  }
+})();
+""" % json.dumps(boxes)
 
 
 # ----------------------------------------------------------------------------- all files

@@ -8,8 +8,10 @@ from model.core.formats import quantity
 from model.core.formats import usd as _usd
 from model.core.names import named, site_names, zone_names
 from model.io.outputs import md_text
+from model.io.run_identity import identity_lines
 from model.report.across_gap import across_gap_lines
 from model.report.caveats import data_caveats, read_sources, robustness_caveats
+from model.report.display import term_name
 from model.report.insight_text import insight_markdown
 
 LEVER_KEYS = (
@@ -157,6 +159,10 @@ def status_words(summary: dict) -> str:
         f"Not proven: HiGHS {what} with a plan ({gap_text})."
 
 
+#: a gap up to this multiple of the one asked is "close": the banner says how far, it does not warn off
+CLOSE = 1.5
+
+
 def banner(summary: dict, sites_opened: int | None = None) -> list[str]:
     """A warning block for report.md when the plan is not proven within the asked gap (else [])."""
     if proven(summary):
@@ -167,6 +173,13 @@ def banner(summary: dict, sites_opened: int | None = None) -> list[str]:
     else:
         how_far = (f"the best possible plan may cost up to {gap:.1%} less than this one (it costs at least "
                    f"{_usd(bound)} per year, against {_usd(obj)} here)")
+    asked = (summary.get("solver") or {}).get("mip_rel_gap")
+    if gap is not None and asked and bound is not None and math.isfinite(bound) and gap <= CLOSE * asked:
+        # a gap just above the one asked: say how far, not "do not build" (0.24 % against 0.2 %)
+        return [f"> **Note: proven within {gap:.2%} of the best possible plan, a little above the {asked:.2%} "
+                f"asked** ({(gap - asked) * 100:.2f} percentage points more): the best plan may cost up to "
+                f"{_usd(obj - bound)} a year less than this one ({_usd(obj)}). Conclusions that hinge on cost "
+                f"differences smaller than that are not resolved; a longer `--time-limit` closes it.", ""]
     lines = [f"> **Warning: this plan is not proven good.** Taken as it is, {how_far}. "
              "The sites and flows below are feasible, but a cheaper network may open other sites or none of "
              "these, so do not build from it: rerun with a longer `--time-limit` or a looser `--gap`."]
@@ -212,8 +225,9 @@ def report_markdown(result) -> str:
     zones = zone_names(sc)
     opened = result.sites[result.sites["opened"]]
     lines = [
-        f"# Scenario `{s['scenario']}`",
+        f"# Run `{s.get('run') or s['scenario']}`",
         "",
+        *identity_lines(s),
         f"**Status:** {status_words(s)}",
         "",
         *banner(s, len(opened)),
@@ -282,7 +296,7 @@ def report_markdown(result) -> str:
         "|---|---|---|",
     ]
     for term, v in s["cost_breakdown"].items():
-        lines.append(f"| {term} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
+        lines.append(f"| {term_name(term)} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)

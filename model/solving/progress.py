@@ -1,6 +1,9 @@
 """One progress line every few seconds while HiGHS solves a MIP, on stderr:
 
-    HiGHS  25 s: best plan 4,561,818,733 USD/yr, bound 4,555,225,596, gap 0.14 %
+    HiGHS  25 s: best plan USD 4.562 bn/yr, bound USD 4.555 bn, gap 0.14 %
+
+Four significant figures, what the data support: the gap shows the bound moving as well as ten
+digits would.
 
 HiGHS's MIP callbacks (``cbMipInterrupt``, ``cbMipImprovingSolution``, ``cbMipLogging``)
 record the latest incumbent, bound and gap; a daemon thread prints them at a fixed rate
@@ -14,14 +17,16 @@ import sys
 import threading
 import time
 
+from model.core.formats import usd
+
 
 def progress_line(elapsed: float, primal: float | None, dual: float | None, gap: float | None) -> str:
     """The text of one line (pure): elapsed seconds, best plan cost, bound and gap, or what is missing."""
     def finite(x):
         return x is not None and math.isfinite(x) and abs(x) < 1e300
 
-    plan = f"best plan {primal:,.0f} USD/yr" if finite(primal) else "no plan yet"
-    bound = f"bound {dual:,.0f}" if finite(dual) else "no bound yet"
+    plan = f"best plan {usd(primal, precise=True)}/yr" if finite(primal) else "no plan yet"
+    bound = f"bound {usd(dual, precise=True)}" if finite(dual) else "no bound yet"
     gap_text = f"gap {gap:.2%}".replace("%", " %") if finite(gap) and finite(primal) else "gap n/a"
     return f"HiGHS {elapsed:4.0f} s: {plan}, {bound}, {gap_text}"
 

@@ -280,8 +280,12 @@ def regime_costs_by_class(
 
 def flat_kpis(kpis: dict | None) -> dict:
     """KPIs with nested dicts flattened to one column each, ``<key>_<sub>_<subsub>`` (e.g.
-    ``mode_share_by_class_tail_direct_mail``), as the sweep and compare tables want them."""
+    ``mode_share_by_class_tail_direct_mail``), as the sweep and compare tables want them. A list
+    (e.g. ``stock_pools.pools``, one row per pool) is a table, not a cell: it becomes its length,
+    ``<key>_count``, so no cell of those tables holds a Python list."""
     if not kpis:
         return {}
-    return pd.json_normalize(kpis, sep="_").iloc[0].to_dict()
+    flat = pd.json_normalize(kpis, sep="_").iloc[0].to_dict()
+    return {(f"{k}_count" if isinstance(v, (list, tuple)) else k): (len(v) if isinstance(v, (list, tuple)) else v)
+            for k, v in flat.items()}
 

@@ -22,6 +22,7 @@ from model.core.text import parse_set
 from model.formulation.facility import min_use_terms, site_is_open
 from model.io.hooks import load_extra  # noqa: F401  (re-exported)
 from model.io.outputs import check_out_dir, command_out_dir, read_marker
+from model.io.run_identity import run_name
 from model.pipeline import solve
 from model.report.writer import result_files, write_results
 from model.solving.highs import DEFAULT_GAP, SolverOptions
@@ -173,7 +174,11 @@ def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool 
     else:
         ap.add_argument("--scenario", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder (replaces the scenario's)")
-    ap.add_argument("--out", type=Path, help="results folder (default results/<scenario name>)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="results folder (default results/<run name>/<command>: the scenario's name, then what --set changed)",
+    )
     ap.add_argument(
         "--force",
         action="store_true",
@@ -212,7 +217,7 @@ def prepare(args, command: str):
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=False)
 
-    check_out_dir(args.out or command_out_dir(ROOT, scenario.name, command),
+    check_out_dir(args.out or command_out_dir(ROOT, run_name(scenario), command),
                   force=getattr(args, "force", False))  # before any solve
     return scenario, options, args.extra
 
@@ -294,7 +299,7 @@ def finish(base, options, args, command: str, sections: dict, tables: dict) -> P
     if base.restore is not None:  # a kept model: its variables hold the last re-solve
         base.restore()
     sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    out = args.out or command_out_dir(ROOT, base.scenario.name, command)
+    out = args.out or command_out_dir(ROOT, run_name(base.scenario), command)
     write_insight(base, out, {**sections, "shadow_prices": sp_section}, {**tables, **sp_tables},
                   extra_files=result_files(base, args.map), force=getattr(args, "force", False))
     return Path(out)

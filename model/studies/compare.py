@@ -25,17 +25,28 @@ import pandas as pd
 
 from model.core.errors import DataError, ScenarioError, print_error
 from model.core.formats import to_csv
-from model.core.names import named
 from model.core.parallel import JobFailure, map_jobs
 from model.core.paths import PROJECT_DIR
 from model.io.outputs import check_out_dir, child_path, md_text
+from model.io.run_identity import run_name
 from model.io.scenario import load_scenario
 from model.io.terms import TERMS
 from model.pipeline import solve
 from model.report.maps import label_sites, province_geometry
 from model.report.writer import write_atomically
+from model.report.xlsx_format import format_sheet
 from model.solving.highs import DEFAULT_GAP, SolverOptions
 from model.statistics.kpis import flat_kpis
+from model.studies.compare_text import (
+    IN_GAP,
+    comparison_lines,
+    comparison_markdown,
+    headline_rows,
+    input_rows,
+    letters,
+    resolution,
+    run_gap,
+)
 
 ROOT = PROJECT_DIR
 
@@ -80,7 +91,7 @@ def read_run(folder: Path | str) -> Run:
     missing = [c for c in ("site", "opened", "level") if c not in sites.columns]
     if missing:
         raise ValueError(f"{folder / 'sites.csv'}: expected the column(s) {', '.join(missing)}")
-    name = str(summary.get("scenario") or folder.name)
+    name = str(summary.get("run") or summary.get("scenario") or folder.name)
     if (folder / "point.json").is_file():  # a sweep point: its varied values say more than the scenario name
         point = _read_json_object(folder / "point.json").get("point") or {}
         if not isinstance(point, dict):
@@ -96,28 +107,58 @@ def _solve_source(item) -> Run:
     result = solve(load_scenario(source), options)
     if result.objective is None:
         raise RuntimeError(f"{source}: no solution ({result.status})")
-    return Run(result.scenario.name, result.summary, result.sites, str(source))
+    return Run(run_name(result.scenario), result.summary, result.sites, str(source))
 
 
 def resolve(arg: str) -> tuple[str, Path]:
-    """('run', folder) or ('scenario', path) for one command-line argument; ValueError if neither."""
+    """('run', folder) or ('scenario', path) for one command-line argument; ValueError if neither.
+    A bare name is a shipped scenario (scenarios/<name>.toml) first, so its saved run is used only
+    when it was solved on the same inputs (:func:`saved_run`); else a folder under results/."""
     path = Path(arg)
     if _is_run_folder(path):
         return "run", path
     if path.is_file() and path.suffix == ".toml" or path.is_dir() and (path / "parameters.csv").is_file():
         return "scenario", path
+    if "/" not in arg and (ROOT / "scenarios" / f"{arg}.toml").is_file():
+        return "scenario", ROOT / "scenarios" / f"{arg}.toml"
     if _is_run_folder(ROOT / "results" / arg):
         return "run", ROOT / "results" / arg
     raise ValueError(f"{arg}: not a finished run (a folder with summary.json and sites.csv), a name under "
                      "results/, a scenario .toml file or a data folder")
 
 
-def load_runs(args: list[str], options: SolverOptions | None = None, workers: int | None = 1) -> list[Run]:
-    """Runs in argument order: finished ones read, scenarios solved (in parallel when workers > 1)."""
+def saved_run(source: Path, options: SolverOptions, results: Path | None = None) -> Path | None:
+    """``results/<run>/`` of scenario ``source`` when it holds a run on the same inputs (same input
+    hash) solved at least as tightly as ``options`` asks, so it is read instead of solved again."""
+    scenario = load_scenario(source)
+    folder = (results or ROOT / "results") / run_name(scenario)
+    if not _is_run_folder(folder):
+        return None
+    try:
+        summary = _read_json_object(folder / "summary.json")
+    except ValueError:
+        return None
+    gap = run_gap(summary)
+    if summary.get("input_hash") != scenario.input_hash() or summary.get("objective") is None or gap is None:
+        return None
+    return folder if gap <= (options.mip_rel_gap or 0.0) * (1 + 1e-9) + 1e-12 else None
+
+
+def load_runs(args: list[str], options: SolverOptions | None = None, workers: int | None = 1,
+              reuse: bool = True) -> list[Run]:
+    """Runs in argument order: finished ones read, scenarios solved (in parallel when workers > 1),
+    unless ``reuse`` and results/ holds their run on the same inputs (:func:`saved_run`)."""
+    options = options or SolverOptions()
     kinds = [resolve(a) for a in args]
+    if reuse:
+        for i, (kind, path) in enumerate(kinds):
+            if kind == "scenario" and (folder := saved_run(path, options)) is not None:
+                print(f"{args[i]}: reusing {folder} (same input hash, solved to a gap within {options.mip_rel_gap:g})",
+                      file=sys.stderr)
+                kinds[i] = ("run", folder)
     runs: list = [read_run(p) if kind == "run" else None for kind, p in kinds]
     todo = [i for i, (kind, _) in enumerate(kinds) if kind == "scenario"]
-    solved = map_jobs(_solve_source, [(kinds[i][1], options or SolverOptions()) for i in todo], workers=workers)
+    solved = map_jobs(_solve_source, [(kinds[i][1], options) for i in todo], workers=workers)
     for i, r in zip(todo, solved):
         if isinstance(r, JobFailure):
             raise ValueError(f"{args[i]}: {r.error}")
@@ -146,13 +187,6 @@ def metric_rows(s: dict) -> dict:
 NOISE = 1e-9  # relative: differences smaller than this are float noise
 
 
-def run_gap(summary: dict) -> float | None:
-    """The relative gap a run is known to: the larger of the gap asked and the gap reached."""
-    gaps = [g for g in (summary.get("gap"), (summary.get("solver") or {}).get("mip_rel_gap"))
-            if isinstance(g, (int, float)) and math.isfinite(g)]
-    return max(gaps) if gaps else None
-
-
 def is_money(metric: str) -> bool:
     """Metrics in USD per year (the objective, cost terms, money KPIs): resolved only to the gap."""
     name = metric.rsplit(".", 1)[-1]
@@ -167,7 +201,7 @@ def gap_warning(runs: list[Run]) -> str | None:
         return None
     return ("warning: the runs were solved to different gaps (" + ", ".join(
         f"{n} {g:.2g}" if g is not None else f"{n} unknown" for n, g in gaps.items())
-        + f"): cost differences below {max(known):.2g} of the total are not resolved and show as ~0")
+        + f"): cost differences below {max(known):.2g} of the total are not resolved (marked {IN_GAP})")
 
 
 def compare_table(runs: list[Run]) -> pd.DataFrame:
@@ -205,9 +239,20 @@ def opened_levels(run: Run) -> dict[str, str]:
     return dict(zip(opened["site"].astype(str), opened["level"].astype(str)))
 
 
+def opened_regimes(run: Run) -> dict[str, str]:
+    """Site -> the regimes it holds ('bonded general_trade'; sites.csv ``regimes_held``) for open sites."""
+    s = run.sites
+    opened = s[s["opened"].astype(str).str.lower().isin(["true", "1"])]
+    held = opened["regimes_held"] if "regimes_held" in opened.columns else pd.Series("", index=opened.index)
+    return {str(k): " ".join(sorted(str(h).split())) if isinstance(h, str) else ""
+            for k, h in zip(opened["site"], held)}
+
+
 def site_table(runs: list[Run]) -> pd.DataFrame:
-    """Site x run: the level opened ('' when closed); ``differs`` when the runs disagree."""
+    """Site x run: the level opened ('' when closed) and ``<run> regimes`` held; ``differs`` when
+    the runs disagree on either."""
     levels = {r.name: opened_levels(r) for r in runs}
+    held = {r.name: opened_regimes(r) for r in runs}
     sites = sorted(set().union(*levels.values()))
     names: dict = {}
     for r in runs:
@@ -217,7 +262,10 @@ def site_table(runs: list[Run]) -> pd.DataFrame:
     df = pd.DataFrame({"site": sites, "name": [names.get(k, "") for k in sites]})
     for r in runs:
         df[r.name] = [levels[r.name].get(k, "") for k in sites]
-    df["differs"] = df[[r.name for r in runs]].nunique(axis=1) > 1
+    for r in runs:
+        df[f"{r.name} regimes"] = [held[r.name].get(k, "") for k in sites]
+    df["differs"] = (df[[r.name for r in runs]].nunique(axis=1) > 1) | \
+        (df[[f"{r.name} regimes" for r in runs]].nunique(axis=1) > 1)
     return df
 
 
@@ -299,38 +347,33 @@ def _cell(v) -> str:
 
 
 def shown_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as text cells: differences within the resolution as ~0 (no float noise)."""
+    """The table as text cells: a difference within the resolution keeps its value, marked
+    :data:`IN_GAP` (not resolved by the runs' gaps, but not hidden); float noise is 0."""
     below = below_resolution(table)
     out = table.drop(columns="resolution").astype(object).map(_cell)
     for c in below.columns:
-        out.loc[below[c] & table[c].notna(), c] = "~0"
+        marked = below[c] & table[c].notna() & (pd.to_numeric(table[c], errors="coerce") != 0)
+        out.loc[marked, c] = out.loc[marked, c] + IN_GAP
     return out
 
 
 def compare_markdown(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame) -> str:
 
     shown = shown_table(table)
-    warning = gap_warning(runs)
-    lines = ["# Comparison", "", "Runs: " + ", ".join(f"`{md_text(r.name)}` ({md_text(r.source)})" for r in runs)
-             + f". A = `{md_text(runs[0].name)}`. Money in USD/year, shares of orders, lead times in hours. "
-             "~0: a difference below what the runs resolve (money: their gap x the objective).", ""]
-    if warning:
-        lines += [f"> **{md_text(warning[len('warning: '):].capitalize())}.**", ""]
-    lines += [
+    lines = [
+        "# Comparison",
+        "",
+        *comparison_markdown(runs, gap_warning(runs), md_text),
+        "## Every metric",
+        "",
+        "Money in USD/year, shares of orders, lead times in hours. "
+        f"{IN_GAP}: a difference below what the runs resolve (money: their gap x the objective).",
+        "",
         "| metric | " + " | ".join(md_text(c) for c in shown.columns) + " |",
         "|---|" + "---|" * len(shown.columns),
     ]
     for metric, row in shown.iterrows():
         lines.append(f"| {md_text(metric)} | " + " | ".join(md_text(v) for v in row) + " |")
-    lines += ["", "## Sites that differ", ""]
-    diff = sites[sites["differs"]]
-    if len(diff):
-        cols = [r.name for r in runs]
-        lines += ["| site | " + " | ".join(md_text(c) for c in cols) + " |", "|---|" + "---|" * len(cols)]
-        lines += [f"| {md_text(named(row['site'], {row['site']: row['name']}))} | "
-                  + " | ".join(md_text(row[c] or "-") for c in cols) + " |" for _, row in diff.iterrows()]
-    else:
-        lines.append("None: every run opens the same sites at the same levels.")
     lines += ["", "## Map", "", "![Sites opened only in A, only in B, in both](compare_map.png)", ""]
     return "\n".join(lines)
 
@@ -342,6 +385,7 @@ def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True,
     table, sites = compare_table(runs), site_table(runs)
     files = {
         "compare.csv": lambda p: to_csv(table, p, index=True),
+        "compare.xlsx": lambda p: write_compare_workbook(runs, table, sites, p),
         "sites.csv": lambda p: to_csv(sites, p),
         "compare.md": lambda p: p.write_text(compare_markdown(runs, table, sites), encoding="utf-8"),
     }
@@ -349,6 +393,25 @@ def write_comparison(runs: list[Run], out_dir: Path, map_png: bool = True,
         files["compare_map.png"] = lambda p: write_compare_map(runs, p)
     write_atomically(Path(out_dir), files, force=force, kind="compare")
     return table, sites
+
+
+def write_compare_workbook(runs: list[Run], table: pd.DataFrame, sites: pd.DataFrame, path: Path) -> None:
+    """compare.xlsx: the runs, the inputs that differ, the headline rows, every metric (numbers, as
+    compare.csv) and the sites; frozen headers and filters (model.report.xlsx_format)."""
+    names = letters(len(runs))
+    sheets = {
+        "runs": pd.DataFrame({"column": names, "run": [r.name for r in runs], "source": [r.source for r in runs],
+                              "input hash": [r.summary.get("input_hash") for r in runs],
+                              "gap": [run_gap(r.summary) for r in runs]}),
+        "inputs that differ": input_rows(runs),
+        "headline": headline_rows(runs, resolution(runs)),
+        "every metric": table.reset_index(),
+        "sites": sites,
+    }
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, df in sheets.items():
+            df.to_excel(xl, sheet_name=name, index=False)
+            format_sheet(xl.sheets[name], df)
 
 
 def parse_args(argv):
@@ -396,11 +459,10 @@ def main(argv=None) -> int:
     warning = gap_warning(runs)
     if warning:
         print(warning, file=sys.stderr)
-    with pd.option_context("display.width", 200, "display.max_rows", 200):
-        print(shown_table(table).to_string())
-    diff = sites[sites["differs"]]
-    print(f"Sites that differ ({len(diff)}):" if len(diff) else "Every run opens the same sites.")
-    if len(diff):
-        print(diff.drop(columns="differs").to_string(index=False))
-    print(f"Written to {out}/ (compare.md, compare.csv, sites.csv{', compare_map.png' if args.map else ''})")
+    for line in comparison_lines(runs, warning):  # fits 120 columns; every metric in compare.csv
+        print(line)
+    print(f"Written to {out}/")  # on its own line: only a long folder name can pass 120 columns
+    print(
+        f"  compare.md, compare.csv and compare.xlsx (every metric), sites.csv{', compare_map.png' if args.map else ''}"
+    )
     return 0
