@@ -19,6 +19,7 @@ TERM_INPUTS = {
     "linehaul_cost": ("lanes.csv",),
     "trucking_cost": ("costs.truck_usd_per_kg_km", "road_classes.csv", "network.circuity_factor"),
     "handling_cost": ("sites.csv",),
+    "market_access_cost": ("market_access.csv", "market_access.ior_margin_share"),
     "last_mile_cost": ("costs.last_mile_base_usd_per_order", "costs.last_mile_usd_per_kg_km"),
     "direct_mail_cost": ("lanes.csv", "costs.parcel_clearance_usd_per_order"),
     "duty_tax_cost": ("tariffs.csv", "products.csv"),

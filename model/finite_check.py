@@ -22,6 +22,7 @@ SOURCES = {
     "linehaul_cost": "lanes.csv cost_usd_per_kg x products.csv weight",
     "trucking_cost": "costs.truck_usd_per_kg_km x km",
     "handling_cost": "sites.csv handling_usd_per_order",
+    "market_access_cost": "market_access.csv x sku_classes.csv velocities, market_access.ior_margin_share",
     "last_mile_cost": "costs.last_mile_* parameters x km",
     "direct_mail_cost": "lanes.csv parcel cost_usd_per_order",
     "duty_tax_cost": "tariffs.csv rates x products.csv order_value_usd",

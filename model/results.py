@@ -231,7 +231,7 @@ def write_results(result, out_dir: Path, extra_files: dict[str, callable] | None
 
 # --- Unmet demand: how much, where, and why ---------------------------------------------------
 
-_OUT_TERMS = ("handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost", "waiting_cost")
+_OUT_TERMS = ("handling_cost", "market_access_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost", "waiting_cost")
 _IN_TERMS = ("linehaul_cost", "trucking_cost", "duty_financing_cost")
 _DIRECT_TERMS = ("direct_mail_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "waiting_cost")
 _KEY = ["zone", "origin", "product"]

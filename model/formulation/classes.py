@@ -178,8 +178,8 @@ def never_stocked(segments: pd.DataFrame, out: pd.DataFrame, inbound_min: pd.Dat
     least = segments.assign(_v=np.minimum(segments["intercept"] + segments["slope"] * segments["lo"],
                                           segments["intercept"] + segments["slope"] * segments["hi"])) \
         .groupby("product")["_v"].min()
-    per_order = ["handling_cost", "last_mile_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost",
-                 "waiting_cost", "returns_cost"]
+    per_order = [c for c in ("handling_cost", "market_access_cost", "last_mile_cost", "duty_tax_cost",
+                             "duty_financing_cost", "inventory_cost", "waiting_cost", "returns_cost") if c in out]
     key = ["zone", "origin", "product"]
     s = out[[*key, "mode", "site"]].assign(_c=out[per_order].sum(axis=1).to_numpy()) \
         .merge(inbound_min, on=["mode", "origin", "site", "product"], how="inner")

@@ -16,6 +16,7 @@ TERM_SOURCES = {
     "linehaul_cost": [("inbound", "linehaul_cost")],
     "trucking_cost": [("inbound", "trucking_cost")],
     "handling_cost": [("outbound", "handling_cost")],
+    "market_access_cost": [("outbound", "market_access_cost")],
     "last_mile_cost": [("outbound", "last_mile_cost"), ("direct", "last_mile_cost")],
     "direct_mail_cost": [("direct", "direct_mail_cost")],
     "duty_tax_cost": [("outbound", "duty_tax_cost"), ("direct", "duty_tax_cost")],

@@ -107,6 +107,8 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     n = int(scenario.param("uncertainty.sites_per_zone"))
     sale = nearest_sites(out, n).merge(sk[[*keys, "held", "tax"]], on=keys, how="inner")
     sale["sale_tax"] = sale["tax"] - sale["held"]  # e.g. general trade's output VAT, bonded taxes at release
+    # market access (issue 27) is a per-order charge on the sale: carried in the handling term here
+    sale["handling_cost"] = sale["handling_cost"] + sale.get("market_access_cost", 0.0)
     sale = sale[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
                  "waiting_cost", "sale_tax"]].sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
 
