@@ -332,7 +332,7 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     for x in stocked_regimes:
         mask = mode == x.name
         if x.market_access is not None and mask.any():
-            out.loc[mask, "market_access_cost"] = x.market_access(_subset_access(access, mask), p)
+            out.loc[mask, "market_access_cost"] = x.market_access(access.subset(mask), p)
     out["last_mile_cost"] = costs.last_mile_cost(weight, out["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                  p("costs.last_mile_usd_per_kg_km"))
     tax = price_taxes(scenario, out, products)
@@ -517,13 +517,13 @@ def per_sku_costs(scenario, products: pd.DataFrame, national: pd.Series, sku_usd
 def access_costs(scenario, arcs: pd.DataFrame, products: pd.DataFrame, demand: pd.DataFrame) -> reg.Access:
     """Per-order market-access costs of each arc's item (:class:`model.regimes.access.Access`), from
     market_access.csv (none without it): per SKU (:func:`per_sku_costs`), per shipment
-    (shipment_usd / orders_per_shipment), per order (label_usd_per_order, and for the cross_border
+    (shipment_usd and market_access.declaration_usd_per_shipment / orders_per_shipment), per order (label_usd_per_order, and for the cross_border
     channel market_access.ior_margin_share x the order value). ``demand``: item rows (national orders)."""
     n = len(arcs)
     table = scenario.tables.get("market_access")
     if table is None or not n:
         z = np.zeros(n)
-        return reg.Access(per_sku=z, per_shipment=z.copy(), per_order=z.copy())
+        return reg.Access(per_sku=z, per_shipment=z.copy(), per_order=z.copy(), declaration=z.copy())
     p = scenario.param
     ma = table.set_index("product")
     national = demand.groupby("product")["orders"].sum()
@@ -534,11 +534,9 @@ def access_costs(scenario, arcs: pd.DataFrame, products: pd.DataFrame, demand: p
     return reg.Access(
         per_sku=arcs["product"].map(per_sku).fillna(0.0).to_numpy(float),
         per_shipment=(row["shipment_usd"] / row["orders_per_shipment"]).fillna(0.0).to_numpy(float),
-        per_order=row["label_usd_per_order"].fillna(0.0).to_numpy(float) + ior * prod["order_value_usd"].to_numpy(float))
-
-
-def _subset_access(a: reg.Access, mask: np.ndarray) -> reg.Access:
-    return reg.Access(per_sku=a.per_sku[mask], per_shipment=a.per_shipment[mask], per_order=a.per_order[mask])
+        per_order=row["label_usd_per_order"].fillna(0.0).to_numpy(float) + ior * prod["order_value_usd"].to_numpy(float),
+        declaration=(p("market_access.declaration_usd_per_shipment") / row["orders_per_shipment"]).fillna(0.0)
+        .to_numpy(float))
 
 
 def exempt_shares(scenario, regimes, products: pd.DataFrame) -> pd.DataFrame | None:

@@ -14,8 +14,10 @@ turned into USD per order of an item (a product, or a product's SKU class):
   ``sku_usd x sku_count x 365 / sku_life_days / national orders``: large for a slow class
   (few orders per SKU), small for a head class. Charged per order at the class's national
   velocity: exact when the class is served wholly by the regime (a pooled class usually is);
-- per shipment (specialised inspection, quality registration, declaration and broker):
-  ``shipment_usd / orders_per_shipment``;
+- per shipment: the specialised inspection and quality registration, ``shipment_usd /
+  orders_per_shipment``, and the customs declaration and broker,
+  ``market_access.declaration_usd_per_shipment / orders_per_shipment`` (``declaration``: paid by
+  every stocked consignment, exempt or not);
 - per order: the Vietnamese label and, for a seller without a Vietnamese entity (channel
   ``cross_border``), the importer-of-record / distributor margin, a share of the order value.
 
@@ -47,10 +49,14 @@ class Access:
     per_sku: np.ndarray
     per_shipment: np.ndarray
     per_order: np.ndarray
+    declaration: np.ndarray
 
     @property
     def total(self) -> np.ndarray:
-        return self.per_sku + self.per_shipment + self.per_order
+        return self.per_sku + self.per_shipment + self.per_order + self.declaration
+
+    def subset(self, mask: np.ndarray) -> "Access":
+        return Access(self.per_sku[mask], self.per_shipment[mask], self.per_order[mask], self.declaration[mask])
 
 
 def per_sku_usd_per_order(sku_usd, sku_count, life_days, national_orders) -> np.ndarray:

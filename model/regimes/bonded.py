@@ -14,7 +14,8 @@ site's fulfilment fee; each site that holds bonded stock pays its level's
 Market access: a release from bonded stock is an ordinary import today, so it pays what general
 trade pays (:mod:`model.regimes.access`), unless ``policy.cbec_regulatory_exemption`` supervises
 CBEC retail imports as personal-use goods (China: GACC Announcement 194/2018, Shangcaifa [2018]
-No. 486; Vietnam's draft e-commerce customs decrees 2021-2025): then none, for the share of each
+No. 486; Vietnam's draft e-commerce customs decrees 2021-2025): then only the consignment's
+customs declaration, for the share of each
 class's orders within ``policy.cbec_order_limit_usd`` and ``policy.cbec_buyer_annual_limit_usd``.
 Sites: a bonded CBEC facility only at a site whose ``site_type`` is in
 ``policy.cbec_bonded_site_types`` (China: 1210 only in special customs supervision zones and
@@ -64,8 +65,7 @@ REGIME = Regime(
     positive_list_only=True,
     handling=lambda p, site_handling: site_handling + p("costs.bonded_release_usd_per_order"),
     compliance_column="bonded_compliance_usd_per_year",
-    market_access=lambda access, p: np.zeros_like(access.total) if p("policy.cbec_regulatory_exemption")
-    else access.total,
+    market_access=lambda access, p: access.declaration if p("policy.cbec_regulatory_exemption") else access.total,
     exempt=lambda p: bool(p("policy.cbec_regulatory_exemption")),
 )
 
