@@ -222,7 +222,7 @@ def main(argv=None) -> int:
         else:
             if not args.verbose:
                 print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                      "(the default takes about half a minute; "
+                      "(the default takes a few seconds; "
                       + ("--verbose shows the solver's log" if args.quiet else
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)
