@@ -16,6 +16,7 @@ import pytest
 
 from model import SolverOptions, load_scenario, solve
 from model.regimes.access import eligible_share, per_sku_usd_per_order
+from model.report import report_markdown
 from tiny import tables, write
 
 OPTS = SolverOptions(mip_rel_gap=1e-9)
@@ -114,6 +115,7 @@ def test_pruning_is_off_with_a_hook_so_bonded_survives(tmp_path):
     assert shares(r) == {"bonded": pytest.approx(1.0)}
     assert r.objective == pytest.approx(3500.0, rel=1e-9)
     assert r.summary["pruning"].startswith("off")
+    assert "**Pruning off" in report_markdown(r)
     plain = run(tmp_path / "plain", 0.0, classes=False)
     assert plain.summary["pruning"] == "on" and shares(plain) == {"general_trade": pytest.approx(1.0)}
 
@@ -124,3 +126,15 @@ def test_hook_declaring_keeps_pruning_keeps_it(tmp_path):
         pass
     no_op.keeps_pruning = True
     assert run(tmp_path, 0.0, hook=no_op, classes=False).summary["pruning"] == "on"
+
+
+@pytest.mark.parametrize("local, mode, cost", [(0, "direct_mail", 5000.0), (1, "general_trade", 3000.0)])
+def test_seller_channel(tmp_path, local, mode, cost):
+    """sku_usd 0, importer margin 0.5 of the 100 USD order. A foreign seller (cross_border) pays the
+    margin on general trade: 3 + 50 = 53 > the parcel's 5 -> parcels, 5000. A Vietnamese seller of
+    imported goods (local_import) is its own importer (no margin) and has no parcel regime: general
+    trade at 3 an order -> 3000 (bonded, 3.5, not used)."""
+    r = run(tmp_path, 0.0, {"market_access.ior_margin_share": 0.5, "demand.local_import": local})
+    assert shares(r) == {mode: pytest.approx(1.0)}
+    assert r.objective == pytest.approx(cost, rel=1e-9)
+    assert r.summary["channel"] == ("local_import" if local else "cross_border")
