@@ -108,11 +108,21 @@ class Prepared:
     seconds: float
 
 
-def prepare_inputs(scenario: Scenario) -> Prepared:
-    """Road distances -> arc tables (:func:`model.formulation.build_inputs`), timed."""
+def prepare_inputs(scenario: Scenario, prune: bool = True) -> Prepared:
+    """Road distances -> arc tables (:func:`model.formulation.build_inputs`), timed. ``prune``: the
+    dominance pruning (off when an added-constraints hook may change which regime is cheapest)."""
     t0 = time.perf_counter()
     distances = scenario_road_distances(scenario)
-    return Prepared(distances, build_inputs(scenario, distances), time.perf_counter() - t0)
+    return Prepared(distances, build_inputs(scenario, distances, prune_dominated=prune), time.perf_counter() - t0)
+
+
+def hook_keeps_pruning(extra_constraints) -> bool:
+    """Whether the arc tables may be pruned for this hook: no hook, or one that declares
+    ``keeps_pruning = True`` (it adds no cost and no constraint that tells a regime's arcs from their
+    twins'). The pruning drops arcs dominated under the arc tables' own costs before the model is
+    built; a hook that then makes one regime dearer could need an arc already dropped, so with any
+    other hook the pruning is off and the summary says so (``pruning``)."""
+    return extra_constraints is None or bool(getattr(extra_constraints, "keeps_pruning", False))
 
 
 def build_model(scenario: Scenario | str | None = None, extra_constraints=None, prepared: Prepared | None = None
@@ -124,8 +134,9 @@ def build_model(scenario: Scenario | str | None = None, extra_constraints=None, 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     t0 = time.perf_counter()
-    if prepared is None:
-        prepared = prepare_inputs(scenario)  # timed from t0 already
+    prune = hook_keeps_pruning(extra_constraints)
+    if prepared is None or (prepared.inputs.pruned and not prune):
+        prepared = prepare_inputs(scenario, prune=prune)  # timed from t0 already
     else:
         t0 -= prepared.seconds
     distances, inputs = prepared.distances, prepared.inputs
@@ -223,6 +234,11 @@ def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
     check, the parameters and overrides, the input hash and the package versions."""
     return {
         "total_demand_orders": float(inputs.demand["orders"].sum()),
+        "channel": regimes.channel(scenario.param),
+        "pruning": "on"
+        if getattr(inputs, "pruned", True)
+        else "off: an added-constraints hook (--extra) may change which regime is cheapest, "
+        "so no arc was dropped as dominated",
         "capacity_check": capacity_check(inputs),
         "parameters": scenario.parameters,
         "overrides": scenario.overrides,

@@ -6,8 +6,8 @@ variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expressi
 objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
 ``demand_balance``, ``site_flow_balance``, ``one_level``, ``hold_link``, ``throughput_capacity``,
 ``hold_capacity``, ``strong_linking``, and when the scenario asks, ``service_level``,
-``single_source`` and ``co2_cap`` (the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products
-is enforced by the sparse index sets
+``single_source``, ``co2_cap`` (the expression ``co2_t`` is always there, a KPI) and
+``exempt_limit`` (:func:`add_exempt_limit`). Eligibility of sites and products is enforced by the sparse index sets
 themselves (:mod:`model.inputs.build`): an ineligible arc has no variable.
 """
 from __future__ import annotations
@@ -125,4 +125,31 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         add_service_level(m, inputs, out_keys, dir_keys, demand)
     if inputs.single_sourcing:
         add_single_sourcing(m, out_keys, {a: demand[a[2], a[3], a[4]] for a in out_keys})
+    add_exempt_limit(m, inputs, out_keys, dir_keys, demand)
     return m
+
+
+def add_exempt_limit(m: pyo.ConcreteModel, inputs: ModelInputs, out_keys, dir_keys, demand: dict) -> None:
+    """``exempt_limit[c,o,p]``: the orders of a demand row carried by regimes under the regulatory
+    exemption <= the item's eligible share (``inputs.exempt_shares``: within the per-order value and
+    per-buyer yearly limits) x its demand; the other orders go by a regime that is not exempt
+    (general trade or a parcel). Only for items whose share is below 1."""
+    if inputs.exempt_shares is None or not len(inputs.exempt_shares):
+        return
+    share = {(md, i): float(v) for md, i, v in inputs.exempt_shares[["mode", "product", "share"]]
+             .itertuples(index=False, name=None)}
+    limited = {i for _, i in share}
+    flows, cap = defaultdict(list), {}
+    for a in out_keys:  # (mode, site, zone, origin, item)
+        if (a[0], a[4]) in share:
+            flows[(a[2], a[3], a[4])].append(m.outbound[a])
+            cap[(a[2], a[3], a[4])] = share[(a[0], a[4])]
+    for a in dir_keys:  # (mode, origin, gateway, zone, item)
+        if (a[0], a[4]) in share:
+            flows[(a[3], a[1], a[4])].append(m.direct[a])
+            cap[(a[3], a[1], a[4])] = min(cap.get((a[3], a[1], a[4]), 1.0), share[(a[0], a[4])])
+    rows = sorted(d for d in flows if d[2] in limited and d in demand)
+    m.EXEMPT_ROWS = pyo.Set(initialize=rows, dimen=3, ordered=True)
+    m.exempt_limit = pyo.Constraint(
+        m.EXEMPT_ROWS, rule=lambda m, c, o, p: sum(flows[c, o, p]) <= cap[c, o, p] * demand[c, o, p]
+    )

@@ -74,6 +74,11 @@ class ModelInputs:
     class_stocks: dict | None = None
     #: product (item), origin, share: origins of the pooled items, whose rows carry origin '*'
     origin_mix: pd.DataFrame | None = None
+    #: mode, product (item), share: the share of each item's orders a regime under
+    #: policy.cbec_regulatory_exemption may carry (within the per-order and per-buyer limits), where < 1
+    exempt_shares: pd.DataFrame | None = None
+    #: whether the dominance pruning was applied (off when an --extra hook may change costs)
+    pruned: bool = True
 
 
 def zone_demand(scenario) -> pd.DataFrame:
@@ -309,6 +314,12 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
     out["lead_hours"] = (clearance + out["zone"].map(final_leg).to_numpy()
                          + _hours(distances.site_zone_hours, out["km"].to_numpy(), out["site"], out["zone"], speed))
     out["handling_cost"] = handling
+    access = access_costs(scenario, out, products, demand)
+    out["market_access_cost"] = np.zeros(len(out))
+    for x in stocked_regimes:
+        mask = mode == x.name
+        if x.market_access is not None and mask.any():
+            out.loc[mask, "market_access_cost"] = x.market_access(access.subset(mask), p)
     out["last_mile_cost"] = costs.last_mile_cost(weight, out["km"].to_numpy(), p("costs.last_mile_base_usd_per_order"),
                                                  p("costs.last_mile_usd_per_kg_km"))
     tax = price_taxes(scenario, out, products)
@@ -329,7 +340,8 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         prod["return_rate"].to_numpy(float), out["last_mile_cost"].to_numpy(), p("returns.inspection_usd_per_order"),
         prod["order_value_usd"].to_numpy(), p("returns.resale_share"))
     out["co2_kg"] = costs.emissions_kg(weight, out["km"].to_numpy(), co2_factor["road"])
-    out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
+    out = out[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "market_access_cost",
+               "last_mile_cost",
                "duty_tax_cost", "duty_financing_cost", "inventory_cost", "waiting_cost", "returns_cost", *TAX_COLUMNS,
                "held_to_sale_usd", "co2_kg"]]
 
@@ -482,7 +494,76 @@ def build_inputs(scenario, distances: RoadDistances, prune_dominated: bool = Tru
         stock_segments=segments if stocks else None,
         class_stocks=stocks or None,
         origin_mix=mix if len(mix) else None,
+        exempt_shares=exempt_shares(scenario, regimes, products),
+        pruned=prune_dominated,
     )
+
+
+def per_sku_costs(scenario, products: pd.DataFrame, national: pd.Series, sku_usd: pd.Series) -> pd.Series:
+    """item -> one-off per-SKU market-access cost per order (USD): sku_usd of its category x its SKUs x
+    365 / their listed life / its national orders (:func:`model.regimes.access.per_sku_usd_per_order`).
+    Without SKU classes the category's item is one average SKU: the sum over the category's classes
+    of sku_classes.csv (when the data has it; else no per-SKU cost, as no SKU count is known)."""
+    usd = products["category"].map(sku_usd).fillna(0.0)
+    if "sku_count" in products:
+        return pd.Series(reg.access.per_sku_usd_per_order(usd, products["sku_count"], products["sku_life_days"],
+                                                          national.reindex(products.index).fillna(0.0)),
+                         index=products.index)
+    cls = scenario.tables.get("sku_classes")
+    if cls is None:
+        return pd.Series(0.0, index=products.index)
+    skus_a_year = (cls["sku_count"] * reg.access.DAYS_PER_YEAR / cls["sku_life_days"]).groupby(cls["product"]).sum()
+    yearly = usd * products["category"].map(skus_a_year).fillna(0.0)
+    orders = national.reindex(products.index).fillna(0.0)
+    return pd.Series(np.divide(yearly.to_numpy(float), orders.to_numpy(float), out=np.zeros(len(orders)),
+                               where=orders.to_numpy() > 0), index=products.index)
+
+
+def access_costs(scenario, arcs: pd.DataFrame, products: pd.DataFrame, demand: pd.DataFrame) -> reg.Access:
+    """Per-order market-access costs of each arc's item (:class:`model.regimes.access.Access`), from
+    market_access.csv (none without it): per SKU (:func:`per_sku_costs`), per shipment
+    (shipment_usd and market_access.declaration_usd_per_shipment / orders_per_shipment), per order
+    (label_usd_per_order, and for the cross_border
+    channel market_access.ior_margin_share x the order value). ``demand``: item rows (national orders)."""
+    n = len(arcs)
+    table = scenario.tables.get("market_access")
+    if table is None or not n:
+        z = np.zeros(n)
+        return reg.Access(per_sku=z, per_shipment=z.copy(), per_order=z.copy(), declaration=z.copy())
+    p = scenario.param
+    ma = table.set_index("product")
+    national = demand.groupby("product")["orders"].sum()
+    per_sku = per_sku_costs(scenario, products, national, ma["sku_usd"])
+    prod = products.loc[arcs["product"]]
+    row = ma.reindex(prod["category"].to_numpy())
+    ior = 0.0 if reg.channel(p) == "local_import" else p("market_access.ior_margin_share")
+    return reg.Access(
+        per_sku=arcs["product"].map(per_sku).fillna(0.0).to_numpy(float),
+        per_shipment=(row["shipment_usd"] / row["orders_per_shipment"]).fillna(0.0).to_numpy(float),
+        per_order=row["label_usd_per_order"].fillna(0.0).to_numpy(float)
+        + ior * prod["order_value_usd"].to_numpy(float),
+        declaration=(p("market_access.declaration_usd_per_shipment") / row["orders_per_shipment"])
+        .fillna(0.0)
+        .to_numpy(float),
+    )
+
+
+def exempt_shares(scenario, regimes, products: pd.DataFrame) -> pd.DataFrame | None:
+    """mode, product (item), share: for each regime that ``policy.cbec_regulatory_exemption`` exempts,
+    the share of each item's orders within the per-order and per-buyer limits
+    (:func:`model.regimes.access.eligible_share`), where it is below 1; None if there is none."""
+    p = scenario.param
+    modes = [x.name for x in regimes if x.exempt(p)]
+    if not modes:
+        return None
+    share = reg.access.eligible_share(products["order_value_usd"].to_numpy(float), p("policy.cbec_order_limit_usd"),
+                                      p("policy.cbec_buyer_annual_limit_usd"), p("demand.order_value_sigma"),
+                                      p("demand.orders_per_buyer_per_year"), p("demand.buyer_spend_sigma"))
+    limited = share < 1 - 1e-4  # a share of orders below 0.01 % is far inside the solve's gap
+    if not limited.any():
+        return None
+    rows = [pd.DataFrame({"mode": md, "product": products.index[limited], "share": share[limited]}) for md in modes]
+    return pd.concat(rows, ignore_index=True)
 
 
 def periods_of(scenario) -> int:

@@ -33,7 +33,7 @@ TABLES = (
 GEOMETRY_TABLE = "provinces_geojson"
 
 #: Tables a data folder may leave out: monthly demand shares (uniform when absent).
-OPTIONAL_TABLES = ("seasonality", "sku_classes")
+OPTIONAL_TABLES = ("seasonality", "sku_classes", "market_access")
 
 
 @dataclass(frozen=True)

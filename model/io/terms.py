@@ -3,14 +3,14 @@ everything that prices, sums, checks or explains a cost: the objective, the arc 
 presolve, the per-order diagnostics, the two-stage model, the KPIs, the caveats and the finite
 checks (docs/formulation.md, "Objective").
 
-One row per (term, family): ``family`` is the table or variable that carries the term
-(``inbound``, ``outbound``, ``direct`` arc tables, ``stock`` positions of the monthly model,
-``facility`` and ``pools`` Pyomo expressions, ``penalty`` for unmet demand), ``column`` its
-coefficient column there. ``kind`` says what the money is: ``logistics``, ``tax`` (a transfer to the
-state), ``capital`` (cost of capital and ageing), ``service`` (the buyer's wait), ``facility`` or
-``penalty``. ``stage`` says when the two-stage model pays it: with the ``stock``, at the ``sale``,
-at the sale in the scenario's exchange rate (``fx``), or ``split`` (taxes: the part paid at entry
-with the stock, the rest at the sale).
+One row per (term, family): ``family`` is the table or variable that carries the term (``inbound``,
+``outbound``, ``direct`` arc tables, ``stock`` positions of the monthly model, ``facility`` and
+``pools`` Pyomo expressions, ``penalty`` for unmet demand), ``column`` its coefficient column there.
+``kind`` says what the money is: ``logistics``, ``regulatory`` (market access: importer of record,
+registration, labels, inspection), ``tax`` (a transfer to the state), ``capital`` (cost of capital
+and ageing), ``service`` (the buyer's wait), ``facility`` or ``penalty``. ``stage`` says when the
+two-stage model pays it: with the ``stock``, at the ``sale``, at the sale in the scenario's exchange
+rate (``fx``), or ``split`` (taxes: the part paid at entry with the stock, the rest at the sale).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from model.core.paths import ATTRS_DIR
 TERMS_FILE = ATTRS_DIR / "terms.csv"
 #: Families whose coefficient columns are USD per order on an arc of the one-period model.
 ARC_FAMILIES = ("inbound", "outbound", "direct")
-KINDS = ("logistics", "tax", "capital", "service", "facility", "penalty")
+KINDS = ("logistics", "regulatory", "tax", "capital", "service", "facility", "penalty")
 STAGES = ("stock", "sale", "fx", "split")
 
 

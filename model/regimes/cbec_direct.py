@@ -33,6 +33,8 @@ REGIME = Regime(
     dispatch_hours=lambda p: p("service.origin_processing_hours"),
     clearance_hours=parcel.clearance_hours,
     enabled=lambda p: bool(p("policy.cbec_direct_purchase")),
+    exempt=lambda p: bool(p("policy.cbec_regulatory_exemption")),
     eligible=lambda g, p: g.value <= p("policy.order_value_cap_usd"),
+    channels=("cross_border",),  # a parcel from abroad after the sale: a foreign seller's route
     parcel_fee=parcel.parcel_fee,
 )

@@ -49,5 +49,6 @@ REGIME = Regime(
     taxes=taxes,
     dispatch_hours=lambda p: p("service.origin_processing_hours"),
     clearance_hours=clearance_hours,
+    channels=("cross_border",),  # a parcel from abroad after the sale: a foreign seller's route
     parcel_fee=parcel_fee,
 )

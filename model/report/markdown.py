@@ -232,6 +232,8 @@ def report_markdown(result) -> str:
         "",
         *banner(s, len(opened)),
         *method_lines(s),
+        *([f"**Pruning {s['pruning']}.** Every arc was built (docs/formulation.md).", ""]
+          if str(s.get("pruning", "on")).startswith("off") else []),
         f"**Total cost:** {_usd(s['objective'])} per year "
         f"for {quantity(s['total_demand_orders'])} cross-border e-commerce orders "
         + (
