@@ -18,6 +18,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from model.formulation.facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
+from model.formulation.levels import add_level_split
 from model.formulation.monthly import create_monthly_model
 from model.formulation.objective import add_emissions, add_objective
 from model.formulation.pools import add_stock_pools
@@ -46,19 +47,30 @@ def _by(keys, var, group):
     return out
 
 
-def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
-    """The MIP: one steady-state period, or twelve months (:mod:`model.formulation.monthly`)."""
+#: how the flows are linked to the capacity levels (docs/performance.md, issue 30): "summed" =
+#: ``flow <= demand x sum_l open`` (before issue 30), "tight" = coefficients ``min(demand, cap_l)``,
+#: "split" = tight + the per-level split of :mod:`model.formulation.levels` (one-period model only).
+LINKINGS = ("summed", "tight", "split")
+LINKING = "split"
+
+
+def create_model(inputs: ModelInputs, linking: str = LINKING) -> pyo.ConcreteModel:
+    """The MIP: one steady-state period, or twelve months (:mod:`model.formulation.monthly`).
+    ``linking``: one of :data:`LINKINGS` (the others than the default are for the benchmarks)."""
+    if linking not in LINKINGS:
+        raise ValueError(f"linking {linking!r}: expected one of {', '.join(LINKINGS)}")
 
     gc_was_enabled = gc.isenabled()
     gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
     try:
-        return create_monthly_model(inputs) if inputs.periods == 12 else _create_model(inputs)
+        return create_monthly_model(inputs, tighten=linking != "summed") if inputs.periods == 12 \
+            else _create_model(inputs, linking)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
+def _create_model(inputs: ModelInputs, linking: str) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="cbec_bonded_network")
     add_site_setup(m, inputs)
 
@@ -118,8 +130,11 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     # strong_linking[md,k,c,o,p]
     add_throughput_capacity(m, _by(out_keys, m.outbound, lambda a: a[1]))
     add_hold_capacity(m, _by(out_keys, m.outbound, lambda a: (a[0], a[1])))
-    add_strong_linking(m, m.outbound, {a: demand[a[2], a[3], a[4]] for a in out_keys}, site_of=lambda a: a[1],
-                       mode_of=lambda a: a[0], linked=class_of)
+    bound = {a: demand[a[2], a[3], a[4]] for a in out_keys}
+    add_strong_linking(m, m.outbound, bound, site_of=lambda a: a[1], mode_of=lambda a: a[0], linked=class_of,
+                       tighten=linking != "summed")
+    if linking == "split":  # level_flow, level_split, level_linking, level_capacity
+        add_level_split(m, m.outbound, bound, site_of=lambda a: a[1], mode_of=lambda a: a[0])
 
     if inputs.service_min_share > 0:
         add_service_level(m, inputs, out_keys, dir_keys, demand)

@@ -125,16 +125,38 @@ def add_hold_capacity(m: pyo.ConcreteModel, throughput: dict) -> None:
     m.hold_capacity = pyo.Constraint(pairs, rule=rule)
 
 
+def level_bound(m: pyo.ConcreteModel, k, l, bound: float, weight: float = 1.0) -> float:
+    """min(bound, capacity[k,l] / weight): the most an arc of site k may carry when k is built at
+    level l, in the arc's own unit (``weight``: the arc's coefficient in ``throughput_capacity``)."""
+    return min(bound, float(m.capacity[k, l]) / weight) if weight > 0 else bound
+
+
 def add_strong_linking(m: pyo.ConcreteModel, flow: pyo.Var, bound: dict, site_of=lambda a: a[0],
-                       mode_of=None, linked: dict | None = None) -> None:
-    """``m.strong_linking[a]``: flow[a] <= bound[a] * sum_l open[k,l], with k = site_of(a) the site of
-    arc a (or ``sum_l hold[md,k,l]`` when ``mode_of(a)`` = md is held by :func:`add_regime_holdings`,
-    or ``linked[a]``, the arc's stock_class binary, when its SKU class is pooled)."""
+                       mode_of=None, linked: dict | None = None, weight: dict | None = None,
+                       tighten: bool = True) -> None:
+    """``m.strong_linking[a]``: flow[a] <= sum_l min(bound[a], cap[k,l] / w_a) open[k,l], with k =
+    site_of(a) the site of arc a and w_a = ``weight[a]`` (1 by default) its coefficient in the
+    throughput row (or ``sum_l min(...) hold[md,k,l]`` when ``mode_of(a)`` = md is held by
+    :func:`add_regime_holdings`, or ``min(bound[a], max_l cap[k,l] / w_a) linked[a]``, the arc's
+    stock_class binary, when its SKU class is pooled).
+
+    The coefficients are tightened to the level's capacity: an arc cannot carry more than its site
+    holds at the level it is built at, so a fraction of a small level no longer lets an arc carry
+    its whole demand in the LP relaxation (docs/performance.md, issue 30). For integer ``open``
+    the row is the same set of plans as ``flow[a] <= bound[a] sum_l open[k,l]`` with
+    ``throughput_capacity``. ``tighten=False``: the untightened row (bound[a] on every level), kept
+    for the benchmarks' side-by-side (``benchmarks/root.py``)."""
     linked = linked or {}
+    weight = weight or {}
 
-    def held(m, a):
+    def rhs(m, a):
+        k, w = site_of(a), (weight.get(a, 1.0) if tighten else 0.0)
         if a in linked:
-            return linked[a]
-        return site_is_open(m, site_of(a)) if mode_of is None else regime_is_held(m, mode_of(a), site_of(a))
+            return min(bound[a], max(level_bound(m, k, l, bound[a], w) for l in m.LEVELS[k])) * linked[a]
+        md = None if mode_of is None else mode_of(a)
+        if md is not None and hasattr(m, "HELD") and (md, k) in m.HELD:
+            return sum(level_bound(m, k, l, bound[a], w) * m.hold[md, k, l] for l in m.LEVELS[k]
+                       if (md, k, l) in m.HOLDINGS)
+        return sum(level_bound(m, k, l, bound[a], w) * m.open[k, l] for l in m.LEVELS[k])
 
-    m.strong_linking = pyo.Constraint(list(bound), rule=lambda m, *a: flow[a] <= bound[a] * held(m, a))
+    m.strong_linking = pyo.Constraint(list(bound), rule=lambda m, *a: flow[a] <= rhs(m, a))

@@ -42,7 +42,7 @@ def _keys(df, cols):
     return list(df[cols].itertuples(index=False, name=None))
 
 
-def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
+def create_monthly_model(inputs: ModelInputs, tighten: bool = True) -> pyo.ConcreteModel:
     if inputs.exempt_shares is not None and len(inputs.exempt_shares):
         # the eligible share of a demand row (exempt_limit) is a yearly rule; not split by month yet
         raise ScenarioError("the monthly model (periods = 12) does not apply the limits of "
@@ -155,7 +155,7 @@ def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     # follows from demand_balance, and one row per arc (not per arc and month) keeps the LP 12x smaller.
     m.annual_outbound = pyo.Expression(out_arcs, rule=lambda m, *a: sum(out_t(a, t) for t in months))
     add_strong_linking(m, m.annual_outbound, {a: annual[(a[2], a[3], a[4])] for a in out_arcs}, site_of=lambda a: a[1],
-                       mode_of=lambda a: a[0])
+                       mode_of=lambda a: a[0], tighten=tighten)
     if inputs.service_min_share > 0:
         dir_t = (lambda a, t: m.direct[(*a, t)]) if reroute else (lambda a, t: share[t] * m.direct[a])
         add_service_level(m, inputs, out_arcs, dir_arcs, demand, lambda a: [out_t(a, t) for t in months],
