@@ -25,35 +25,39 @@ import pyomo.environ as pyo
 from model.formulation.facility import level_bound
 
 
-def add_level_split(m: pyo.ConcreteModel, flow, bound: dict, site_of, mode_of=None) -> None:
-    """``m.LEVEL_ARCS`` (arc..., level), ``m.level_flow``, ``m.level_split``, ``m.level_linking``
-    and ``m.level_capacity`` (module docstring) for the arcs in ``bound`` (arc -> its demand) at sites
-    with more than one level; a held regime's arc (``mode_of(a)`` with a ``hold``) only at the
-    levels it may be held at, linked to ``hold[md,k,l]``."""
+def add_level_split(m: pyo.ConcreteModel, flow, groups: dict, bound: dict, site_of, mode_of=None,
+                    sites=None) -> None:
+    """``m.LEVEL_GROUPS`` (group..., level), ``m.level_flow``, ``m.level_split``, ``m.level_linking``
+    and ``m.level_capacity`` (module docstring) for the groups of arcs in ``groups`` (group -> its arcs,
+    all at one site ``site_of(group)``; ``bound[group]``: the most the group's arcs may carry together,
+    the demand of the rows they serve) at sites with more than one level. A group whose arcs are all
+    of one held regime (``mode_of(arc)`` with a ``hold``) is split only over the levels it may be
+    held at, linked to ``hold[md,k,l]``. ``sites``: split only these sites (default: all)."""
     held = set(m.HELD) if hasattr(m, "HELD") else set()
 
-    def levels(a):
-        k = site_of(a)
-        md = None if mode_of is None else mode_of(a)
+    def levels(g):
+        k = site_of(g)
+        modes = {None if mode_of is None else mode_of(a) for a in groups[g]}
+        md = modes.pop() if len(modes) == 1 else None
         if (md, k) in held:
             return [(l, m.hold[md, k, l]) for l in m.LEVELS[k] if (md, k, l) in m.HOLDINGS]
         return [(l, m.open[k, l]) for l in m.LEVELS[k]]
 
-    arcs = [a for a in bound if len(m.LEVELS[site_of(a)]) > 1]
+    split = [g for g in groups if len(m.LEVELS[site_of(g)]) > 1 and (sites is None or site_of(g) in sites)]
     keys, switch, by_level = [], {}, defaultdict(list)
-    for a in arcs:
-        for l, var in levels(a):
-            keys.append((*a, l))
-            switch[(*a, l)] = var
-            by_level[(site_of(a), l)].append((*a, l))
-    m.LEVEL_ARCS = pyo.Set(initialize=keys, dimen=len(keys[0]) if keys else 6, ordered=True)
-    m.level_flow = pyo.Var(m.LEVEL_ARCS, within=pyo.NonNegativeReals)
+    for g in split:
+        for l, var in levels(g):
+            keys.append((*g, l))
+            switch[(*g, l)] = var
+            by_level[(site_of(g), l)].append((*g, l))
+    m.LEVEL_GROUPS = pyo.Set(initialize=keys, dimen=len(keys[0]) if keys else None, ordered=True)
+    m.level_flow = pyo.Var(m.LEVEL_GROUPS, within=pyo.NonNegativeReals)
     parts = defaultdict(list)
     for q in keys:
         parts[q[:-1]].append(m.level_flow[q])
-    m.level_split = pyo.Constraint(arcs, rule=lambda m, *a: flow[a] == sum(parts[a]))
+    m.level_split = pyo.Constraint(split, rule=lambda m, *g: sum(flow[a] for a in groups[g]) == sum(parts[g]))
     m.level_linking = pyo.Constraint(
-        m.LEVEL_ARCS, rule=lambda m, *q: m.level_flow[q] <= level_bound(m, site_of(q[:-1]), q[-1], bound[q[:-1]])
+        m.LEVEL_GROUPS, rule=lambda m, *q: m.level_flow[q] <= level_bound(m, site_of(q[:-1]), q[-1], bound[q[:-1]])
         * switch[q])
     m.level_capacity = pyo.Constraint(
         sorted(by_level), rule=lambda m, k, l: sum(m.level_flow[q] for q in by_level[k, l]) <= m.capacity[k, l]
