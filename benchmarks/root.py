@@ -1,11 +1,12 @@
 """Root LP bound, root gap, nodes and time to each gap of the linking formulations, side by side.
 
-    python benchmarks/root.py [--case NAME[:KEY=VALUE,...] ...] [--linking summed tight split]
+    python benchmarks/root.py [--case NAME[:KEY=VALUE,...] ...] [--linking summed tight]
                               [--reps 3] [--gap 1e-4] [--time-limit 300] [--threads 1] [--out FILE.jsonl]
     python benchmarks/root.py --table FILE.jsonl
 
 A case is ``default`` (the shipped data), a scenario of ``scenarios/`` by name or a generated
-instance of ``benchmarks/instances.py`` (``inst/province-s20-p6-t1``), with optional overrides after a colon (``china-like:stock.sku_classes=0``). Each (case, linking, repetition) runs
+instance of ``benchmarks/instances.py`` (``inst/province-s20-p6-t1``), with optional overrides
+after a colon (``china-like:stock.sku_classes=0``). Each (case, linking, repetition) runs
 in a fresh Python process (HiGHS's thread pool is per process), interleaved so that the formulations
 share the machine's load alike. The child builds the model as ``model.pipeline`` does, with
 ``create_model(inputs, linking)`` (``model.formulation.LINKINGS``), hands it to HiGHS through the LP
@@ -23,7 +24,8 @@ file and reports:
   LP) could save.
 
 The table gives medians over the repetitions and, for each case, each formulation's median time
-over the first one's (HiGHS s includes ``pre_s``, the LP solved first by ``adaptive``). Not part of the test suite.
+over the first one's. The per-level split measured in docs/performance.md (``split``,
+``adaptive``, ``zone``) was dropped; it is in commit f5d0de2 of branch issue-30. Not part of the test suite.
 """
 from __future__ import annotations
 
@@ -70,19 +72,14 @@ def child(args) -> dict:
     sc = load_scenario(path, overrides=overrides or None)
     inputs = build_inputs(sc, scenario_road_distances(sc))
     opts = SolverOptions(mip_rel_gap=args.gap, time_limit=args.time_limit, threads=args.threads, interface="lp")
-    pre = {}
-    if args.linking == "adaptive":  # split only the sites whose levels the tight LP takes fractionally
-        pre = _fractional_sites(create_model(inputs, linking="tight"), opts)
-        m = create_model(inputs, linking="split", split_sites=pre["sites"])
-    else:
-        m = create_model(inputs, linking=args.linking)
+    m = create_model(inputs, linking=args.linking)
     build_s = time.perf_counter() - t0
     live = LiveModel(m, opts)
     h = live.h
     lp = h.getLp()
     n_bin = sum(1 for v in live.cols if v.is_integer())
     out = {"case": args.child, "linking": args.linking, "n_vars": len(live.cols), "n_cons": h.getNumRow(),
-           "n_bin": n_bin, "build_s": build_s, "handoff_s": live.handoff_seconds, **pre}
+           "n_bin": n_bin, "build_s": build_s, "handoff_s": live.handoff_seconds}
 
     relaxed = _quiet_highs()
     relaxed.setOptionValue("threads", int(args.threads))  # HiGHS's thread pool is per process: one count
@@ -126,20 +123,6 @@ def child(args) -> dict:
     return out
 
 
-def _fractional_sites(m, opts) -> dict:
-    """The sites with more than one level open fractionally in the LP relaxation of ``m``."""
-    import pyomo.environ as pyo
-
-    from model.solving.highs import solve_model
-
-    t0 = time.perf_counter()
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
-    solve_model(m, opts)
-    sites = [k for k in m.SITES
-             if sum(1 for l in m.LEVELS[k] if (m.open[k, l].value or 0) > 1e-6) > 1]
-    return {"sites": sites, "pre_s": time.perf_counter() - t0}
-
-
 def _median(rows, key):
     vals = [r[key] for r in rows if r.get(key) is not None]
     return statistics.median(vals) if vals else None
@@ -161,7 +144,7 @@ def table(rows) -> str:
             rs = [r for r in rows if r["case"] == c and r["linking"] == lk]
             if not rs:
                 continue
-            for r in rs:  # the LP solved first to choose the sites to split counts as HiGHS time
+            for r in rs:  # pre_s: the LP solved first by the adaptive split (commit f5d0de2), HiGHS time too
                 r["highs_s"] = r["solve_s"] + r.get("pre_s", 0.0)
                 r["model_s"] = r["build_s"] + r["handoff_s"]
                 if r["nodes"] <= 1 and r.get("gap") is not None:  # solved at the root: the root gap is the final one
@@ -181,7 +164,7 @@ def table(rows) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", nargs="*", default=["default"])
-    ap.add_argument("--linking", nargs="*", default=["summed", "tight", "split"])
+    ap.add_argument("--linking", nargs="*", default=["summed", "tight"])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--gap", type=float, default=1e-4)
     ap.add_argument("--time-limit", type=float, default=300.0)

@@ -18,7 +18,6 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from model.formulation.facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
-from model.formulation.levels import add_level_split
 from model.formulation.monthly import create_monthly_model
 from model.formulation.objective import add_emissions, add_objective
 from model.formulation.pools import add_stock_pools
@@ -47,16 +46,16 @@ def _by(keys, var, group):
     return out
 
 
-#: how the flows are linked to the capacity levels (docs/performance.md, issue 30): "summed" =
-#: ``flow <= demand x sum_l open`` (before issue 30), "tight" = coefficients ``min(demand, cap_l)``,
-#: "split" = tight + the per-level split of :mod:`model.formulation.levels` (one-period model only).
-LINKINGS = ("summed", "tight", "split", "zone")
-LINKING = "split"
+#: how strong_linking ties the flows to the capacity levels (docs/performance.md, issue 30):
+#: "tight" = coefficients ``min(demand, cap_l)`` on each level; "summed" = ``demand x sum_l open``, the
+#: row before issue 30, kept only for the side-by-side of ``benchmarks/root.py``.
+LINKINGS = ("tight", "summed")
+LINKING = "tight"
 
 
-def create_model(inputs: ModelInputs, linking: str = LINKING, split_sites=None) -> pyo.ConcreteModel:
+def create_model(inputs: ModelInputs, linking: str = LINKING) -> pyo.ConcreteModel:
     """The MIP: one steady-state period, or twelve months (:mod:`model.formulation.monthly`).
-    ``linking``: one of :data:`LINKINGS` (the others than the default are for the benchmarks)."""
+    ``linking``: one of :data:`LINKINGS` ("summed" is for the benchmarks)."""
     if linking not in LINKINGS:
         raise ValueError(f"linking {linking!r}: expected one of {', '.join(LINKINGS)}")
 
@@ -64,13 +63,13 @@ def create_model(inputs: ModelInputs, linking: str = LINKING, split_sites=None) 
     gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
     try:
         return create_monthly_model(inputs, tighten=linking != "summed") if inputs.periods == 12 \
-            else _create_model(inputs, linking, split_sites)
+            else _create_model(inputs, linking)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _create_model(inputs: ModelInputs, linking: str, split_sites=None) -> pyo.ConcreteModel:
+def _create_model(inputs: ModelInputs, linking: str) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="cbec_bonded_network")
     add_site_setup(m, inputs)
 
@@ -130,16 +129,8 @@ def _create_model(inputs: ModelInputs, linking: str, split_sites=None) -> pyo.Co
     # strong_linking[md,k,c,o,p]
     add_throughput_capacity(m, _by(out_keys, m.outbound, lambda a: a[1]))
     add_hold_capacity(m, _by(out_keys, m.outbound, lambda a: (a[0], a[1])))
-    bound = {a: demand[a[2], a[3], a[4]] for a in out_keys}
-    linked_rows = bound
-    if linking == "split":  # level_linking implies strong_linking for an arc split by level, unless pooled
-        linked_rows = {a: d for a, d in bound.items() if a in class_of or len(m.LEVELS[a[1]]) == 1
-                       or (split_sites is not None and a[1] not in split_sites)}
-    add_strong_linking(m, m.outbound, linked_rows, site_of=lambda a: a[1], mode_of=lambda a: a[0], linked=class_of,
-                       tighten=linking != "summed")
-    if linking in ("split", "zone"):  # level_flow, level_split, level_linking, level_capacity
-        add_level_split(m, m.outbound, *_level_groups(out_keys, demand, by_zone=linking == "zone"),
-                        site_of=lambda g: g[1] if len(g) == 5 else g[0], mode_of=lambda a: a[0], sites=split_sites)
+    add_strong_linking(m, m.outbound, {a: demand[a[2], a[3], a[4]] for a in out_keys}, site_of=lambda a: a[1],
+                       mode_of=lambda a: a[0], linked=class_of, tighten=linking != "summed")
 
     if inputs.service_min_share > 0:
         add_service_level(m, inputs, out_keys, dir_keys, demand)
@@ -147,19 +138,6 @@ def _create_model(inputs: ModelInputs, linking: str, split_sites=None) -> pyo.Co
         add_single_sourcing(m, out_keys, {a: demand[a[2], a[3], a[4]] for a in out_keys})
     add_exempt_limit(m, inputs, out_keys, dir_keys, demand)
     return m
-
-
-def _level_groups(out_keys, demand: dict, by_zone: bool) -> tuple[dict, dict]:
-    """The groups of outbound arcs split by level (:mod:`model.formulation.levels`) and their bounds:
-    each arc alone (bound: its demand row), or every arc of a (site, zone) pair (bound: the demand of
-    the distinct rows they serve: arcs of two regimes share a row)."""
-    if not by_zone:
-        return {a: [a] for a in out_keys}, {a: demand[a[2], a[3], a[4]] for a in out_keys}
-    groups, rows = defaultdict(list), defaultdict(set)
-    for a in out_keys:
-        groups[(a[1], a[2])].append(a)
-        rows[(a[1], a[2])].add((a[2], a[3], a[4]))
-    return dict(groups), {g: sum(demand[r] for r in rs) for g, rs in rows.items()}
 
 
 def add_exempt_limit(m: pyo.ConcreteModel, inputs: ModelInputs, out_keys, dir_keys, demand: dict) -> None:

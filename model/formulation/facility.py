@@ -3,8 +3,8 @@ and the plain CFLP.
 
 Symbols (docs/formulation.md): ``open[k,l]`` binary, one level per site, throughput
 capacity ``sum flows through k <= sum_l cap[k,l] open[k,l]`` and the strong linking
-``flow[k,*] <= demand[*] * sum_l open[k,l]`` (it makes the LP relaxation tight; dropping it
-made a 100 x 2000 instance 15x slower here, see docs/performance.md). A regime with a
+``flow[k,*] <= sum_l min(demand[*], cap[k,l]) open[k,l]`` (it makes the LP relaxation tight; dropping
+it made a 100 x 2000 instance 15x slower here, see docs/performance.md). A regime with a
 compliance cost of its own (bonded) adds ``hold[md,k,l]`` binaries: site k at level l holds
 regime md, ``hold <= open``, its flows linked to ``sum_l hold[md,k,l]`` instead of the opening.
 """
