@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from model import regimes as reg
 from model.core.errors import ScenarioError
 from model.economics import costs
 from model.inputs import arcs, classes, presolve, pricing
@@ -24,8 +23,6 @@ from model.inputs.context import arc_context
 from model.inputs.counterfactual import regime_paths
 from model.io import terms
 from model.network.roads import RoadDistances
-
-MODES = reg.MODES
 
 
 @dataclass

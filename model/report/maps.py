@@ -43,8 +43,6 @@ CLOSED_COLOUR = "#9e9e9e"
 OUTBOUND_COLOUR = "#e66101"  # site -> zone
 INBOUND_COLOUR = "#5e3c99"   # gateway -> site
 PARCEL_COLOUR = "#1b7837"    # gateway -> zone (direct mail)
-#: one colour per regime, for its sites, its flows and its legend entry (colour-blind safe, Okabe-Ito)
-REGIME_COLOURS = {"bonded": "#D55E00", "general_trade": "#0072B2", "direct_mail": "#009E73", "cbec_direct": "#CC79A7"}
 OTHER_REGIME_COLOUR = "#7f7f7f"
 PROVINCE_BORDER = "#6b6b6b"  # clear borders between the provinces
 GATEWAY_MARKERS = {"airport": "^", "seaport": "s", "land_border": "D"}
@@ -140,7 +138,9 @@ def sites_gdf(result):
 
 
 def regime_colour(mode: str) -> str:
-    return REGIME_COLOURS.get(str(mode), OTHER_REGIME_COLOUR)
+    """The regime's own colour (its module's ``colour``, one per regime for its sites, flows and legend)."""
+    r = regimes.REGISTRY.get(str(mode))
+    return r.colour if r else OTHER_REGIME_COLOUR
 
 
 #: flows.csv columns each GeoJSON flow feature carries (the names and the regime's words are added)
