@@ -191,3 +191,26 @@ def test_pilot_rollout_on_the_shipped_data_keeps_bonded_to_the_pilot_zones():
     for k, rows in df.sort_values("year").groupby("site"):
         ranks = [rank[(k, lv)] for lv in rows["level"]]
         assert ranks == sorted(ranks) and rows["year"].tolist() == list(range(rows["year"].min(), data.years[-1] + 1))
+
+
+def test_every_rollout_component_is_in_the_doc(tmp_path):
+    """docs/formulation.md's roll-out table names every component the roll-out adds to its years'
+    blocks (the blocks themselves are the one-period model, checked by test_formulation_doc)."""
+    import re
+    from pathlib import Path
+
+    import pyomo.environ as pyo
+
+    from model.formulation.rollout import create_rollout_model
+
+    tabs = tables(demand={"01": 1000.0}, levels=[("S1", "small", 1e6, 1000.0, 200.0)])
+    sc = load_scenario(write(tmp_path / "d", tabs), overrides={
+        "rollout.first_year": 2026, "rollout.last_year": 2027, "rollout.budget_usd": 1e6,
+        "rollout.budget_carry_over": 1, "rollout.max_openings_per_year": 1, "rollout.earliest_year": "S1:2027"})
+    m = create_rollout_model(rollout_data(sc))
+    names = {c.local_name for kind in (pyo.Set, pyo.Var, pyo.Expression, pyo.Constraint, pyo.Objective)
+             for c in m.component_objects(kind, descend_into=False) if not c.local_name.endswith("_index")}
+    text = Path(__file__).resolve().parents[1].joinpath("docs", "formulation.md").read_text(encoding="utf-8")
+    section = text.split("## Roll-out over several years", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Za-z_]\w*)(?:\[[^`]*\])?`", section))
+    assert names and not sorted(names - documented)

@@ -111,8 +111,9 @@ def report_text(plan, myopic, summary: dict, brief: bool = False) -> str:
     if myopic is not None and myopic.npv is not None:
         lines.append(f"Planned one year at a time (myopic): {usd(myopic.npv)}; the cost of myopia is "
                      f"{usd(summary['cost_of_myopia_usd'])} ({summary['cost_of_myopia_share']:.2%} of the NPV; "
-                     f"each solve stops within a {summary['mip_rel_gap']:g} gap, so differences below about that "
-                     "share are not resolved).")
+                     f"between {usd(summary['cost_of_myopia_range_usd'][0])} and "
+                     f"{usd(summary['cost_of_myopia_range_usd'][1])} given the foresight solve's bound; each solve "
+                     f"stops within a {summary['mip_rel_gap']:g} gap).")
     lines.append("")
     changes = df[df["change"] != ""] if len(df) else df
     for t in data.years:
