@@ -11,6 +11,7 @@ report.md and, unless --no-map, one map per year (map_<year>.png).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 import time
@@ -54,6 +55,7 @@ class RolloutPlan:
     year_results: dict = field(default_factory=dict)             # year -> (sites table, flows table)
     npv: float | None = None
     model: object = None                                         # the foresight model (None for myopic)
+    values: dict = field(default_factory=dict)                   # variable name -> value (a MIP start)
 
     @property
     def status(self) -> str:
@@ -161,6 +163,9 @@ def solve_myopic(data: RolloutData, options: SolverOptions) -> RolloutPlan:
         plan.reports.append(report)
         if report.objective is None:
             return plan
+        # the one-year model names its variables as the roll-out does (z[k,l,t], y<t>.open[k,l], ...)
+        plan.values.update({v.name: v.value for v in m.component_data_objects(pyo.Var, active=True)
+                            if v.value is not None})
         state = _extract(m, one, plan, state)
     plan.npv = float(plan.years["discounted_cost_usd"].sum())
     return plan
@@ -239,6 +244,9 @@ def parse_args(argv):
     ap.add_argument("--myopic", action=argparse.BooleanOptionalAction, default=True,
                     help="also plan the years one at a time and report the cost of myopia (default on)")
     ap.add_argument("--verbose", action="store_true", help="HiGHS log")
+    ap.add_argument("--quiet", action="store_true", help="no progress line during the solves")
+    ap.add_argument("--progress", type=float, default=10.0, metavar="S",
+                    help="seconds between progress lines on stderr (default 10)")
     return ap.parse_intermixed_args(argv)
 
 
@@ -257,18 +265,20 @@ def _run(args) -> int:
         overrides["rollout.budget_usd"] = args.budget_usd
     scenario = load_scenario(args.scenario, data_dir=args.data, overrides=overrides)
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
-                            verbose=args.verbose)
+                            verbose=args.verbose, progress_seconds=None if args.quiet else args.progress)
     out = Path(args.out or command_out_dir(PROJECT_DIR, run_name(scenario), "rollout"))
     check_out_dir(out, force=args.force)
     t0 = time.perf_counter()
     data = rollout_data(scenario)
     print(f"Roll-out of '{scenario.name}' over {data.years[0]}-{data.years[-1]} (gap {options.mip_rel_gap:g}) ...",
           flush=True)
-    plan = solve_rollout(data, options)
+    myopic = solve_myopic(data, options) if args.myopic else None
+    # the myopic plan is a plan of the roll-out too: HiGHS starts from it, so foresight never does worse
+    start = myopic.values if myopic is not None and myopic.npv is not None else None
+    plan = solve_rollout(data, dataclasses.replace(options, start=start))
     if plan.npv is None:
         print(f"error: no roll-out plan ({plan.status})")
         return 3
-    myopic = solve_myopic(data, options) if args.myopic else None
     seconds = time.perf_counter() - t0
     s = summary(plan, myopic, options, scenario, seconds)
     files = {
