@@ -14,7 +14,7 @@ from model.inputs.rollout import crf, parse_timeline, parse_years, rollout_data
 from model.io.scenario import load_scenario
 from model.pipeline import solve
 from model.solving.highs import SolverOptions
-from model.studies.rollout import main, solve_myopic, solve_rollout
+from model.studies.rollout import ROLLOUT_GAP, main, solve_myopic, solve_rollout
 from tests.tiny import KM_PER_DEGREE, all_terms, tables, with_classes, write
 
 EXACT = SolverOptions(mip_rel_gap=0.0)
@@ -178,7 +178,7 @@ def test_pilot_rollout_on_the_shipped_data_keeps_bonded_to_the_pilot_zones():
     date, at sites of the allowed types, and no site ever steps down or closes."""
     sc = load_scenario("scenarios/cbec-pilot-2027.toml")
     data = rollout_data(sc)
-    plan = solve_rollout(data, SolverOptions(mip_rel_gap=5e-3))
+    plan = solve_rollout(data, SolverOptions(mip_rel_gap=ROLLOUT_GAP))
     national = min(y for y, k, v in data.timeline if k == "policy.eligible_zones" and v == "*")
     sites = sc.tables["sites"].set_index("site")
     df = plan.sites
