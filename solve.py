@@ -16,6 +16,7 @@ Subcommands (each has its own --help):
     python solve.py alternatives [SCENARIO] --within 0.02   # near-optimal site sets
     python solve.py breakeven KEY --range LO:HI             # where the chosen network changes
     python solve.py regret [SCENARIO]                       # cost of forcing each site open / closed
+    python solve.py rollout [SCENARIO] --years 2026-2030    # multi-year roll-out under a budget and timeline
 
 Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
 2 bad input, 3 no solution.
@@ -45,6 +46,7 @@ SUBCOMMANDS = {
     "alternatives": "model.studies.alternatives",
     "breakeven": "model.studies.breakeven",
     "regret": "model.studies.regret",
+    "rollout": "model.studies.rollout",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
 COMMANDS_HELP = f"""\
@@ -55,6 +57,8 @@ commands (python solve.py COMMAND --help for each one's options):
   alternatives  other site sets within a fraction of the optimal cost: results/<scenario>/alternatives/
   breakeven     values of one parameter at which the chosen network changes: results/<scenario>/breakeven/
   regret        cost of forcing each candidate site open or closed: results/<scenario>/regret/
+  rollout       which site opens in which year, at which level, under a budget and a policy timeline, with
+                the cost of myopic planning: results/<scenario>/rollout/
   --stochastic  two-stage model under demand and exchange-rate uncertainty: results/<scenario>-stochastic/
   --method lagrangian  very large instances (district or commune zones): a plan with a certified gap,
                 the full model never built (one period, no service share, CO2 cap, single sourcing
