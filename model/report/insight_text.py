@@ -6,6 +6,7 @@ A neutral module: the renderers (model.report.markdown, model.report.maps) read 
 from __future__ import annotations
 
 from model.core.formats import usd as _usd
+from model.report.breakeven_text import switch_sentences, switch_summary
 
 
 def _named(code, names: dict | None) -> str:
@@ -38,9 +39,11 @@ def site_notes(summary: dict) -> dict[str, list[str]]:
     return notes
 
 
-def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: dict | None = None) -> list[str]:
+def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: dict | None = None,
+                     zone_regions: dict | None = None) -> list[str]:
     """report.md lines for every insight section present (none when no insight command has run);
-    ``zone_names`` / ``site_names`` ({code: name}) put names beside the codes."""
+    ``zone_names`` / ``site_names`` ({code: name}) put names beside the codes, ``zone_regions``
+    ({code: region}) groups the provinces of a break-even switch."""
     ins = summary.get("insight") or {}
     lines: list[str] = []
 
@@ -73,8 +76,11 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
         if flexible:
             lines.append(f"Open in some only (a choice the costs do not settle): {sites(flexible)}.")
     for key, be in (ins.get("breakeven") or {}).items():
-        lines += ["", f"## Break-even values of `{key}`", "",
-                  f"Searched {be['range'][0]:g} to {be['range'][1]:g} ({be['unit']}): {be['grid']} evenly spaced "
+        lines += ["", f"## Break-even values of `{key}`", ""]
+        lines += [f"- {t}" for s in be["switches"] for t in switch_sentences(
+            s, key, be["unit"], zone_names, zone_regions, site_names, len(zone_names) if zone_names else None)]
+        lines += [""] if be["switches"] else []
+        lines += [f"Searched {be['range'][0]:g} to {be['range'][1]:g} ({be['unit']}): {be['grid']} evenly spaced "
                   f"solves, then bisection to a resolution of {be['tol']:.4g}; {be['solves']} solves "
                   f"(+ {be.get('fixed_site_solves', 0)} with the sites fixed, to tell switches from near-ties) in "
                   f"{be['seconds']:.0f} s, each to a {be['gap']:g} gap."]
@@ -84,7 +90,7 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
             lines += ["", "| between | and | cost below | cost above | what changes |", "|---|---|---|---|---|"]
             for s in be["switches"]:
                 lines.append(f"| {s['below']:.4g} | {s['above']:.4g} | {_usd(s['objective_below'])} | "
-                             f"{_usd(s['objective_above'])} | {s['text']} |")
+                             f"{_usd(s['objective_above'])} | {switch_summary(s)} |")
         ties = be.get("near_ties") or []
         if ties:
             lines += ["", f"Near-ties (not switches): at {len(ties)} place(s) the solves returned different site sets "

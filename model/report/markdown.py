@@ -6,7 +6,7 @@ import math
 from model import regimes
 from model.core.formats import quantity
 from model.core.formats import usd as _usd
-from model.core.names import named, site_names, zone_names
+from model.core.names import named, site_names, zone_names, zone_regions
 from model.io.outputs import md_text
 from model.io.run_identity import identity_lines
 from model.report.across_gap import across_gap_lines
@@ -308,7 +308,7 @@ def report_markdown(result) -> str:
                  else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}"))
         lines.append(f"| `{key}` | {shown or '(none)'} |")
     if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret
-        lines += insight_markdown(s, zones, site_names(sc))
+        lines += insight_markdown(s, zones, site_names(sc), zone_regions(sc))
     lines += ["", "## What this answer rests on", "", "Inputs behind the largest costs (from the data folder's "
               "SOURCES.md):", ""]
     lines += [f"- {x}" for x in data_caveats(s, read_sources(sc.data_dir), str(sc.data_dir))]

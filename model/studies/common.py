@@ -104,13 +104,25 @@ def dominant_modes(flows: pd.DataFrame) -> dict:
     return dict(zip(by.drop_duplicates("zone")["zone"], by.drop_duplicates("zone")["mode"]))
 
 
+def product_modes(flows: pd.DataFrame) -> dict:
+    """Product -> {mode: orders} over every zone (the break-even sentences name the products that move)."""
+    if flows is None or not len(flows):
+        return {}
+    f = flows[flows["leg"].isin(["outbound", "parcel", "unmet"])]
+    by = f.groupby(["product", "mode"])["orders"].sum()
+    out: dict = {}
+    for (p, md), v in by.items():
+        out.setdefault(str(p), {})[str(md)] = float(v)
+    return out
+
+
 def summarise(result) -> dict:
     """A solved scenario reduced to what the studies compare (small, picklable)."""
     r = result.report
     out = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
            "solve_seconds": round(r.solve_seconds + r.handoff_seconds + result.build_seconds, 2)}
     if r.objective is None:
-        return {**out, "sites": {}, "cost_breakdown": {}, "kpis": {}, "dominant_mode": {}}
+        return {**out, "sites": {}, "cost_breakdown": {}, "kpis": {}, "dominant_mode": {}, "product_modes": {}}
     s = result.summary
     opened = result.sites[result.sites["opened"]]
     kp = s.get("kpis", {})
@@ -122,7 +134,7 @@ def summarise(result) -> dict:
                      "unmet_share": s["unmet_share"],
                      "share_within_target": kp.get("share_within_target"),
                      "lead_time_mean_hours": kp.get("lead_time_mean_hours")},
-            "dominant_mode": dominant_modes(result.flows)}
+            "dominant_mode": dominant_modes(result.flows), "product_modes": product_modes(result.flows)}
 
 
 def solve_job(job: dict) -> dict:
