@@ -38,11 +38,8 @@ ARCHIPELAGOS = [("Quần đảo Hoàng Sa\n(Đà Nẵng)", 112.0, 17.25, "bottom
 
 ATTRIBUTION = ("Boundaries: Open Development Vietnam / Open Development Mekong (Dept. of Survey and Mapping), "
                "CC BY-SA 4.0; province centres: GeoNames, CC BY 4.0")
-SITE_COLOUR = "#d7191c"      # opened sites (tests look for this colour in the PNG)
+SITE_COLOUR = "#d7191c"      # an opened site that holds no regime (a hand-made or older result)
 CLOSED_COLOUR = "#9e9e9e"
-OUTBOUND_COLOUR = "#e66101"  # site -> zone
-INBOUND_COLOUR = "#5e3c99"   # gateway -> site
-PARCEL_COLOUR = "#1b7837"    # gateway -> zone (direct mail)
 OTHER_REGIME_COLOUR = "#7f7f7f"
 PROVINCE_BORDER = "#6b6b6b"  # clear borders between the provinces
 GATEWAY_MARKERS = {"airport": "^", "seaport": "s", "land_border": "D"}
@@ -197,14 +194,16 @@ def flows_gdf(result):
 def _aggregate(f: pd.DataFrame, leg: str, a: str, b: str, top: int | None) -> pd.DataFrame:
     sel = f[f["leg"] == leg]
     if sel.empty:
-        return pd.DataFrame(columns=[a, b, "orders", "kg", "cost_usd"])
-    agg = sel.groupby([a, b], as_index=False)[["orders", "kg", "cost_usd"]].sum()
+        return pd.DataFrame(columns=["mode", a, b, "orders", "kg", "cost_usd"])
+    keys = ["mode", a, b] if "mode" in sel.columns else [a, b]
+    agg = sel.groupby(keys, as_index=False)[["orders", "kg", "cost_usd"]].sum()
     agg = agg.sort_values("orders", ascending=False)
     return agg.head(top) if top else agg
 
 
 def main_lines(result, top_outbound=TOP_OUTBOUND, top_inbound=TOP_INBOUND, top_parcel=TOP_PARCEL) -> pd.DataFrame:
-    """Flows aggregated over origin and product, largest first: leg, from/to ids and lon/lat, orders."""
+    """Flows aggregated over origin and product, largest first: leg, regime (``mode``), from/to ids and
+    lon/lat, orders."""
     f = result.flows
     sites = result.sites.set_index("site")[["lon", "lat"]]
     gws = result.scenario.tables["gateways"].set_index("gateway")[["lon", "lat"]]
@@ -216,13 +215,14 @@ def main_lines(result, top_outbound=TOP_OUTBOUND, top_inbound=TOP_INBOUND, top_p
         agg = _aggregate(f, leg, a, b, top) if len(f) else pd.DataFrame()
         if agg.empty:
             continue
-        d = pd.DataFrame({"leg": leg, "src": agg[a].astype(str), "dst": agg[b].astype(str),
+        d = pd.DataFrame({"leg": leg, "mode": agg["mode"].astype(str) if "mode" in agg.columns else "",
+                          "src": agg[a].astype(str), "dst": agg[b].astype(str),
                           "orders": agg["orders"].to_numpy(), "kg": agg["kg"].to_numpy()})
         d[["x0", "y0"]] = pa.reindex(d["src"]).to_numpy()
         d[["x1", "y1"]] = pb[["lon", "lat"]].reindex(d["dst"]).to_numpy()
         out.append(d)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["leg", "src", "dst", "orders", "kg", "x0", "y0", "x1", "y1"])
+        columns=["leg", "mode", "src", "dst", "orders", "kg", "x0", "y0", "x1", "y1"])
 
 
 # ----------------------------------------------------------------------------- GeoJSON
@@ -407,16 +407,16 @@ class _PngMap:
         ax.set_ylim(vy0, vy1)
         ax.set_aspect("equal")
         ax.apply_aspect()
-        for leg, colour, style, z in (("parcel", PARCEL_COLOUR, "--", 4), ("inbound", INBOUND_COLOUR, "-", 5),
-                                      ("outbound", OUTBOUND_COLOUR, "-", 6)):
+        # each flow in its regime's colour; parcel legs (gateway -> province, no site) dashed
+        for leg, style, z in (("parcel", "--", 4), ("inbound", "-", 5), ("outbound", "-", 6)):
             sel = self.lines[self.lines["leg"] == leg].sort_values("orders")
             if sel.empty:
                 continue
             x0, y0 = self.to_m(sel["x0"], sel["y0"])
             x1, y1 = self.to_m(sel["x1"], sel["y1"])
-            for a0, b0, a1, b1, w in zip(x0, y0, x1, y1, self.line_width(sel["orders"])):
-                ax.plot([a0, a1], [b0, b1], color=colour, lw=w, ls=style, alpha=0.75, solid_capstyle="round",
-                        zorder=z)
+            for a0, b0, a1, b1, w, md in zip(x0, y0, x1, y1, self.line_width(sel["orders"]), sel["mode"]):
+                ax.plot([a0, a1], [b0, b1], color=regime_colour(md), lw=w, ls=style, alpha=0.75,
+                        solid_capstyle="round", zorder=z)
         self.draw_points(ax, legend_ax)
         for axis in (ax,):
             axis.set_xticks([])
@@ -452,11 +452,31 @@ class _PngMap:
         if len(opened):
             x, y = self.to_m(opened["lon"], opened["lat"])
             size = self.site_size(opened["throughput_orders"])
-            ax.scatter(x, y, s=size, facecolor=SITE_COLOUR, edgecolor="black", linewidth=0.9, alpha=0.95, zorder=9)
+            self.draw_held(ax, x, y, size)
             _, unlabelled = label_sites(ax, x, y, list(opened["site"]), np.sqrt(size) / 2)
             if unlabelled:  # no room beside the marker: named under the legend instead
                 legend_ax.text(0.0, 0.0, "Not labelled (no room): " + ", ".join(unlabelled), fontsize=7.5,
                                transform=legend_ax.transAxes, va="bottom", wrap=True)
+
+    def held(self) -> list[list[str]]:
+        """The regimes each opened site holds (sites.csv ``regimes_held``), in registry order."""
+        col = self.opened["regimes_held"] if "regimes_held" in self.opened.columns else pd.Series("", self.opened.index)
+        order = {md: i for i, md in enumerate(regimes.MODES)}
+        return [sorted(str(h or "").split(), key=lambda md: (order.get(md, len(order)), md)) for h in col.fillna("")]
+
+    def regimes_shown(self) -> list[str]:
+        """Every regime held at an opened site or carried by a drawn flow, in registry order."""
+        present = {md for h in self.held() for md in h} | set(self.lines["mode"].astype(str)) - {""}
+        return [md for md in regimes.MODES if md in present] + sorted(present - set(regimes.MODES))
+
+    def draw_held(self, ax, x, y, size) -> None:
+        """Opened sites, each filled with the colour of the regime it holds; a site holding several
+        shows them as concentric discs (the first largest), as map.html does. Sites holding none
+        (a hand-made or older result) keep SITE_COLOUR."""
+        for xi, yi, si, held in zip(x, y, size, self.held()):
+            for depth, md in enumerate(held or [None]):
+                ax.scatter([xi], [yi], s=si * 0.62 ** (2 * depth), facecolor=regime_colour(md) if md else SITE_COLOUR,
+                           edgecolor="black", linewidth=0.9, alpha=0.95, zorder=9 + 0.01 * depth)
 
     def draw_inset(self, inset):
         """Hoang Sa and Truong Sa archipelagos, the islands ringed so they stay visible at this scale."""
@@ -491,21 +511,27 @@ class _PngMap:
         from matplotlib.ticker import PercentFormatter
 
         gws, lines, max_thr = self.gws, self.lines, self.max_thr
-        handles = [Line2D([], [], ls="", marker="o", ms=math.sqrt(float(self.site_size(v))), mfc=SITE_COLOUR,
-                          mec="black", label=f"site opened (any regime), {_qty(v)} orders/yr")
-                   for v in sorted({max_thr, max_thr / 4, max_thr / 16}, reverse=True)]
+        # one entry per regime present (its sites and its flows share the colour), then sizes in grey
+        # (a disc for a regime held at sites, a dashed line for a parcel regime)
+        handles = [Line2D([], [], ls="-" if md in regimes.STOCKED else "--", lw=3,
+                          marker="o" if md in regimes.STOCKED else "", ms=9, color=regime_colour(md),
+                          mfc=regime_colour(md), mec="black", label=regimes.label(md)) for md in self.regimes_shown()]
+        handles += [Line2D([], [], ls="", marker="o", ms=math.sqrt(float(self.site_size(v))), mfc="#bdbdbd",
+                           mec="black", label=f"site opened, {_qty(v)} orders/yr")
+                    for v in sorted({max_thr, max_thr / 4, max_thr / 16}, reverse=True)]
         handles.append(
             Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=CLOSED_COLOUR, label="candidate, not opened"))
         handles += [Line2D([], [], ls="", marker=m, ms=8, mfc="#333333", mec="white",
                            label=f"gateway: {GATEWAY_LABELS[t]}")
                     for t, m in GATEWAY_MARKERS.items() if (gws["type"] == t).any()]
-        for leg, colour, style, text, top in (
-                ("outbound", OUTBOUND_COLOUR, "-", "site \u2192 province (outbound)", TOP_OUTBOUND),
-                ("inbound", INBOUND_COLOUR, "-", "gateway \u2192 site (inbound)", TOP_INBOUND),
-                ("parcel", PARCEL_COLOUR, "--", "gateway \u2192 province (direct mail)", TOP_PARCEL)):
+        for leg, style, text, top in (
+                ("outbound", "-", "site \u2192 province (outbound)", TOP_OUTBOUND),
+                ("inbound", "-", "gateway \u2192 site (inbound)", TOP_INBOUND),
+                ("parcel", "--", "gateway \u2192 province (parcel)", TOP_PARCEL)):
             sel = lines[lines["leg"] == leg]
             if len(sel):
-                handles.append(Line2D([], [], color=colour, ls=style, lw=3, label=f"{text}, top {min(top, len(sel))}"))
+                handles.append(Line2D([], [], color="#555555", ls=style, lw=2,
+                                      label=f"{text}, top {min(top, len(sel))}"))
         handles.append(Line2D([], [], color="#777777", lw=float(self.line_width(self.max_line)),
                               label=f"line width: {_qty(self.max_line)} orders/yr"))
         legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8.5, labelspacing=1.1,
