@@ -69,8 +69,9 @@ def test_png_colours_sites_and_flows_by_the_regime_they_hold(out, result):
     px = np.asarray(Image.open(out / "map.png").convert("RGB")).reshape(-1, 3).astype(int)
     held = {md for h in result.sites.loc[result.sites["opened"], "regimes_held"] for md in str(h).split()}
     assert held == {"bonded"}
-    for md in held | {"direct_mail"}:
+    for md in held:  # the site's disc (and its flows, and the legend)
         assert _pixels_of(px, regimes.REGISTRY[md].colour) > 100, md
+    assert _pixels_of(px, regimes.REGISTRY["direct_mail"].colour) > 50  # the dashed parcel legs and the legend
     assert _pixels_of(px, SITE_COLOUR) == 0  # every opened site holds a regime: none in the fallback colour
 
 
