@@ -294,7 +294,8 @@ def _run(args) -> int:
 
     found = find_breakeven(scenario, args.key, lo, hi, options, args.tol, args.grid, hook, args.workers,
                            args.scheduler, progress, reuse=args.reuse)
-    base = solve_base(scenario, options, hook, " for the scenario itself", reuse=args.reuse)
+    base = solve_base(scenario, options, hook, " for the scenario itself", reuse=args.reuse,
+                      results=args.results_dir)
     if base is None:
         return 3
     section = {k: v for k, v in found.items() if k != "points"}

@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,8 @@ from model.io.run_identity import run_name
 from model.pipeline import solve
 from model.report.writer import result_files, write_results
 from model.solving.highs import DEFAULT_GAP, SolverOptions
+from model.studies.compare import read_run, saved_run_of
+from model.studies.compare_text import run_gap
 from model.studies.session import cannot_force_open, session_for
 from model.studies.shadow import shadow_prices, shadow_section
 
@@ -196,6 +199,10 @@ def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool 
         action="store_true",
         help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)",
     )
+    ap.add_argument("--results-dir", type=Path, default=ROOT / "results",
+                    help="where runs are saved (default results/): a saved run of the scenario on the same inputs "
+                         "and at least as tight is reused for the base solve, and the output goes to "
+                         "<results-dir>/<run name>/<command> unless --out is given")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter (repeatable)")
     ap.add_argument("--gap", type=float, default=INSIGHT_GAP,
                     help=f"relative MIP gap of every solve (default {INSIGHT_GAP:g}; cost differences below about "
@@ -229,9 +236,17 @@ def prepare(args, command: str):
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=False)
 
-    check_out_dir(args.out or command_out_dir(ROOT, run_name(scenario), command),
-                  force=getattr(args, "force", False))  # before any solve
+    check_out_dir(out_dir(args, scenario, command), force=getattr(args, "force", False))  # before any solve
     return scenario, options, args.extra
+
+
+def out_dir(args, scenario, command: str) -> Path:
+    """``--out``, else ``<--results-dir>/<run name>/<command>/`` (never over the base run)."""
+    results = getattr(args, "results_dir", None)
+    if args.out:
+        return Path(args.out)
+    return Path(results) / run_name(scenario) / command if results else command_out_dir(ROOT, run_name(scenario),
+                                                                                          command)
 
 
 # ---------------------------------------------------------------------------- output
@@ -278,20 +293,46 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     return write_results(base, out_dir, extra_files=files, force=force)
 
 
-def solve_base(scenario, options, hook, what: str = "", reuse: bool = True, tighten: float | None = None):
+def saved_base(scenario, options, hook, results: Path | None) -> tuple[Path, dict, dict] | None:
+    """(folder, its summary, its opened sites {site: level}) of the plain run of ``scenario`` saved under
+    ``results`` on the same inputs and to a gap at most the one asked (model.studies.compare.saved_run_of,
+    the rule ``compare`` uses); None without one, or with an ``--extra`` hook (the saved run has none)."""
+    if results is None or hook:
+        return None
+    folder = saved_run_of(scenario, options, Path(results))
+    if folder is None:
+        return None
+    run = read_run(folder)
+    if run.summary.get("bound") is None:
+        return None
+    opened = run.sites[run.sites["opened"].astype(str).str.lower().isin(["true", "1"])]
+    return folder, run.summary, dict(zip(opened["site"].astype(str), opened["level"].astype(str)))
+
+
+def solve_base(scenario, options, hook, what: str = "", reuse: bool = True, tighten: float | None = None,
+               results: Path | None = None):
     """The scenario solved with the command's rules (``--extra``), or None after printing why there is
     no solution (status, and which constraint, where and by how much: model.solving.infeasibility).
 
     ``reuse``: solve it in the process's kept session (:mod:`model.studies.session`), the model the
     command's re-solves then change, so it is built once; ``tighten``: see
-    :meth:`model.studies.session.ModelSession.solve` (:data:`TIGHTEN`)."""
-    import sys
-
-
+    :meth:`model.studies.session.ModelSession.solve` (:data:`TIGHTEN`). ``results``: a results folder
+    (``--results-dir``) whose saved run of the scenario, when it is on the same inputs and at least as
+    tight (:func:`saved_base`), is reused: its sites are the MIP start and its bound certifies them, so
+    HiGHS stops at the first solution instead of proving the gap again (said on stderr)."""
     base = None
     if reuse and options.interface != "appsi":
-
-        base = session_for(scenario, options, hook).solve(SiteRules(hook=hook), options, tighten=tighten)
+        session = session_for(scenario, options, hook)
+        saved = saved_base(scenario, options, hook, results)
+        if saved is not None:
+            folder, summary, sites = saved
+            print(f"reusing the saved run {folder} (same input hash, gap {run_gap(summary):.3g} within the "
+                  f"{options.mip_rel_gap:g} asked): its sites start the base solve and its bound certifies them",
+                  file=sys.stderr, flush=True)
+            base = session.solve(SiteRules(hook=hook), options, start=site_start(scenario, sites),
+                                 bound=float(summary["bound"]))
+        else:
+            base = session.solve(SiteRules(hook=hook), options, tighten=tighten)
         if base.objective is None:
             base = None  # solved again below, to say why
     if base is None:
@@ -311,7 +352,7 @@ def finish(base, options, args, command: str, sections: dict, tables: dict) -> P
     if base.restore is not None:  # a kept model: its variables hold the last re-solve
         base.restore()
     sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    out = args.out or command_out_dir(ROOT, run_name(base.scenario), command)
+    out = out_dir(args, base.scenario, command)
     write_insight(base, out, {**sections, "shadow_prices": sp_section}, {**tables, **sp_tables},
                   extra_files=result_files(base, args.map), force=getattr(args, "force", False))
     return Path(out)

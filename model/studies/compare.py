@@ -130,7 +130,12 @@ def resolve(arg: str) -> tuple[str, Path]:
 def saved_run(source: Path, options: SolverOptions, results: Path | None = None) -> Path | None:
     """``results/<run>/`` of scenario ``source`` when it holds a run on the same inputs (same input
     hash) solved at least as tightly as ``options`` asks, so it is read instead of solved again."""
-    scenario = load_scenario(source)
+    return saved_run_of(load_scenario(source), options, results)
+
+
+def saved_run_of(scenario, options: SolverOptions, results: Path | None = None) -> Path | None:
+    """:func:`saved_run` for a loaded scenario (with its ``--set`` changes): ``results/<run name>/``
+    when its summary.json has the scenario's input hash, a solution, and a gap at most the one asked."""
     folder = (results or ROOT / "results") / run_name(scenario)
     if not _is_run_folder(folder):
         return None
