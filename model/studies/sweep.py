@@ -543,14 +543,26 @@ METRIC_LABELS = {
 }
 
 
-def plot_metrics(table: pd.DataFrame) -> list[str]:
-    """Metric columns worth plotting: total cost, sites opened, mode shares and every numeric KPI."""
-    skip = {"bound", "gap", "seconds", "wall_seconds", "service_target_hours"}
+def echoes(table: pd.DataFrame, metric: str, x: str) -> bool:
+    """True when column ``metric`` is column ``x`` again (a KPI that repeats a swept parameter, e.g.
+    ``service_target_hours`` against ``service.target_hours``): equal wherever both are numbers."""
+    a = pd.to_numeric(table[metric], errors="coerce")
+    b = pd.to_numeric(table[x], errors="coerce")
+    both = a.notna() & b.notna()
+    return b[both].nunique() >= 2 and bool(np.allclose(a[both], b[both], rtol=1e-9, atol=0.0))
+
+
+def plot_metrics(table: pd.DataFrame, varied: list[str] | tuple = ()) -> list[str]:
+    """Metric columns worth plotting: total cost, sites opened, mode shares and every numeric KPI;
+    never a varied parameter itself nor a KPI that only repeats one (:func:`echoes`), which would be a
+    parameter plotted against itself (a key such as ``policy.order_value_cap_usd`` ends like a KPI)."""
+    skip = {"bound", "gap", "seconds", "wall_seconds", "service_target_hours", *varied}
 
     cols = [c for c in METRIC_LABELS if c in table.columns]
     cols += [c for c in table.columns if c not in cols and c not in skip and c not in TERMS
              and c.endswith(("_usd", "_hours", "_t", "_kg_per_order", "_share")) and c != "unmet_share"]
-    return [c for c in cols if pd.api.types.is_numeric_dtype(table[c]) and table[c].notna().any()]
+    return [c for c in cols if pd.api.types.is_numeric_dtype(table[c]) and table[c].notna().any()
+            and not any(echoes(table, c, k) for k in varied if k in table.columns)]
 
 
 def _canvas(fig):
@@ -570,7 +582,7 @@ def write_parameter_plot(table: pd.DataFrame, x: str, varied: list[str], path: P
     for k in others[1:]:  # more than two varied keys: hold the rest at their first value
         fixed[k] = df[k].iloc[0] if len(df) else None
         df = df[df[k] == fixed[k]]
-    metrics = plot_metrics(table)
+    metrics = plot_metrics(table, varied)
     ncols = 3
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = Figure(figsize=(5 * ncols, 3.4 * nrows), dpi=110)
