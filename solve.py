@@ -27,7 +27,7 @@ import logging
 import sys
 from pathlib import Path
 
-from model.cli import did_you_mean, load_extra, parse_set, print_error, suggest
+from model.cli import check_options, did_you_mean, load_extra, parse_set, print_error, suggest
 from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
 from model.solver import DEFAULT_GAP
 
@@ -180,6 +180,7 @@ def main(argv=None) -> int:
     from model import lagrangian_run as lagr
     from model.outputs import check_out_dir
     try:
+        check_options(args)  # ranges first: nothing is read or solved with a bad option
         scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         if args.method == "lagrangian":  # by name, before any work: what the method does not model
             refused = lagr.refusals(scenario, args)

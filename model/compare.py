@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cli import print_error
+from .cli import check_options, print_error
 from .errors import DataError, ScenarioError
 from .kpis import flat_kpis
 from .names import named
@@ -370,6 +370,7 @@ def main(argv=None) -> int:
     from .outputs import check_out_dir, child_path
 
     try:
+        check_options(args)
         options = SolverOptions(mip_rel_gap=args.gap, time_limit=args.time_limit)
         if args.out is not None:
             check_out_dir(args.out, force=args.force)  # before solving anything

@@ -177,6 +177,17 @@ def write_csv(df, path: Path, **kw) -> None:
     escape_formulas(df).to_csv(path, **kw)
 
 
+def cells_as_values(sheet) -> None:
+    """Every cell of an openpyxl ``sheet`` holding text stored as text: openpyxl takes a string
+    starting with ``=`` for a formula (``=HYPERLINK(...)``, a DDE ``=cmd|' /C calc'!A0`` from a
+    site or province name); its ``data_type`` is set to ``"s"`` so the workbook holds the text,
+    never a live formula. The tool writes no formula of its own."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.data_type != "s":
+                cell.data_type = "s"
+
+
 def md_text(text: object) -> str:
     """Text from data (a name) for Markdown: HTML escaped (``<script>`` shows as text) and table
     pipes escaped, so it cannot inject markup into report.md / compare.md."""

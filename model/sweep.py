@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import regimes
-from .cli import did_you_mean, parse_set, print_error, with_parameters
+from .cli import check_options, did_you_mean, parse_set, print_error, with_parameters
 from .errors import DataError, ScenarioError
 from .formats import to_csv
 from .kpis import flat_kpis
@@ -728,6 +728,7 @@ def main(argv=None) -> int:
     import distributed  # noqa: F401  (importing it sets its log level; lower it afterwards)
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines would break the progress bar
     try:
+        check_options(args)
         if bool(args.grid) == bool(args.points):
             raise ValueError("give --grid KEY=VALUES (repeatable) or --points FILE.csv, not both and not neither")
         points = grid_points(args.grid) if args.grid else read_points(args.points)

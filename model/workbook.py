@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .names import with_names, zone_names
+from .outputs import cells_as_values
 
 SHEETS = ("summary", "sites", "flows by province", "cost breakdown", "KPIs")
 
@@ -96,6 +97,7 @@ def write_workbook(result, path) -> None:
         for name, df in workbook_tables(result).items():
             df.to_excel(xl, sheet_name=name, index=False)
             sheet = xl.sheets[name]
+            cells_as_values(sheet)  # names from data are text, never formulas
             for col in sheet.columns:  # wide enough to read the header
                 width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:50])
                 sheet.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)

@@ -431,3 +431,32 @@ def test_a_symlinked_out_is_named_as_such(tmp_path, tiny_data, capsys):
     assert cli.main(["--data", str(tiny_data), "--out", str(tmp_path / "link"), "--no-map"]) == 2
     err = capsys.readouterr().err
     assert "symbolic link" in err and "not empty" not in err
+
+
+# ----------------------------------------------------------------------------- workbook cells are values
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "=cmd|' /C calc'!A0", "=1+2"]
+
+
+def test_no_formula_cell_in_the_workbook_whatever_the_names(tmp_path):
+    """Site and province names that are formulas (a link, a DDE payload) are stored as text in
+    every sheet of results.xlsx: read back, no cell is a formula and the text is unchanged."""
+    from openpyxl import load_workbook
+
+    t = tables(demand={"01": 100.0, "02": 50.0}, sites={"S1": 10.0, "S2": 11.0})
+    t["sites"]["name"] = FORMULAS[:2]
+    for col in ("name_vi", "name_ascii"):
+        t["provinces"][col] = FORMULAS
+    data = write(tmp_path / "d", t)
+    out = tmp_path / "out"
+    assert cli.main(["--data", str(data), "--out", str(out), "--no-map"]) == 0
+    book = load_workbook(out / "results.xlsx")
+    texts = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.add(cell.value)
+    assert set(FORMULAS[:2]) <= texts  # the site names, as text
+    assert FORMULAS[0] in texts or FORMULAS[1] in texts or FORMULAS[2] in texts  # province names too

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 
-from ..cli import load_extra, parse_set, run_guarded, with_parameters  # noqa: F401  (re-exported)
+from ..cli import check_options, load_extra, parse_set, run_guarded, with_parameters  # noqa: F401  (re-exported)
 from ..formats import to_csv
 from ..formulation.facility import min_use_terms, site_is_open
 from ..names import with_names
@@ -198,6 +198,7 @@ def prepare(args, command: str):
     from .. import load_scenario
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    check_options(args)  # --within, --max, --workers, --gap ...: before any load or solve
     scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
     if not 0 < args.gap < 1:
         raise ValueError(f"--gap {args.gap}: expected a relative gap between 0 and 1")
@@ -230,20 +231,24 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     out_dir = Path(out_dir)
     insight: dict = {}
     keep_files: dict = {}
-    old_summary = out_dir / "summary.json"
-    from ..outputs import read_marker
+    from ..outputs import owned_files
 
-    if old_summary.is_file() and (read_marker(out_dir) is not None or not force):  # never re-use a foreign folder's files
+    ours = set(owned_files(out_dir))  # never re-use a foreign folder's files, nor one the user edited
+    if "summary.json" in ours:
         try:
-            old = json.loads(old_summary.read_text(encoding="utf-8"))
+            old = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             old = {}
-        if old.get("input_hash") == base.summary.get("input_hash"):
-            insight = dict(old.get("insight") or {})
-            for name in insight.pop("_files", []):
-                if (out_dir / name).is_file() and name not in tables:
+        old = old if isinstance(old, dict) else {}  # a tampered summary (a list, a number): nothing kept
+        earlier = old.get("insight")
+        if old.get("input_hash") == base.summary.get("input_hash") and isinstance(earlier, dict):
+            insight = dict(earlier)
+            names = insight.pop("_files", [])
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name in ours and name not in tables:  # checked plain names only
                     data = (out_dir / name).read_bytes()
                     keep_files[name] = (lambda d: (lambda p: Path(p).write_bytes(d)))(data)
+            insight = {k: v for k, v in insight.items() if isinstance(v, dict)}  # each section is an object
     for section, content in sections.items():
         if section == "breakeven":  # one entry per parameter studied
             content = {**insight.get("breakeven", {}), **content}
