@@ -29,6 +29,8 @@ from .kpis import flat_kpis
 from .names import named
 from .parallel import JobFailure, map_jobs
 from .solver import DEFAULT_GAP, SolverOptions
+from .summary_check import check_sites, check_summary
+from .plain_text import plain_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,14 +67,12 @@ def read_run(folder: Path | str) -> Run:
     raise ValueError naming the file. The name comes from the data, so it is only a label:
     folder names built from it go through :func:`model.outputs.safe_component`."""
     folder = Path(folder)
-    summary = _read_json_object(folder / "summary.json")
+    summary = check_summary(_read_json_object(folder / "summary.json"), folder / "summary.json")
     try:
         sites = pd.read_csv(folder / "sites.csv", dtype={"site": str, "province": str, "level": str})
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{folder / 'sites.csv'}: expected a readable CSV table ({exc})") from None
-    missing = [c for c in ("site", "opened", "level") if c not in sites.columns]
-    if missing:
-        raise ValueError(f"{folder / 'sites.csv'}: expected the column(s) {', '.join(missing)}")
+    sites = check_sites(sites, folder / "sites.csv")  # lat/lon for the map, opened True/False: by row and column
     name = str(summary.get("scenario") or folder.name)
     if (folder / "point.json").is_file():  # a sweep point: its varied values say more than the scenario name
         point = _read_json_object(folder / "point.json").get("point") or {}
@@ -225,6 +225,7 @@ def differences(a: Run, b: Run) -> dict[str, list[str]]:
 
 # ----------------------------------------------------------------------------- map
 
+@plain_text
 def write_compare_map(runs: list[Run], path: Path) -> None:
     """One panel per other run: sites opened only in A (red), only in it (blue), in both (green;
     hollow when the level differs), over the province outlines."""

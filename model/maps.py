@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import regimes
+from .plain_text import plain_text
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +326,7 @@ def label_sites(ax, x, y, labels, radius_pt, fontsize=7.5) -> tuple[list, list]:
     return notes, left_out
 
 
+@plain_text
 def write_png(result, path, geometry=None, dpi=130) -> None:
     """Static map for reports (matplotlib Agg, no tiles)."""
     # A bare Figure on the Agg canvas: no pyplot, so no global backend switch and no GUI.

@@ -360,9 +360,17 @@ def check_out_dir(out_dir: Path | str, force: bool = False) -> Path:
                 what = "not a folder" if p.exists() else "a broken symbolic link"
                 raise OutputRefused(f"--out {out_dir}: {p} is {what}")
             break
-    state, _ = ownership(out_dir)
+    state, ours = ownership(out_dir)
     if state == "foreign" and not out_dir.is_dir():
         raise OutputRefused(f"--out {out_dir}: not a folder")
+    if state == "owned" and not force:  # files we wrote that were changed since: the user's now, said before the solve
+        marker = read_marker(out_dir) or {}
+        listed = marker.get("files", []) if marker.get("checksums") is not None else []
+        changed = [n for n in listed if n not in ours and (out_dir / n).exists()]
+        if changed:
+            raise OutputRefused(f"--out {out_dir}: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''} "
+                                "changed since this tool wrote it (edited, replaced or damaged), so it is kept as "
+                                "yours; nothing was written. Move it away, or pass --force to replace it")
     if state == "foreign" and not force:
         why = ("its marker file is not valid (forged or damaged)" if (out_dir / MARKER).exists()
                else f"no {MARKER} file")

@@ -48,6 +48,8 @@ from .outputs import check_component, child_path, claim_folder, md_text, safe_co
 from .parallel import JobFailure, map_jobs
 from .scenario import Scenario, load_scenario, parameter_keys
 from .solver import DEFAULT_GAP, SolverOptions
+from .summary_check import check_summary
+from .plain_text import plain_text
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +287,14 @@ class PointCache:
             raise CacheEntryInvalid(f"point.json is for point {meta.get('key')!r}")
         if input_hash is not None and meta.get("input_hash") != input_hash:
             raise CacheEntryInvalid(f"made from inputs {meta.get('input_hash')!r}, not the current {input_hash!r}")
+        unchecked = [n for n in ("summary.json", "sites.csv", "failed.json")
+                     if (f / n).exists() and n not in meta["files"]]
+        if unchecked:  # an emptied list would let edited files load without a checksum
+            raise CacheEntryInvalid(f"point.json lists no checksum for {', '.join(unchecked)}")
+        if not isinstance(meta.get("status"), (str, type(None))):
+            raise CacheEntryInvalid(f"point.json: status {meta.get('status')!r} is not a text")
         for name, digest in meta["files"].items():
-            if Path(name).name != name:
+            if not isinstance(name, str) or not isinstance(digest, str) or Path(name).name != name:
                 raise CacheEntryInvalid(f"point.json lists a file outside the point: {name!r}")
             try:
                 ok = _sha256(f / name) == digest
@@ -298,8 +306,10 @@ class PointCache:
             summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CacheEntryInvalid(f"summary.json is not readable JSON ({exc})") from None
-        if not isinstance(summary, dict) or "status" not in summary or "objective" not in summary:
-            raise CacheEntryInvalid("summary.json is not a result summary")
+        try:
+            check_summary(summary, "summary.json", required=("status", "objective"))
+        except ValueError as exc:
+            raise CacheEntryInvalid(f"not a result summary ({exc})") from None
         sites = None
         if (f / "sites.csv").is_file():
             try:
@@ -550,6 +560,7 @@ def _canvas(fig):
     return FigureCanvasAgg(fig)
 
 
+@plain_text
 def write_parameter_plot(table: pd.DataFrame, x: str, varied: list[str], path: Path) -> str:
     """Each metric against ``x``, one line per value of the next varied key (the others at their
     first value). Returns a one-line caption."""
@@ -593,6 +604,7 @@ def _point_label(row, varied) -> str:
                      f"{k.split('.')[-1]}={row[k]}" for k in varied) or row["point"]
 
 
+@plain_text
 def write_site_heatmap(table: pd.DataFrame, sites: pd.DataFrame, varied: list[str], path: Path) -> None:
     """Points (rows) x sites opened anywhere (columns); colour = capacity opened (M orders/year),
     letter = the level's initial."""

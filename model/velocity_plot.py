@@ -25,6 +25,7 @@ from scipy import optimize
 
 from . import regimes
 from .kpis import regime_costs_by_item
+from .plain_text import plain_text
 
 VELOCITY_RANGE = (1e-1, 1e6)  # orders per SKU per year on the x-axis
 
@@ -166,6 +167,7 @@ def velocity_figure(inputs, product: str | None = None, template: str | None = N
     return fig
 
 
+@plain_text
 def write_velocity_png(inputs, path, product: str | None = None, dpi: int = 130) -> None:
     """velocity.png of ``inputs`` (a :class:`model.formulation.ModelInputs`) at ``path``."""
     velocity_figure(inputs, product).savefig(path, dpi=dpi)

@@ -376,7 +376,11 @@ def test_a_marker_naming_a_user_file_does_not_delete_it(tmp_path, checksums):
     else:
         m["checksums"].update(checksums)
     (out / MARKER).write_text(json.dumps(m))
-    write_atomically(out, {"summary.json": lambda p: p.write_text("new")})
+    if checksums is not None:  # listed with a checksum it does not match: refused before any work, named
+        with pytest.raises(OutputRefused, match="thesis.docx changed since this tool wrote it"):
+            write_atomically(out, {"summary.json": lambda p: p.write_text("new")})
+        assert (out / "thesis.docx").read_bytes() == b"PK thesis"
+    write_atomically(out, {"summary.json": lambda p: p.write_text("new")}, force=checksums is not None)
     assert (out / "thesis.docx").read_bytes() == b"PK thesis" and (out / "summary.json").read_text() == "new"
 
 
@@ -385,7 +389,9 @@ def test_marker_records_a_checksum_per_file_and_an_edited_file_is_the_users(tmp_
     m = json.loads((out / MARKER).read_text())
     assert m["files"] == ["a.txt", "b.txt"] and set(m["checksums"]) == {"a.txt", "b.txt"}
     (out / "b.txt").write_text("my edit")  # an edited result file: no longer the tool's to delete
-    write_atomically(out, {"a.txt": lambda p: p.write_text("a2")})
+    with pytest.raises(OutputRefused, match="b.txt changed since"):  # said before any work
+        write_atomically(out, {"a.txt": lambda p: p.write_text("a2")})
+    write_atomically(out, {"a.txt": lambda p: p.write_text("a2")}, force=True)  # kept beside the new result
     assert (out / "b.txt").read_text() == "my edit"
     with pytest.raises(OutputRefused, match="changed since"):
         write_atomically(out, {"b.txt": lambda p: p.write_text("b2")})
