@@ -1,0 +1,153 @@
+"""Nothing that lies on disk is trusted and no input ends in a traceback (issue 31): each case
+below was a traceback, a wrong exit code or a solve lost on the current main before the fix, and
+now is exit 2 with a message naming the file, row, column or option (before the solve where it
+is knowable there), or a run that succeeds."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import solve as cli
+from model import DataError, ScenarioError, load_scenario
+from model.insight import alternatives, regret
+from model.outputs import read_marker
+from model.solver import SolverOptions
+from model.sweep import CacheEntryInvalid, PointCache
+from tiny import tables, write
+
+
+def run(argv, capsys, main=cli.main):
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err, err
+    return rc, out, err
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write(tmp_path_factory.mktemp("u") / "data", tables())
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def test_every_capacity_zero_is_refused_naming_the_column(tmp_path):
+    with pytest.raises(DataError) as e:
+        load_scenario(write(tmp_path / "d", tables(levels=[("S1", "small", 0, 10.0)])))
+    [p] = e.value.problems
+    assert Path(p.file).name == "site_levels.csv" and p.column == "capacity_orders_per_year"
+    assert "every capacity is zero" in str(p)
+
+
+@pytest.mark.parametrize("table,column", [("site_levels", "capacity_orders_per_year"), ("demand", "orders_per_year")])
+def test_a_huge_capacity_or_demand_names_the_cell_not_highs(tmp_path, table, column, capsys):
+    """1e300 orders reached HiGHS ("readModel failed", exit 3): now exit 2 naming file, row and column."""
+    t = tables()
+    t[table][column] = [1e300] * len(t[table])
+    rc, _, err = run([write(tmp_path / "d", t), "--out", tmp_path / "o", "--no-map"], capsys)
+    assert rc == 2 and f"{table}.csv, row 2, column '{column}'" in err and "1e+12" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_only_parcel_lanes_builds_the_class_lead_times(tmp_path):
+    """Without any bulk lane the lead-time map was text-typed: 'Can only string multiply' (classes.py:106)."""
+    from model.formulation.classes import lead_days
+
+    t = tables()
+    t["lanes"] = t["lanes"][t["lanes"]["service"] == "parcel"].reset_index(drop=True)
+    sc = load_scenario(write(tmp_path / "d", t))
+    lead = lead_days(sc, pd.DataFrame({"category": ["P1"]}))
+    assert lead.iloc[0] == pytest.approx(sc.param("stock.replenishment_days"))  # no bulk transit: L = review days
+
+
+@pytest.mark.parametrize("name", ["x\n", "a" * 250])
+def test_a_toml_name_with_a_newline_or_too_long_is_refused(tmp_path, data, name):
+    f = tmp_path / "s.toml"
+    f.write_text(f"name = {json.dumps(name)}\ndata = {json.dumps(str(data))}\n")
+    with pytest.raises(ScenarioError, match="scenario name"):
+        load_scenario(f)
+
+
+def test_a_site_id_matplotlib_would_parse_is_drawn_as_text(tmp_path, capsys):
+    r"""A site id $\bar$ killed the run in matplotlib's mathtext after the solve."""
+    t = tables(sites={"$\\bar$": 10.0})
+    out = tmp_path / "o"
+    rc, _, _ = run([write(tmp_path / "d", t, with_geometry=True), "--out", out, "--map"], capsys)
+    assert rc == 0 and (out / "map.png").stat().st_size > 0
+
+
+# ----------------------------------------------------------------------------- output folders
+
+@pytest.mark.parametrize("make", [lambda tmp: tmp / ("r" * 240), lambda tmp: Path("/proc/res"),
+                                  lambda tmp: tmp / ("r" * 300) / "x"], ids=["240-chars", "proc", "300-chars"])
+def test_an_out_the_writer_cannot_make_is_refused_before_the_solve(tmp_path, data, make, capsys):
+    rc, out, err = run([data, "--out", make(tmp_path), "--no-map"], capsys)
+    assert rc == 2 and err.startswith("error: --out") and "Solving" not in out
+
+
+def test_alternatives_out_with_a_tampered_summary_is_refused_before_the_solves(tmp_path, data, capsys):
+    """DIR/summary.json turned into a list: the traceback came after all the solves."""
+    o = tmp_path / "alt"
+    rc, _, _ = run(["--data", data, "--out", o, "--no-map", "--max", "1"], capsys, alternatives.main)
+    assert rc == 0
+    (o / "summary.json").write_text("[1, 2]")
+    rc, out, err = run(["--data", data, "--out", o, "--no-map", "--max", "1"], capsys, alternatives.main)
+    assert rc == 2 and "summary.json changed since this tool wrote it" in err and "optimum" not in out
+    rc, _, _ = run(["--data", data, "--out", o, "--no-map", "--max", "1", "--force"], capsys, alternatives.main)
+    assert rc == 0 and isinstance(json.loads((o / "summary.json").read_text()), dict)
+    assert read_marker(o)["complete"]
+
+
+# ----------------------------------------------------------------------------- options, before any work
+
+@pytest.mark.parametrize("argv,main,flag", [
+    (["--within=-1"], alternatives.main, "--within"),
+    (["--max", "0"], alternatives.main, "--max"),
+    (["--workers", "0"], regret.main, "--workers"),
+    (["--robustness", "-1"], cli.main, "--robustness"),
+    (["--progress", "-1"], cli.main, "--progress"),
+    (["--progress", "nan"], cli.main, "--progress"),
+    (["--time-limit", "0"], cli.main, "--time-limit"),
+    (["--gap", "nan"], cli.main, "--gap"),
+])
+def test_option_ranges_are_checked_before_any_solve(tmp_path, data, argv, main, flag, capsys):
+    rc, out, err = run(["--data", data, "--out", tmp_path / "o", "--no-map", *argv], capsys, main)
+    assert rc == 2 and err.startswith(f"error: {flag} ") and "expected" in err
+    assert out == "" and not (tmp_path / "o").exists()
+
+
+# ----------------------------------------------------------------------------- the sweep cache
+
+def _stored(tmp_path):
+    cache = PointCache(tmp_path / "sweep")
+    summary = {"scenario": "s", "status": "optimal", "objective": 1.0, "gap": 0.0}
+    sites = pd.DataFrame({"site": ["S1"], "opened": [True], "level": ["small"], "capacity_orders": [1.0],
+                          "throughput_orders": [1.0]})
+    key = "ab" * 8
+    cache.store(key, {"demand.growth": "1"}, SolverOptions(),
+                {"summary": summary, "sites": sites, "wall_seconds": 1.0, "warm_started": False})
+    assert cache.load(key)["summary"]["objective"] == 1.0
+    return cache, key, cache.folder(key)
+
+
+def test_a_sweep_point_whose_checksums_were_emptied_is_not_trusted(tmp_path):
+    cache, key, f = _stored(tmp_path)
+    meta = json.loads((f / "point.json").read_text())
+    meta["files"] = {}
+    (f / "point.json").write_text(json.dumps(meta))
+    (f / "summary.json").write_text(json.dumps({"status": "optimal", "objective": -5.0}))  # edited, now unchecked
+    with pytest.raises(CacheEntryInvalid, match="no checksum for summary.json"):
+        cache.load(key)
+
+
+def test_a_sweep_point_whose_status_is_an_object_is_not_trusted(tmp_path):
+    cache, key, f = _stored(tmp_path)
+    meta = json.loads((f / "point.json").read_text())
+    bad = json.dumps({"status": {"x": 1}, "objective": 1.0}).encode()
+    (f / "summary.json").write_bytes(bad)
+    import hashlib
+
+    meta["files"]["summary.json"] = hashlib.sha256(bad).hexdigest()  # checksum forged to match
+    (f / "point.json").write_text(json.dumps(meta))
+    with pytest.raises(CacheEntryInvalid, match="key 'status'"):
+        cache.load(key)
