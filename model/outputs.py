@@ -188,12 +188,16 @@ def cells_as_values(sheet) -> None:
                 cell.data_type = "s"
 
 
+_MD_ACTIVE = re.compile(r"([\\`\[\]|])")
+
+
 def md_text(text: object) -> str:
-    """Text from data (a name) for Markdown: HTML escaped (``<script>`` shows as text) and table
-    pipes escaped, so it cannot inject markup into report.md / compare.md."""
+    """Text from data (a name) for Markdown: HTML escaped (``<script>`` shows as text), and the
+    characters that make links, images, code or table cells (``[ ] ` | \\``) backslash-escaped,
+    so a name such as ``[x](javascript:...)`` cannot inject markup into report.md / compare.md."""
     import html
 
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    return _MD_ACTIVE.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\r", " ").replace("\n", " ")
 
 
 # ----------------------------------------------------------------------------- ownership

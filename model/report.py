@@ -9,6 +9,7 @@ from .caveats import data_caveats, read_sources, robustness_caveats
 from .formats import quantity, usd as _usd
 from .insight_text import insight_markdown
 from .names import named, site_names, zone_names
+from .outputs import md_text
 
 LEVER_KEYS = (
     "policy.cbec_tax_factor", "policy.cbec_duty_factor", "policy.cbec_direct_purchase", "policy.order_value_cap_usd",
@@ -72,7 +73,6 @@ def sku_class_lines(s: dict) -> list[str]:
     costs = s.get("regime_costs_by_class_usd_per_order") or []
     if not costs and set(by_class) <= {"all"}:
         return []
-    from .outputs import md_text  # class names come from sku_classes.csv
     held: dict = {}  # class -> regime -> sites
     for site in s.get("sites_opened") or []:
         for x in site.get("stocked_classes") or []:
@@ -220,7 +220,7 @@ def report_markdown(result) -> str:
         "",
         "## What holds across the gap",
         "",
-        *across_gap_lines(s),
+        *across_gap_lines(s, md_text),
         "",
         "## How orders reach customers",
         "",
@@ -238,7 +238,6 @@ def report_markdown(result) -> str:
         "| site | name | province | level | orders per year | utilisation | fixed cost |",
         "|---|---|---|---|---|---|---|",
     ]
-    from .outputs import md_text  # names come from sites.csv: no raw HTML or table pipes
 
     for r in opened.itertuples():
         lines.append(f"| {md_text(r.site)} | {md_text(r.name)} | {md_text(named(r.province, zones))} | {md_text(r.level)} | "
@@ -272,7 +271,8 @@ def report_markdown(result) -> str:
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in LEVER_KEYS:
         v = sc.param(key)
-        shown = (", ".join(named(z, zones) if key == "policy.eligible_zones" else z for z in v) if isinstance(v, list)
+        shown = (", ".join(md_text(named(z, zones) if key == "policy.eligible_zones" else z) for z in v)
+                 if isinstance(v, list)
                  else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}"))
         lines.append(f"| `{key}` | {shown or '(none)'} |")
     if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret

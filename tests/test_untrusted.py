@@ -3,6 +3,7 @@ below was a traceback, a wrong exit code or a solve lost on the current main bef
 now is exit 2 with a message naming the file, row, column or option (before the solve where it
 is knowable there), or a run that succeeds."""
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -151,3 +152,42 @@ def test_a_sweep_point_whose_status_is_an_object_is_not_trusted(tmp_path):
     (f / "point.json").write_text(json.dumps(meta))
     with pytest.raises(CacheEntryInvalid, match="key 'status'"):
         cache.load(key)
+
+
+# ----------------------------------------------------------------------------- report.md escaping
+
+EVIL_SITE = "<img src=x onerror=alert(1)>"
+EVIL_NAME = "[click](javascript:alert(1))"
+EVIL_ZONE = "<script>alert(1)</script>"
+
+
+def test_names_are_escaped_in_every_report_section(tmp_path):
+    """Eligible zones, what holds across the gap, alternatives and regret printed names raw."""
+    from model import solve
+    from model.report import report_markdown
+
+    t = tables(sites={EVIL_SITE: 10.0, "S2": 11.0})
+    t["sites"]["name"] = [EVIL_NAME, "plain"]
+    t["provinces"]["name_vi"] = [EVIL_ZONE, "Hai", "Ba"]
+    t["provinces"]["name_ascii"] = [EVIL_ZONE, "Hai", "Ba"]
+    sc = load_scenario(write(tmp_path / "d", t), overrides={"policy.eligible_zones": "01,02"})
+    r = solve(sc, SolverOptions(mip_rel_gap=1e-9))
+    s = r.summary
+    s["across_gap"] = {"plans": 2, "within": 0.002, "stopped": "max reached", "solves": 2, "seconds": 1.0,
+                       "robust_sites": [EVIL_SITE], "sites_in_some": [EVIL_SITE, "S2"], "sites_opened_range": [1, 2],
+                       "mode_share_range": {}}
+    s["insight"] = {
+        "alternatives": {"within": 0.02, "gap": 0.002, "found": 1, "stopped": "max", "solves": 2, "seconds": 1.0,
+                         "rows": [{"rank": 1, "sites": [EVIL_SITE], "cost_usd": 1.0, "delta_usd": 0.0, "delta_share": 0.0,
+                                   "opens": [EVIL_SITE], "closes": ["S2"], "main_differences": {}, "this_run": True}],
+                         "robust_sites": [EVIL_SITE], "sites_in_some": [EVIL_SITE, "S2"]},
+        "regret": {"gap": 0.002, "base_objective": 1.0, "solves": 2, "seconds": 1.0,
+                   "rows": [{"site": EVIL_SITE, "open_at_optimum": True, "regret_open_usd": None,
+                             "regret_closed_usd": 5.0, "note": EVIL_NAME}]},
+    }
+    text = report_markdown(r)
+    for raw in (EVIL_SITE, EVIL_ZONE, EVIL_NAME, "<img", "<script"):
+        assert raw not in text, raw
+    assert not re.search(r"(?<!\\)\]\(javascript:", text)  # a link only where the ']' is not escaped
+    assert "\\[click\\](javascript:alert(1))" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text and "&lt;script&gt;" in text
