@@ -115,7 +115,7 @@ def _finite(v) -> bool:
 #: argparse attribute -> (flag, rule, what is expected): checked by :func:`check_options` before any
 #: work, so a bad value costs no solve (``alternatives --within=-1`` was refused after the base solve).
 OPTION_RULES = {
-    "gap": ("--gap", lambda v: _finite(v) and 0 < v < 1, "a relative gap between 0 and 1, e.g. 0.002"),
+    "gap": ("--gap", lambda v: _finite(v) and 0 <= v < 1, "a relative gap in [0, 1), e.g. 0.002"),
     "time_limit": ("--time-limit", lambda v: _finite(v) and v > 0, "a number of seconds > 0"),
     "threads": ("--threads", lambda v: v >= 1, "a number of threads >= 1"),
     "workers": ("--workers", lambda v: v >= 1, "a number of workers >= 1"),

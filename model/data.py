@@ -125,11 +125,12 @@ def _pandera_schema(table: str) -> pa.DataFrameSchema:
         if a.max is not None:
             checks.append(pa.Check.le(a.max, error=f"a value <= {a.max:g}{' ' + a.unit if a.unit else ''}"))
         elif a.type in ("float", "int"):  # 1e300 orders reached HiGHS and failed there: refused here, by cell
-            checks.append(pa.Check.le(MAX_MAGNITUDE, error=f"a value <= {MAX_MAGNITUDE:g}"
-                                      f"{' ' + a.unit if a.unit else ''} (larger numbers are beyond what the "
-                                      "solver represents)"))
+            checks.append(pa.Check(lambda s: ~np.isfinite(s) | (s <= MAX_MAGNITUDE),  # inf: reported as not finite
+                                   error=f"a value <= {MAX_MAGNITUDE:g}{' ' + a.unit if a.unit else ''} (larger "
+                                         "numbers are beyond what the solver represents)"))
         if a.min is None and a.type in ("float", "int"):
-            checks.append(pa.Check.ge(-MAX_MAGNITUDE, error=f"a value >= {-MAX_MAGNITUDE:g}"))
+            checks.append(pa.Check(lambda s: ~np.isfinite(s) | (s >= -MAX_MAGNITUDE),
+                                   error=f"a value >= {-MAX_MAGNITUDE:g}"))
         if a.allowed is not None:
             checks.append(pa.Check.isin(list(a.allowed), error=f"one of {', '.join(a.allowed)}"))
         columns[a.column] = pa.Column(checks=checks, nullable=not a.required or a.type in ("float", "int"))
