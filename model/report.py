@@ -146,7 +146,8 @@ def status_words(summary: dict) -> str:
         within = f"{asked:.2g}" if asked is not None else f"{gap:.2g}"
         return (f"Solved: proven optimal within a relative gap of {within} (reached {gap:.2g}): no other plan "
                 "is cheaper by more than that share of the cost.")
-    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap"}.get(
+    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap",
+            "interrupted": "was stopped by Ctrl-C"}.get(
         status, f"stopped ({status})")
     gap_text = "no bound on how far it is from the best" if gap is None else f"gap {gap:.1%}"
     return f"Not proven: HiGHS {what} with a plan ({gap_text}; asked {asked:.2g})." if asked is not None else \

@@ -191,3 +191,52 @@ def test_names_are_escaped_in_every_report_section(tmp_path):
     assert not re.search(r"(?<!\\)\]\(javascript:", text)  # a link only where the ']' is not escaped
     assert "\\[click\\](javascript:alert(1))" in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text and "&lt;script&gt;" in text
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+class _Event:
+    def __init__(self):
+        self.stopped = False
+
+    def interrupt(self):
+        self.stopped = True
+
+
+def test_ctrl_c_asks_highs_to_stop_and_a_second_one_aborts():
+    from model.solver import CtrlC
+
+    c = CtrlC()
+    e = _Event()
+    c._check(e)
+    assert not e.stopped
+    c._handler(2, None)  # the first Ctrl-C: HiGHS stops at its next check, keeping its plan
+    c._check(e)
+    assert c.pressed and e.stopped
+    with pytest.raises(KeyboardInterrupt):
+        c._handler(2, None)
+
+
+def test_ctrl_c_during_a_solve_writes_the_incumbent_as_interrupted(tmp_path):
+    """Ctrl-C gave exit 3 "no solution" with a plan at 0.20 % in hand; now exit 0, status interrupted, the gap."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "o"
+    p = subprocess.Popen([sys.executable, "solve.py", "--no-map", "--out", str(out), "--gap", "1e-6",
+                          "--time-limit", "300", "--progress", "1"], cwd=root, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    for line in p.stderr:  # wait for a plan
+        if "best plan" in line and "USD/yr" in line:
+            break
+        assert time.time() < deadline and p.poll() is None
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and "Traceback" not in err, err
+    s = json.loads((out / "summary.json").read_text())
+    assert s["status"] == "interrupted" and s["objective"] > 0 and 0 <= s["gap"] < 1
+    assert "stopped by Ctrl-C" in (out / "report.md").read_text()
