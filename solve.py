@@ -29,6 +29,7 @@ from pathlib import Path
 
 from model.cli import check_options, did_you_mean, load_extra, parse_set, print_error, suggest
 from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
+from model.memory_guard import MemoryRefused, guard
 from model.solver import DEFAULT_GAP
 
 ROOT = Path(__file__).resolve().parent
@@ -161,6 +162,21 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
 
+def keep_elsewhere(result, name: str) -> str:
+    """After a failed write: the solve's tables (no maps) in a new folder of the system's temporary
+    folder, and a line saying where (or that it could not be kept either)."""
+    import tempfile
+
+    from model import write_results
+
+    try:
+        safe = Path(tempfile.mkdtemp(prefix=f"vn-cbec-{name[:40]}-")) / "result"
+        write_results(result, safe)
+        return f"the solve's result (summary.json, sites.csv, flows.csv, report.md, results.xlsx) was kept in {safe}"
+    except (OSError, ValueError) as exc:
+        return f"the solve's result could not be kept elsewhere either ({exc}); objective {result.objective}"
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS and any(a == "--method" or a.startswith("--method=") for a in argv[1:]):
@@ -204,6 +220,11 @@ def main(argv=None) -> int:
         return run_stochastic(scenario, options, out_dir, args)
     try:
         prepared, method = None, args.method
+        method, routed = guard(scenario, method, lagr.refusals(scenario, args))  # before any arc is built
+        if routed:
+            print(routed, flush=True)
+            if not gap_given:
+                args.gap = LAGRANGIAN_GAP
         if method == "auto":  # the arc tables tell the full model's size; either path then uses them
             from model.pipeline import prepare_inputs
 
@@ -228,7 +249,7 @@ def main(argv=None) -> int:
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)
             result = solve(scenario, options, extra_constraints=extra_constraints, prepared=prepared)
-    except (DataError, ScenarioError) as exc:
+    except (DataError, ScenarioError, MemoryRefused) as exc:
         print_error(exc)
         return 2
     if result.objective is None:
@@ -255,6 +276,10 @@ def main(argv=None) -> int:
         write_results(result, out_dir, extra_files=extra, force=args.force)
     except ValueError as exc:  # OutputRefused: e.g. --out became foreign while solving
         print_error(exc)
+        return 2
+    except OSError as exc:  # disk full, a read-only or immutable folder: the solve is not lost
+        print_error(f"{out_dir}: the results could not be written ({exc.strerror or exc}); nothing there changed")
+        print_error(keep_elsewhere(result, scenario.name))
         return 2
     print_summary(result, out_dir, extra)
     if result.status != "optimal":

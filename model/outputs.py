@@ -332,12 +332,14 @@ def _probe(folder: Path, name: str) -> None:
         pass
 
 
-def check_out_dir(out_dir: Path | str, force: bool = False) -> Path:
+def check_out_dir(out_dir: Path | str, force: bool = False, changed: bool = True) -> Path:
     """Refuse, before any work, an ``out_dir`` that cannot become this tool's folder: a file or a
     path through a file (``/dev/null/res``), a symbolic link, a name too long for the writer's
     temporary folder, a parent the tool cannot create folders in, a folder the run reads its
     inputs from (or one holding it), or a non-empty folder without a valid marker (unless
-    ``force``). Returns ``out_dir`` as a Path."""
+    ``force``), or a result of ours whose files were changed since we wrote them (``changed``;
+    the writer, which checks that under its lock, passes False: unlocked, a concurrent writer's
+    swap can pair one result's marker with another's files). Returns ``out_dir`` as a Path."""
     out_dir = Path(out_dir)
     if str(out_dir) in ("", "."):
         out_dir = Path.cwd()
@@ -367,7 +369,7 @@ def check_out_dir(out_dir: Path | str, force: bool = False) -> Path:
     state, ours = ownership(out_dir)
     if state == "foreign" and not out_dir.is_dir():
         raise OutputRefused(f"--out {out_dir}: not a folder")
-    if state == "owned" and not force:  # files we wrote that were changed since: the user's now, said before the solve
+    if state == "owned" and not force and changed:  # files we wrote that were changed since: the user's now, said before the solve
         marker = read_marker(out_dir) or {}
         listed = marker.get("files", []) if marker.get("checksums") is not None else []
         changed = [n for n in listed if n not in ours and (out_dir / n).exists()]
@@ -566,7 +568,7 @@ def write_atomically(out_dir: Path | str, files: dict[str, Callable[[Path], None
     for name in files:
         if not plain_name(name):
             raise ValueError(f"result file {name!r}: expected a plain file name")
-    check_out_dir(out_dir, force)
+    check_out_dir(out_dir, force, changed=False)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -576,7 +578,9 @@ def write_atomically(out_dir: Path | str, files: dict[str, Callable[[Path], None
         clean_leftovers(out_dir)
         state, ours = ownership(out_dir)  # again, under the lock
         if state == "foreign" and not force:
-            check_out_dir(out_dir, force)
+            check_out_dir(out_dir, force, changed=False)
+        if state == "owned" and not force:
+            check_out_dir(out_dir, force)  # files of ours changed since: now, under the lock, a consistent view
         if state == "owned" and (read_marker(out_dir) or {}).get("forced_into_foreign_folder"):
             state = "shared"  # a folder of the user's that we once wrote into with --force: never swapped
         tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"

@@ -240,3 +240,60 @@ def test_ctrl_c_during_a_solve_writes_the_incumbent_as_interrupted(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     assert s["status"] == "interrupted" and s["objective"] > 0 and 0 <= s["gap"] < 1
     assert "stopped by Ctrl-C" in (out / "report.md").read_text()
+
+
+# ----------------------------------------------------------------------------- memory guard
+
+def test_memory_estimate_counts_the_arcs_the_tables_imply(data):
+    from model.memory_guard import estimate
+
+    sc = load_scenario(data)
+    e = estimate(sc)  # 1 demand row x 1 origin x (1 site + direct mail)
+    assert e["arcs"] == 2 and e["exact_gb"] == pytest.approx(12.3 * 2 / 1e6)
+
+
+def test_a_scenario_too_large_for_the_exact_model_goes_to_the_lagrangian_method(tmp_path, data, monkeypatch, capsys):
+    from model import memory_guard
+
+    monkeypatch.setattr(memory_guard, "available_bytes", lambda: 12.3 * 2 / 0.8 * 1e3 / 2)  # half the exact need
+    rc, out, _ = run([data, "--out", tmp_path / "o", "--no-map", "--quiet"], capsys)
+    assert rc == 0 and "memory guard: the exact model would not fit" in out
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["method"] == "lagrangian"
+
+
+def test_a_scenario_too_large_and_outside_the_lagrangian_scope_is_refused_with_the_estimate(tmp_path, data,
+                                                                                           monkeypatch, capsys):
+    from model import memory_guard
+
+    monkeypatch.setattr(memory_guard, "available_bytes", lambda: 10.0)
+    rc, out, err = run([data, "--out", tmp_path / "o", "--no-map"], capsys)  # not even the arc tables fit
+    assert rc == 2 and "too large for this machine" in err and "arcs" in err and "GB" in err
+    assert "Solving" not in out and not (tmp_path / "o").exists()
+    monkeypatch.setattr(memory_guard, "available_bytes", lambda: 12.3 * 2 / 0.8 * 1e3 / 2)
+    rc, out, err = run([data, "--out", tmp_path / "o", "--no-map", "--set", "periods=12"], capsys)
+    assert rc == 2 and "Lagrangian method cannot take it" in err and "periods" in err
+
+
+def test_a_write_that_fails_after_the_solve_keeps_the_result_elsewhere(tmp_path, data, monkeypatch, capsys):
+    """Disk full while writing: exit 2, the old result untouched, the new one kept and named."""
+    from model import outputs
+
+    out = tmp_path / "o"
+    real = outputs.write_atomically
+
+    def full_disk(out_dir, files, **kw):
+        if Path(out_dir) == out:
+            raise OSError(28, "No space left on device")
+        return real(out_dir, files, **kw)
+
+    monkeypatch.setattr(outputs, "write_atomically", full_disk)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    rc, _, err = run([data, "--out", out, "--no-map"], capsys)
+    assert rc == 2 and "No space left on device" in err and "was kept in" in err
+    kept = Path(err.split("was kept in ")[1].split()[0])
+    assert kept.is_relative_to(tmp_path / "tmp") and json.loads((kept / "summary.json").read_text())["objective"] > 0
+    assert not out.exists()
