@@ -297,3 +297,76 @@ def test_a_write_that_fails_after_the_solve_keeps_the_result_elsewhere(tmp_path,
     kept = Path(err.split("was kept in ")[1].split()[0])
     assert kept.is_relative_to(tmp_path / "tmp") and json.loads((kept / "summary.json").read_text())["objective"] > 0
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- fuzz: tampered files on disk
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                     | st.text(max_size=8), lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c,
+                                                                                                  max_size=3),
+                     max_leaves=6)
+_KEYS = ["scenario", "status", "objective", "bound", "gap", "cost_breakdown", "mode_share", "kpis", "solver",
+         "sites_opened", "unmet_share", "input_hash", "insight"]
+
+
+@given(patch=st.dictionaries(st.sampled_from(_KEYS), _JSON, min_size=1, max_size=4),
+       sites=st.sampled_from(["ok", "no-latlon", "opened-text", "lat-text", "empty"]))
+def test_fuzz_compare_reads_a_tampered_run_or_names_the_problem(tmp_path_factory, patch, sites):
+    from model.compare import read_run
+
+    d = tmp_path_factory.mktemp("run")
+    summary = {"scenario": "s", "status": "optimal", "objective": 1.0, "gap": 0.0, "cost_breakdown": {"a": 1.0},
+               "mode_share": {"bonded": 1.0}, "kpis": {}, "sites_opened": [], **patch}
+    (d / "summary.json").write_text(json.dumps(summary))
+    df = pd.DataFrame({"site": ["S1"], "opened": [True], "level": ["small"], "lat": [10.0], "lon": [106.0]})
+    if sites == "no-latlon":
+        df = df.drop(columns=["lat", "lon"])
+    elif sites == "opened-text":
+        df["opened"] = "north"
+    elif sites == "lat-text":
+        df["lat"] = "north"
+    elif sites == "empty":
+        df = df.iloc[:0]
+    df.to_csv(d / "sites.csv", index=False)
+    try:
+        run_ = read_run(d)
+    except ValueError as exc:
+        assert str(d) in str(exc)
+        return
+    from model.compare import compare_table, site_table
+
+    compare_table([run_, run_])  # what compare does with it: no TypeError / AttributeError
+    site_table([run_, run_])
+
+
+_NAMES = st.sampled_from(["summary.json", "thesis.docx", "../victim", "/tmp/x-victim", ".git", "a/b", "..", "",
+                          "sites.csv", "x" * 300])
+
+
+@given(files=st.lists(_NAMES | st.integers(), max_size=5), sums=st.none() | st.dictionaries(_NAMES, st.text(max_size=3)),
+       forced=st.booleans(), kept=st.none() | st.lists(_NAMES, max_size=2), extra=_JSON)
+def test_fuzz_a_forged_marker_never_touches_other_files(tmp_path_factory, files, sums, forced, kept, extra):
+    from model.outputs import MARKER, OutputRefused, write_atomically
+
+    root = tmp_path_factory.mktemp("m")
+    (root / "victim").write_text("v")
+    out = root / "out"
+    out.mkdir()
+    (out / "thesis.docx").write_text("t")
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("h")
+    doc = {"tool": "vn-cbec-bonded", "kind": "result", "complete": True, "files": files,
+           "forced_into_foreign_folder": forced, "extra": extra}
+    if sums is not None:
+        doc["checksums"] = sums
+    if kept is not None:
+        doc["kept"] = kept
+    (out / MARKER).write_text(json.dumps(doc))
+    try:
+        write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
+    except OutputRefused:
+        pass
+    assert (root / "victim").read_text() == "v" and (out / "thesis.docx").read_text() == "t"
+    assert (out / ".git" / "HEAD").read_text() == "h"
