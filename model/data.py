@@ -111,9 +111,11 @@ def _coerce(series: pd.Series, attr: Attr, file: str, problems: list[Problem]) -
 
 
 #: Largest magnitude of a number in a table whose column declares no bound (model/attrs/): HiGHS
-#: refuses a matrix value from 1e15 (its large_matrix_value), and a capacity or demand of 1e12 orders a
-#: year is far beyond any country's parcel volume.
-MAX_MAGNITUDE = 1e12
+#: refuses a matrix value from 1e15 (its large_matrix_value; a capacity or demand of 1e15 orders
+#: failed in readModel, 1e13 solved), so quantities in orders stop at 1e12, far beyond any
+#: country's parcel volume; other numbers (costs, checked up to 1e16) at 1e15.
+ORDERS_MAX = 1e12
+MAX_MAGNITUDE = 1e15
 
 
 def _pandera_schema(table: str) -> pa.DataFrameSchema:
@@ -125,8 +127,9 @@ def _pandera_schema(table: str) -> pa.DataFrameSchema:
         if a.max is not None:
             checks.append(pa.Check.le(a.max, error=f"a value <= {a.max:g}{' ' + a.unit if a.unit else ''}"))
         elif a.type in ("float", "int"):  # 1e300 orders reached HiGHS and failed there: refused here, by cell
-            checks.append(pa.Check(lambda s: ~np.isfinite(s) | (s <= MAX_MAGNITUDE),  # inf: reported as not finite
-                                   error=f"a value <= {MAX_MAGNITUDE:g}{' ' + a.unit if a.unit else ''} (larger "
+            top = ORDERS_MAX if a.unit.startswith("orders") else MAX_MAGNITUDE
+            checks.append(pa.Check(lambda s, top=top: ~np.isfinite(s) | (s <= top),  # inf: reported as not finite
+                                   error=f"a value <= {top:g}{' ' + a.unit if a.unit else ''} (larger "
                                          "numbers are beyond what the solver represents)"))
         if a.min is None and a.type in ("float", "int"):
             checks.append(pa.Check(lambda s: ~np.isfinite(s) | (s >= -MAX_MAGNITUDE),

@@ -345,7 +345,8 @@ class PointCache:
                 digests["sites.csv"] = _sha256(p)
             files["sites.csv"] = sites_csv
         files["point.json"] = lambda p: p.write_text(dumps({**meta, "files": digests}), encoding="utf-8")
-        write_atomically(self.folder(key), files, kind="sweep-point")
+        # force: a point found damaged or edited (its checksums) is replaced by the new solve, by design
+        write_atomically(self.folder(key), files, kind="sweep-point", force=True)
 
 
 # ----------------------------------------------------------------------------- the sweep
