@@ -23,24 +23,31 @@ Exit status: 0 solved (optimal, or time limit with a solution: a warning is prin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
-from model.cli import check_options, did_you_mean, load_extra, parse_set, print_error, suggest
-from model.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
-from model.memory_guard import MemoryRefused, guard
-from model.solver import DEFAULT_GAP
+from model.core.errors import print_error
+from model.core.options import check_options
+from model.core.text import did_you_mean, parse_set, suggest
+from model.io.hooks import load_extra
+from model.io.run_identity import check_run_name, identity_lines, run_name
+from model.methods.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
+from model.methods.memory_guard import MemoryRefused, guard
+from model.report.display import term_name
+from model.solving.highs import DEFAULT_GAP
 
 ROOT = Path(__file__).resolve().parent
 
 # subcommand -> module whose ``main(argv) -> int`` runs it
 SUBCOMMANDS = {
-    "sweep": "model.sweep",
-    "compare": "model.compare",
-    "alternatives": "model.insight.alternatives",
-    "breakeven": "model.insight.breakeven",
-    "regret": "model.insight.regret",
+    "sweep": "model.studies.sweep",
+    "compare": "model.studies.compare",
+    "alternatives": "model.studies.alternatives",
+    "breakeven": "model.studies.breakeven",
+    "regret": "model.studies.regret",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
 COMMANDS_HELP = f"""\
@@ -66,9 +73,17 @@ def parse_args(argv):
                                  epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", help="scenario .toml file or data folder (default: the shipped data)")
     ap.add_argument("--data", type=Path, help="data folder with the same tables (replaces the scenario's)")
-    ap.add_argument("--out", type=Path, help="output folder (default results/<scenario name>)")
-    ap.add_argument("--force", action="store_true",
-                    help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)")
+    ap.add_argument("--out", type=Path, help="output folder (default results/<run name>: the scenario's name, "
+                    "then what --set changed, e.g. results/default+cbec_tax_factor=0.5)")
+    ap.add_argument("--name", help="the run's name and folder under results/ (default: the scenario's name, then "
+                    "what --set changed)")
+    ap.add_argument("--results-dir", type=Path, default=ROOT / "results",
+                    help="the folder runs are named under (default results/)")
+    ap.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)",
+    )
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a parameter, e.g. --set policy.cbec_tax_factor=0.7 (repeatable)")
     ap.add_argument("--time-limit", type=float, help="HiGHS time limit, seconds (with --stochastic: for the whole "
@@ -76,14 +91,19 @@ def parse_args(argv):
     ap.add_argument("--gap", type=float, default=None,
                     help=f"relative MIP gap (default {DEFAULT_GAP:g}; {LAGRANGIAN_GAP:g} with --method lagrangian, "
                          "where it is the certified gap to the full model's optimum)")
-    ap.add_argument("--method", choices=["exact", "lagrangian", "auto"], default="exact",
-                    help="exact (default): the Pyomo model solved by HiGHS. lagrangian: a Lagrangian bound and a "
-                         "feasible plan on arrays, never building the Pyomo model, with a certified gap "
-                         "(docs/performance.md; one period, no service share, CO2 cap, single sourcing or SKU "
-                         "classes: a scenario asking for one is refused by name). auto: lagrangian when the full model has "
-                         f"more than {AUTO_VARIABLES:,} variables (the exact path needs about "
-                         f"{EXACT_GB_PER_MILLION_VARIABLES:g} GB per million, so {AUTO_VARIABLES / 1e6 * EXACT_GB_PER_MILLION_VARIABLES:.0f} GB "
-                         "there) and the scenario is in its scope, else exact")
+    ap.add_argument(
+        "--method",
+        choices=["exact", "lagrangian", "auto"],
+        default="exact",
+        help="exact (default): the Pyomo model solved by HiGHS. lagrangian: a Lagrangian bound and a "
+        "feasible plan on arrays, never building the Pyomo model, with a certified gap "
+        "(docs/performance.md; one period, no service share, CO2 cap, single sourcing or SKU "
+        "classes: a scenario asking for one is refused by name). auto: lagrangian when the full model has "
+        f"more than {AUTO_VARIABLES:,} variables (the exact path needs about "
+        f"{EXACT_GB_PER_MILLION_VARIABLES:g} GB per million, "
+        f"so {AUTO_VARIABLES / 1e6 * EXACT_GB_PER_MILLION_VARIABLES:.0f} GB "
+        "there) and the scenario is in its scope, else exact",
+    )
     ap.add_argument("--threads", type=int, help="HiGHS threads")
     ap.add_argument("--interface", default="lp", choices=["matrix", "lp", "appsi"],
                     help="how the model reaches HiGHS (default lp: fastest measured, docs/performance.md; "
@@ -121,32 +141,41 @@ def unknown_command(word: str) -> str | None:
 def print_summary(result, out_dir, extra_files=()) -> None:
     """The run in a few lines, numbers to 3 significant figures (full precision in summary.json)."""
     from model import regimes
-    from model.across_gap import across_gap_lines
-    from model.formats import quantity, usd
+    from model.core.formats import quantity, usd
+    from model.report.across_gap import across_gap_lines
 
     s = result.summary
+    for line in identity_lines(s)[:1]:  # the run, its scenario, what --set changed and the input hash
+        print(line.replace("`", "'"))
     if s.get("method") == "lagrangian":
         t = s["seconds"]
-        print(f"Scenario {s['scenario']}: {s['status']} by the Lagrangian method, total cost {usd(s['objective'])} per "
-              f"year, bound {usd(s['bound'])}: certified gap {s['gap']:.1e} (asked {s['solver']['mip_rel_gap']:g}; "
-              f"{s['iterations']} subgradient iterations; build {t['build']:.1f} s, method {t['method']:.1f} s)")
+        print(
+            f"Run {s.get('run') or s['scenario']}: {s['status']} by the Lagrangian method, "
+            f"total cost {usd(s['objective'])} per "
+            f"year, bound {usd(s['bound'])}: certified gap {s['gap']:.1e} (asked {s['solver']['mip_rel_gap']:g}; "
+            f"{s['iterations']} subgradient iterations; build {t['build']:.1f} s, method {t['method']:.1f} s)"
+        )
         size = s["full_model_size"]
         print(f"Full model (never built): {size['variables']:,} variables ({size['binaries']} binary), "
               f"{size['constraints']:,} constraints")
     else:
-        print(f"Scenario {s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
+        print(f"Run {s.get('run') or s['scenario']}: {s['status']}, total cost {usd(s['objective'])} per year "
               f"(gap {s['gap']:.1e}; build {s['build_seconds']:.1f} s, hand-off {s['handoff_seconds']:.1f} s, "
               f"HiGHS {s['solve_seconds']:.1f} s)")
         size = s["model_size"]
-        print(f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints")
+        print(
+            f"Model: {size['variables']:,} variables ({size['binaries']} binary), {size['constraints']:,} constraints"
+        )
     enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
     print(f"Demand {quantity(s['total_demand_orders'])} orders/year: " + ", ".join(
         f"{regimes.label(k)} {v:.0%}" for k, v in s["mode_share"].items() if v > 0 or k in enabled)
         + f", unmet {s['unmet_share']:.0%}")
     k = s.get("kpis") or {}
     if k.get("tax_revenue_usd"):
-        print(f"Taxes {usd(k['tax_revenue_usd']['total'])} (effective rate {k['effective_tax_rate']['overall'] or 0:.3g} "
-              f"of sale value); network cost without taxes {usd(k['network_cost_usd'])}")
+        print(
+            f"Taxes {usd(k['tax_revenue_usd']['total'])} (effective rate {k['effective_tax_rate']['overall'] or 0:.3g} "
+            f"of sale value); network cost without taxes {usd(k['network_cost_usd'])}"
+        )
     sites = result.sites[result.sites["opened"]]
     print(f"Sites opened ({len(sites)}):")
     for r in sites.itertuples():
@@ -157,7 +186,7 @@ def print_summary(result, out_dir, extra_files=()) -> None:
         print(line)
     print("Cost breakdown (USD/year):")
     for k_, v in s["cost_breakdown"].items():
-        print(f"  {k_:<22} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
+        print(f"  {term_name(k_):<32} {usd(v):>14}  {v / s['objective'] if s['objective'] else 0:4.0%}")
     files = ["summary.json", "sites.csv", "flows.csv", "report.md", "results.xlsx", *extra_files]
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
@@ -165,8 +194,6 @@ def print_summary(result, out_dir, extra_files=()) -> None:
 def keep_elsewhere(result, name: str) -> str:
     """After a failed write: the solve's tables (no maps) in a new folder of the system's temporary
     folder, and a line saying where (or that it could not be kept either)."""
-    import tempfile
-
     from model import write_results
 
     try:
@@ -192,9 +219,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
-
-    from model import lagrangian_run as lagr
-    from model.outputs import check_out_dir
+    from model.io.outputs import check_out_dir
+    from model.methods import lagrangian_run as lagr
     try:
         check_options(args)  # ranges first: nothing is read or solved with a bad option
         scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
@@ -209,7 +235,9 @@ def main(argv=None) -> int:
                                 verbose=args.verbose, interface=args.interface,
                                 progress_seconds=None if args.quiet else args.progress)
         extra_constraints = load_extra(args.extra)
-        out_dir = args.out or ROOT / "results" / scenario.name
+        if args.name is not None:
+            scenario = dataclasses.replace(scenario, run_name=check_run_name(args.name))
+        out_dir = args.out or args.results_dir / run_name(scenario)  # a --set run never writes over its scenario's
         if not args.stochastic:  # --stochastic picks its own folder and checks it
             check_out_dir(out_dir, force=args.force)  # before solving: a refused --out costs no solve
     except (DataError, ScenarioError, ValueError) as exc:
@@ -243,8 +271,8 @@ def main(argv=None) -> int:
                                            progress=None if args.quiet or args.verbose else lagr.progress_printer())
         else:
             if not args.verbose:
-                print(f"Solving scenario '{scenario.name}' with HiGHS to a {args.gap:g} relative gap "
-                      "(the default takes about half a minute; "
+                print(f"Solving run '{run_name(scenario)}' with HiGHS to a {args.gap:g} relative gap "
+                      "(how long depends on the data and the gap: the progress line shows the gap closing; "
                       + ("--verbose shows the solver's log" if args.quiet else
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)
@@ -257,20 +285,20 @@ def main(argv=None) -> int:
         for line in getattr(result, "infeasibility_lines", []):  # which constraint, where, by how much
             print(f"  {line}", file=sys.stderr)
         return 3
-    from model.results import penalty_check, penalty_warning
+    from model.statistics.diagnostics import penalty_check, penalty_warning
 
     warning = penalty_warning(penalty_check(result.inputs))  # a penalty at or below a serving cost: said, not refused
     if warning:
         result.summary["warnings"] = [*result.summary.get("warnings", []), warning]
         print(f"warning: {warning}", file=sys.stderr)
     if args.robustness > 0:
-        from model.across_gap import across_the_gap
+        from model.studies.across_gap import across_the_gap
 
         print(f"Looking for up to {args.robustness} other site sets within the gap ...", flush=True)
         result.summary["across_gap"] = across_the_gap(result, options, args.robustness, hook=args.extra)
     extra = {}
     if args.map:
-        from model.cli import result_files
+        from model.report.writer import result_files
         extra = result_files(result)
     try:
         write_results(result, out_dir, extra_files=extra, force=args.force)
@@ -283,8 +311,11 @@ def main(argv=None) -> int:
         return 2
     print_summary(result, out_dir, extra)
     if result.status != "optimal":
-        print(f"warning: not proven optimal ({result.status}); gap {result.summary.get('gap')}, "
-              f"bound {result.summary.get('bound')}; report.md opens with what that means for the plan", file=sys.stderr)
+        print(
+            f"warning: not proven optimal ({result.status}); gap {result.summary.get('gap')}, "
+            f"bound {result.summary.get('bound')}; report.md opens with what that means for the plan",
+            file=sys.stderr,
+        )
     return 0
 
 

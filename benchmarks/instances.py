@@ -115,8 +115,8 @@ def get(name: str) -> Instance:
 # ---------------------------------------------------------------------------------------------
 
 def _shipped():
-    from model.data import load_tables
-    from model.network import load_corridors
+    from model.io.tables import load_tables
+    from model.io.corridors import load_corridors
 
     return {**load_tables(DATA), **(load_corridors(DATA) or {})}
 
@@ -188,7 +188,7 @@ def synthetic_zones(provinces: pd.DataFrame, level: str) -> tuple[pd.DataFrame, 
 
 def _nearest_zone(lat, lon, zones: pd.DataFrame, province=None) -> np.ndarray:
     """Code of the nearest zone (great circle) to each point, within ``province`` when given."""
-    from model.network import great_circle_km
+    from model.network.roads import great_circle_km
 
     d = great_circle_km(np.asarray(lat, float)[:, None], np.asarray(lon, float)[:, None],
                         zones["lat"].to_numpy(float)[None, :], zones["lon"].to_numpy(float)[None, :])

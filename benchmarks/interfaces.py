@@ -21,12 +21,12 @@ ORLIB = ROOT / "tests" / "data" / "orlib"
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from model.solver import SolverOptions, solve_model
+from model.solving.highs import SolverOptions, solve_model
 iface, what, gap = sys.argv[1], sys.argv[2], float(sys.argv[3])
 out = {"interface": iface, "what": what, "handoff_s": 0.0, "solve_s": 0.0, "build_s": 0.0}
 t0 = time.perf_counter()
 if what == "orlib":
-    from model.orlib import build_cflp, read_cap
+    from model.methods.orlib import build_cflp, read_cap
     obj = 0.0
     for f in sorted(Path(sys.argv[4]).glob("cap*.txt")):
         tb = time.perf_counter(); m = build_cflp(read_cap(f)); out["build_s"] += time.perf_counter() - tb
@@ -36,7 +36,7 @@ if what == "orlib":
 else:
     from model import load_scenario
     from model.formulation import build_inputs, create_model
-    from model.network import scenario_road_distances
+    from model.network.roads import scenario_road_distances
     sc = load_scenario()
     tb = time.perf_counter(); m = create_model(build_inputs(sc, scenario_road_distances(sc)))
     out["build_s"] = time.perf_counter() - tb

@@ -60,7 +60,7 @@ def machine() -> dict:
 # ---------------------------------------------------------------------------------------------
 
 def _options(args):
-    from model.solver import SolverOptions
+    from model.solving.highs import SolverOptions
 
     return SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                          interface=args.interface)
@@ -68,7 +68,7 @@ def _options(args):
 
 def child_measure(args) -> dict:
     """Build and solve one instance in this process; write the HiGHS model to ``args.mps``."""
-    import model.solver as solver
+    import model.solving.highs as solver
 
     inst = instances.materialise(args.child)
     opts = _options(args)
@@ -84,7 +84,7 @@ def child_measure(args) -> dict:
     out = {"instance": inst.name}
     t0 = time.perf_counter()
     if inst.kind == "orlib":
-        from model.orlib import build_cflp, read_cap
+        from model.methods.orlib import build_cflp, read_cap
 
         data = read_cap(inst.path)
         t1 = time.perf_counter()
@@ -94,15 +94,15 @@ def child_measure(args) -> dict:
     else:
         from model import load_scenario
         from model.formulation import build_inputs, create_model
-        from model.formulation.sets import check_service_reachable
-        from model.network import scenario_road_distances
+        from model.inputs.build import check_service_reachable
+        from model.network.roads import scenario_road_distances
 
         sc = load_scenario(inst.data_dir, overrides=inst.overrides or None, name=inst.name)
         t1 = time.perf_counter()
         distances = scenario_road_distances(sc)
         t2 = time.perf_counter()
-        if args.lagrangian:  # Lagrangian bound + feasible plan on arrays, no Pyomo model (model/lagrangian.py)
-            from model.lagrangian import full_model_size, solve_by_lagrangian
+        if args.lagrangian:  # Lagrangian bound + feasible plan on arrays, no Pyomo model (model/methods/lagrangian.py)
+            from model.methods.lagrangian import full_model_size, solve_by_lagrangian
 
             inputs = build_inputs(sc, distances)
             t3 = time.perf_counter()
@@ -116,8 +116,8 @@ def child_measure(args) -> dict:
                        repaired=lag.plan.repaired, peak_rss_mb_self=_self_rss_mb(),
                        **full_model_size(inputs))  # the full model is never built
             return out
-        if args.price_arcs:  # exact bound over all arcs, from a priced subset (model/arc_pricing.py)
-            from model.arc_pricing import solve_with_arc_pricing
+        if args.price_arcs:  # exact bound over all arcs, from a priced subset (model/methods/arc_pricing.py)
+            from model.methods.arc_pricing import solve_with_arc_pricing
 
             inputs = build_inputs(sc, distances)
             check_service_reachable(inputs)
@@ -165,7 +165,7 @@ def child_measure(args) -> dict:
 
 def child_floor(args) -> dict:
     """HiGHS alone: read the MPS file, solve with the same options."""
-    from model.solver import _highs, _report_status
+    from model.solving.highs import _highs, _report_status
 
     h = _highs(_options(args))
     t0 = time.perf_counter()
@@ -302,9 +302,9 @@ def main(argv=None) -> int:
                     help="HEURISTIC: keep each zone's arcs to its K nearest sites only (build_inputs nearest_sites)")
     ap.add_argument("--price-arcs", action="store_true",
                     help="EXACT bound for huge instances: start from --nearest-sites K (default 5) per zone, price "
-                         "every other arc by LP duality, report certified_gap against all arcs (model/arc_pricing.py)")
+                         "every other arc by LP duality, report certified_gap against all arcs (model/methods/arc_pricing.py)")
     ap.add_argument("--lagrangian", action="store_true",
-                    help="Lagrangian bound + feasible plan with a certified gap, no full model (model/lagrangian.py; "
+                    help="Lagrangian bound + feasible plan with a certified gap, no full model (model/methods/lagrangian.py; "
                          "one period, no service/CO2/single-sourcing rows); no floor")
     ap.add_argument("--no-floor", action="store_true", help="skip the HiGHS-alone floor")
     ap.add_argument("--out", type=Path, help="also write the JSON lines to this file (atomically)")

@@ -6,11 +6,11 @@ Public API::
     result = solve(load_scenario())          # the shipped default scenario
     result.summary["cost_breakdown"], result.sites, result.flows
 """
-from .errors import DataError, Problem, ScenarioError
-from .pipeline import Result, model_size, solve
-from .results import write_results
-from .scenario import DEFAULT_DATA_DIR, Scenario, load_scenario
-from .solver import SolveReport, SolverOptions
+from model.core.errors import DataError, Problem, ScenarioError
+from model.io.scenario import DEFAULT_DATA_DIR, Scenario, load_scenario
+from model.pipeline import Result, model_size, solve
+from model.report.writer import write_results
+from model.solving.highs import SolveReport, SolverOptions
 
 __all__ = [
     "DEFAULT_DATA_DIR", "DataError", "Problem", "Result", "Scenario", "ScenarioError", "SolveReport",

@@ -9,17 +9,32 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 import pyomo.environ as pyo
 
-from .formulation import ModelInputs, build_inputs, create_model
-from .formulation.sets import check_service_reachable
-from .network import RoadDistances, scenario_road_distances
-from . import regimes
-from .kpis import (emissions_kpis, lead_time_by_mode, lead_time_kpis, mode_share_by_class, mode_share_by_item,
-                   money_kpis, network_cost_kpis, regime_costs, regime_costs_by_class, stock_pool_kpis, tax_kpis)
-from .results import capacity_check, cost_breakdown, explain_unmet, flow_table, mode_shares, site_table, stocked_classes
-from .errors import DataError, ScenarioError
-from .finite_check import check_finite_inputs
-from .scenario import Scenario, load_scenario
-from .solver import SolveReport, SolverOptions, solve_model
+from model import regimes
+from model.core.errors import DataError, ScenarioError
+from model.formulation import ModelInputs, build_inputs, create_model
+from model.inputs.build import check_service_reachable
+from model.inputs.checks import check_finite_inputs
+from model.io.run_identity import identity_fields
+from model.io.scenario import Scenario, load_scenario
+from model.network.roads import RoadDistances, scenario_road_distances
+from model.solving.highs import SolveReport, SolverOptions, solve_model
+from model.solving.infeasibility import explain_infeasible as explain
+from model.solving.memo import solve_remembered
+from model.statistics.diagnostics import capacity_check, explain_unmet
+from model.statistics.kpis import (
+    emissions_kpis,
+    lead_time_by_mode,
+    lead_time_kpis,
+    mode_share_by_class,
+    mode_share_by_item,
+    money_kpis,
+    network_cost_kpis,
+    regime_costs,
+    regime_costs_by_class,
+    stock_pool_kpis,
+    tax_kpis,
+)
+from model.statistics.solution import cost_breakdown, flow_table, mode_shares, site_table, stocked_classes
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +59,10 @@ class Result:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict = field(default_factory=dict)
-    infeasibility: dict | None = None  # model.infeasibility.explain_infeasible, when HiGHS says infeasible
-    restore: object = None  # () -> loads this solution back into a model shared with later solves (model.session)
+    infeasibility: dict | None = None  # model.solving.infeasibility.explain_infeasible, when HiGHS says infeasible
+    restore: object = (
+        None  # () -> loads this solution back into a model shared with later solves (model.studies.session)
+    )
 
     @property
     def infeasibility_lines(self) -> list[str]:
@@ -78,7 +95,7 @@ class Built:
     inputs: ModelInputs
     distances: RoadDistances
     model: pyo.ConcreteModel
-    build: object          # () -> a fresh copy of the model (model.infeasibility re-builds it)
+    build: object          # () -> a fresh copy of the model (model.solving.infeasibility re-builds it)
     seconds: float
 
 
@@ -91,11 +108,21 @@ class Prepared:
     seconds: float
 
 
-def prepare_inputs(scenario: Scenario) -> Prepared:
-    """Road distances -> arc tables (:func:`model.formulation.build_inputs`), timed."""
+def prepare_inputs(scenario: Scenario, prune: bool = True) -> Prepared:
+    """Road distances -> arc tables (:func:`model.formulation.build_inputs`), timed. ``prune``: the
+    dominance pruning (off when an added-constraints hook may change which regime is cheapest)."""
     t0 = time.perf_counter()
     distances = scenario_road_distances(scenario)
-    return Prepared(distances, build_inputs(scenario, distances), time.perf_counter() - t0)
+    return Prepared(distances, build_inputs(scenario, distances, prune_dominated=prune), time.perf_counter() - t0)
+
+
+def hook_keeps_pruning(extra_constraints) -> bool:
+    """Whether the arc tables may be pruned for this hook: no hook, or one that declares
+    ``keeps_pruning = True`` (it adds no cost and no constraint that tells a regime's arcs from their
+    twins'). The pruning drops arcs dominated under the arc tables' own costs before the model is
+    built; a hook that then makes one regime dearer could need an arc already dropped, so with any
+    other hook the pruning is off and the summary says so (``pruning``)."""
+    return extra_constraints is None or bool(getattr(extra_constraints, "keeps_pruning", False))
 
 
 def build_model(scenario: Scenario | str | None = None, extra_constraints=None, prepared: Prepared | None = None
@@ -107,8 +134,9 @@ def build_model(scenario: Scenario | str | None = None, extra_constraints=None, 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     t0 = time.perf_counter()
-    if prepared is None:
-        prepared = prepare_inputs(scenario)  # timed from t0 already
+    prune = hook_keeps_pruning(extra_constraints)
+    if prepared is None or (prepared.inputs.pruned and not prune):
+        prepared = prepare_inputs(scenario, prune=prune)  # timed from t0 already
     else:
         t0 -= prepared.seconds
     distances, inputs = prepared.distances, prepared.inputs
@@ -141,17 +169,16 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
 
     ``extra_constraints(model, scenario, inputs)`` may add constraints before solving.
     ``explain_infeasible``: when HiGHS says infeasible, find which constraint family causes it
-    (:mod:`model.infeasibility`, up to five more solves); off for the insight re-solves, where
+    (:mod:`model.solving.infeasibility`, up to five more solves); off for the insight re-solves, where
     an infeasible rule set is an expected outcome. ``prepared``: see :func:`build_model`.
     ``remember`` (the points of a sweep): a model identical to one this process has solved takes
-    that solution instead of a new solve (:func:`model.session.solve_remembered`); the summary
+    that solution instead of a new solve (:func:`model.studies.session.solve_remembered`); the summary
     says so (``solver.reused_solution``).
     """
     options = options or SolverOptions()
     b = build_model(scenario, extra_constraints, prepared)
     reused = None
     if remember and options.interface != "appsi":  # appsi hands HiGHS no matrix to compare
-        from .session import solve_remembered
 
         report, reused = solve_remembered(b.model, options)
     else:
@@ -160,7 +187,6 @@ def solve(scenario: Scenario | str | None = None, options: SolverOptions | None 
              report.objective, report.gap)
     result = Result(b.scenario, report, b.seconds, b.inputs, b.model, b.distances)
     if report.status == "infeasible" and explain_infeasible:
-        from .infeasibility import explain_infeasible as explain
         result.infeasibility = explain(b.build, b.inputs, options)
     assign(result, options)
     if reused is not None:
@@ -208,9 +234,15 @@ def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
     check, the parameters and overrides, the input hash and the package versions."""
     return {
         "total_demand_orders": float(inputs.demand["orders"].sum()),
+        "channel": regimes.channel(scenario.param),
+        "pruning": "on"
+        if getattr(inputs, "pruned", True)
+        else "off: an added-constraints hook (--extra) may change which regime is cheapest, "
+        "so no arc was dropped as dominated",
         "capacity_check": capacity_check(inputs),
         "parameters": scenario.parameters,
         "overrides": scenario.overrides,
+        **identity_fields(scenario),  # run name, every parameter that differs from the file or as shipped
         "input_hash": scenario.input_hash(),
         "versions": {"project": _version("vn-cbec-bonded"), "pyomo": _version("pyomo"), "highspy": _version("highspy")},
     }
@@ -219,8 +251,8 @@ def run_fields(scenario: Scenario, inputs: ModelInputs) -> dict:
 def solution_fields(result, costs: dict, held: dict) -> dict:
     """The summary.json fields of a plan, from its tables (``result.sites``, ``result.flows``, read
     with ``result.inputs`` and ``result.scenario``), its cost per term (``costs``) and the SKU
-    classes each site holds (``held``, :func:`model.results.stocked_classes`). Shared by the exact
-    path and the Lagrangian one (``model.lagrangian_run``), so a KPI is computed once."""
+    classes each site holds (``held``, :func:`model.statistics.solution.stocked_classes`). Shared by the exact
+    path and the Lagrangian one (``model.methods.lagrangian_run``), so a KPI is computed once."""
     inputs, sc = result.inputs, result.scenario
     total_demand = float(inputs.demand["orders"].sum())
     shares, unmet = mode_shares(result.flows, total_demand)

@@ -80,13 +80,15 @@ VND_PER_USD = 26_000
 # docs/data.md reconciles it with the customs value and the Ministry of Finance count.
 DEMAND_BASE_YEAR = 2024
 DEMAND_BASE_ORDERS = 324_100_000
-# Growth to the plan year (demand.growth in parameters.csv): 2024 -> 2026 at 20 % a year.
-# ASSUMPTION within the published range: cross-border items grew 38 % in 2024 (Metric, above),
-# platform sales 37 % (Metric via baogialai.com.vn); Vietnamese e-commerce is usually quoted at
-# 18-25 % a year (shipaim.com, citing Vietnam's customs). The end of the de-minimis exemption in
-# Feb 2025 (Decision 01/2025/QD-TTg) argues for the low end, so 20 %.
+# Growth to the plan year (demand.growth in parameters.csv): 2024 -> 2026 at 7.2 % a year, the
+# observed year-on-year growth of Shopee's units from international sellers in Q1 2025 (80.6 M
+# items; Metric via nguoiduatin.vn), the first quarter after the February 2025 end of the parcel
+# VAT exemption (Decision 01/2025/QD-TTg) and the December 2024 Temu suspension. H1 2025: 164 M
+# items, VND 7.5 trillion on the five platforms (Metric via vneconomy.vn). Low and high:
+# scenarios/demand-low.toml (customs' express count held flat) and demand-high.toml (2024's +38 %
+# going on), see data/SOURCES.md.
 DEMAND_PLAN_YEAR = 2026
-DEMAND_GROWTH_PER_YEAR = Decimal("0.20")
+DEMAND_GROWTH_PER_YEAR = Decimal("0.072")
 DAYS_PER_YEAR = 365
 # ASSUMPTION: zone weight w_c ~ population_c^(1-a) * GRDP_c^a with a = 0.5 (equal elasticity to
 # head-count and to income; GRDP proxies purchasing power, population the number of buyers).
@@ -110,15 +112,79 @@ GRDP_EXPONENT = 0.5
 # household: ASSUMPTIONS - plastic / steel kitchenware, storage, cleaning and small decor, USD 5
 # declared (cheap, like the accessories), 0.5 kg (bulky for its value), 50 days in stock, 0.08 a
 # year obsolescence (durable, no expiry and little model churn; below gadgets and fashion).
-PRODUCTS = [
-    # id,                         name,                                 usd, kg,  days, obs,  list, share
-    ("cosmetics",               "Cosmetics (beauty & personal care)",   8, 0.4, 45, 0.10, True, "0.16"),
-    ("supplements_fmcg",        "Supplements & packaged FMCG",          10, 0.6, 45, 0.10, True, "0.12"),
-    ("mother_baby",             "Mother & baby",                        10, 1.0, 40, 0.08, True, "0.12"),
-    ("apparel_footwear",        "Apparel & footwear",                   7, 0.6, 60, 0.25, True, "0.19"),
-    ("electronics_accessories", "Electronics accessories & gadgets",    5, 0.3, 50, 0.20, True, "0.26"),
-    ("household",               "Household goods & home",               5, 0.5, 50, 0.08, True, "0.15"),
+# Order values (issue 27) re-anchored on Metric's value per item from international sellers:
+# VND 43,800 in 2024 (VND 14,200 bn / 324.1 M items, baogialai.com.vn) and VND 45,206 in Shopee
+# Q1 2025 "including shipping" (nguoiduatin.vn, whose headline calls it the average per order:
+# one item per order, ITEMS_PER_ORDER). ASSUMPTION: about VND 5,000 of it is the buyer's shipping
+# fee (platform free-shipping vouchers carry most of the real cost), so the goods are worth
+# VND 40,000 = USD 1.54 an order on average ex VAT and shipping. Categories keep the relative
+# values of the former assumptions (8 : 10 : 10 : 7 : 5 : 5 USD), scaled so that their
+# order-weighted mean is USD 1.54 (RELATIVE_VALUE x VALUE_SCALE, rounded to cents).
+ITEMS_PER_ORDER = 1
+ITEM_VALUE_EX_SHIPPING_VND = 40_000
+RELATIVE_VALUE = {"cosmetics": 8, "supplements_fmcg": 10, "mother_baby": 10, "apparel_footwear": 7,
+                  "electronics_accessories": 5, "household": 5}
+# Weights (issue 27): gross parcel weight of one such item incl. packaging, ASSUMPTIONS halved from the
+# former 0.3-1.0 kg, which were set for USD 5-10 orders: a USD 1-2 marketplace item is a phone
+# case, a cable, a lipstick, a T-shirt, a pack of baby wipes (0.1-0.4 kg).
+PRODUCTS_RAW = [
+    # id,                         name,                                 kg,   days, obs,  list, share
+    ("cosmetics",               "Cosmetics (beauty & personal care)",   0.2,  45, 0.10, True, "0.16"),
+    ("supplements_fmcg",        "Supplements & packaged FMCG",          0.3,  45, 0.10, True, "0.12"),
+    ("mother_baby",             "Mother & baby",                        0.5,  40, 0.08, True, "0.12"),
+    ("apparel_footwear",        "Apparel & footwear",                   0.3,  60, 0.25, True, "0.19"),
+    ("electronics_accessories", "Electronics accessories & gadgets",    0.15, 50, 0.20, True, "0.26"),
+    ("household",               "Household goods & home",               0.25, 50, 0.08, True, "0.15"),
 ]
+_MEAN_RELATIVE = sum(RELATIVE_VALUE[p[0]] * float(p[6]) for p in PRODUCTS_RAW)
+VALUE_SCALE = ITEM_VALUE_EX_SHIPPING_VND * ITEMS_PER_ORDER / VND_PER_USD / _MEAN_RELATIVE
+PRODUCTS = [(p[0], p[1], round(RELATIVE_VALUE[p[0]] * VALUE_SCALE, 2), *p[2:]) for p in PRODUCTS_RAW]
+
+# Market access (issue 27; model/regimes/access.py; data/SOURCES.md "Market access"): what general
+# trade (and a bonded release without the CBEC regulatory exemption) costs a seller beyond duty,
+# VAT and logistics. USD, central values of the ranges in data/SOURCES.md.
+#  - sku_usd, one-off per SKU: cosmetics notification VND 0.5 M state fee + VND 1.2-2 M service
+#    (~USD 70-100 with CFS/POA legalisation) -> 100; supplements / packaged food registration with
+#    GMP, test report, efficacy evidence (ASSUMPTION USD 300-1,000) -> 400; mother & baby (food-grade
+#    and formula items, test reports; ASSUMPTION) -> 200; apparel textile conformity test (QCVN
+#    01:2017/BCT; ASSUMPTION) -> 20; electronics MIC type approval / DoC (ASSUMPTION USD 300-2,000
+#    a model, shared by its colour variants) -> 150; household (food-contact and conformity tests
+#    for part of the range; ASSUMPTION) -> 40;
+#  - shipment_usd, per consignment, the specialised steps the CBEC exemption would lift: state
+#    food-safety inspection of each consignment for supplements / food and mother & baby (Decree
+#    15/2018/ND-CP; ASSUMPTION USD 100 with sampling) and the quality-inspection registration per
+#    shipment of radio / lithium electronics (Circular 02/2022/TT-BTTTT; ASSUMPTION USD 50);
+#    every stocked consignment also pays market_access.declaration_usd_per_shipment (customs
+#    declaration VND 20,000, Circular 14/2021/TT-BTC, and a broker: ASSUMPTION USD 40 together);
+#  - orders_per_shipment: ASSUMPTION, a stocking seller's weekly consignment of 300 orders (15,600
+#    a year: about five times the average international seller, 324 M items over some 100 k shops;
+#    the sellers who would stock in Vietnam are the larger ones);
+#  - label_usd_per_order: Vietnamese supplementary label (Decree 43/2017 as amended by Decree
+#    111/2021), ASSUMPTION VND 500 a unit (the range VND 300-1,000) x ITEMS_PER_ORDER.
+MARKET_ACCESS = {
+    # product:                (sku_usd, shipment_usd, orders_per_shipment)
+    "cosmetics":               (100, 0, 300),
+    "supplements_fmcg":        (400, 100, 300),
+    "mother_baby":             (200, 100, 300),
+    "apparel_footwear":        (20, 0, 300),
+    "electronics_accessories": (150, 50, 300),
+    "household":               (40, 0, 300),
+}
+DECLARATION_USD_PER_SHIPMENT = 40
+LABEL_VND_PER_UNIT = 500
+# Importer-of-record / distributor margin a foreign seller pays per order sold from Vietnamese stock
+# (market_access.ior_margin_share). ASSUMPTION: 20 % of the order value, the low end of a full
+# distributor's 20-40 % (the review's USD 1.4 an order at the former USD 7.1 order value); the alternative, a licensed FIE with a retail
+# Business Licence (Decree 09/2018/ND-CP), costs about USD 5-20 k to set up and 5-20 k a year
+# (review estimate), far more per order for the 472-602 k shops selling cross-border.
+IOR_MARGIN_SHARE = 0.2
+# Site types where CBEC bonded stock may be held in the shipped data (policy.cbec_bonded_site_types):
+# China's rule, 1210 only in special customs supervision zones and type-B bonded logistics centres,
+# "no customs may conduct online shopping bonded import business in bonded warehouses" (GACC
+# guidance, relayed by wodefinance.com). Here: economic / free-trade zones and border-gate economic
+# zones (zones), airport cargo and logistics zones (logistics centres); not ICDs and industrial
+# parks (ordinary bonded warehouses).
+CBEC_BONDED_SITE_TYPES = "ez_ftz,border_ez,air,air_planned"
 
 # SKU velocity classes (data/sku_classes.csv, issue 15) ----------------------------------------------
 # Each category's orders are split into head / torso / tail classes of SKUs (a SKU = one orderable
@@ -160,6 +226,13 @@ SKU_CLASS_DATA = {
     "household":               ("variety", 2_000_000, 0.4, (12, 4, 2), "0.06", 540),
 }
 SKU_TAIL_LIFE_CAP_DAYS = 180
+# Seller listings (issue 27): a SKU's stock is pooled only within one seller's listing of it (a
+# shared bonded facility is shared space, not shared stock), and each seller (importer) notifies,
+# registers and tests its own listing. So sku_count counts seller-SKU listings: the SKUs above x
+# the sellers that list each. ASSUMPTION: 4 sellers on average; a popular product is listed by
+# dozens of shops, a tail SKU by one or two; 472-602 k shops sell on the platforms (Metric via
+# kinhte.congthuong.vn and 24h.com.vn), all sellers together.
+SELLER_LISTINGS_PER_SKU = 4
 
 # Origins: one representative hub each = the region's main container port, coordinates from
 # raw/vn_origins.csv (searoute ports.geojson, Apache-2.0).
@@ -181,14 +254,19 @@ ORIGIN_IDS = [o[0] for o in ORIGINS]
 # the main CN e-commerce export cluster, Zhejiang/Yiwu the second. household: Yiwu (Zhejiang), the
 # small-commodities market, weighs more than for the other categories; Japanese / Korean household
 # brands (e.g. 100-yen-shop goods) a little.
+# Issue 27: the demand is international sellers' items at VND 44,000-45,000 each (Metric), and
+# customs count 4-5 M small parcels a day from China (more than the 324 M items a year), so China's
+# share is re-anchored to 95-99 % in every category (ASSUMPTION: a KR / JP / US / EU item is rarely
+# sold at USD 1.7 by air parcel, whose carriage alone costs USD 1.5-2.5); the others keep their
+# former relative weights, scaled down.
 SOURCING = {
-    #                          CN_SOUTH CN_EAST  KR      JP      US      EU
-    "cosmetics":               ("0.55", "0.25", "0.12", "0.05", "0.01", "0.02"),
-    "supplements_fmcg":        ("0.50", "0.25", "0.05", "0.08", "0.09", "0.03"),
-    "mother_baby":             ("0.55", "0.25", "0.04", "0.08", "0.03", "0.05"),
-    "apparel_footwear":        ("0.65", "0.30", "0.02", "0.01", "0.01", "0.01"),
-    "electronics_accessories": ("0.80", "0.15", "0.02", "0.01", "0.01", "0.01"),
-    "household":               ("0.55", "0.38", "0.03", "0.02", "0.01", "0.01"),
+    #                          CN_SOUTH CN_EAST  KR       JP       US       EU
+    "cosmetics":               ("0.65", "0.30", "0.03",  "0.01",  "0.005", "0.005"),
+    "supplements_fmcg":        ("0.63", "0.32", "0.01",  "0.02",  "0.015", "0.005"),
+    "mother_baby":             ("0.65", "0.30", "0.01",  "0.02",  "0.005", "0.015"),
+    "apparel_footwear":        ("0.68", "0.31", "0.005", "0.003", "0.001", "0.001"),
+    "electronics_accessories": ("0.83", "0.16", "0.004", "0.003", "0.002", "0.001"),
+    "household":               ("0.58", "0.41", "0.004", "0.004", "0.001", "0.001"),
 }
 
 # Tariffs ---------------------------------------------------------------------------------------
@@ -275,11 +353,21 @@ LAND_USD_PER_KG = {
     ("CN_SOUTH", "LAO_CAI"): 0.60, ("CN_SOUTH", "DONG_DANG_RAIL"): 0.30,
     ("CN_EAST", "HUU_NGHI"): 0.60, ("CN_EAST", "DONG_DANG_RAIL"): 0.45,
 }
-# Parcel (direct mail): per kg = 1.5 x the bulk rate of the same mode (consolidator mark-up for
-# sorting single parcels, ASSUMPTION), rounded to 0.1 USD; plus a per-parcel charge
-# (ASSUMPTION: label, scan, manifest; higher where volumes are thin).
+# Parcel (direct mail): air per kg = 1.5 x the bulk rate (consolidator mark-up for sorting single
+# parcels, ASSUMPTION), rounded to 0.1 USD. Road parcels from China (issue 27) at the consolidator
+# rates themselves: consolidated China -> Ha Noi cargo is retailed at VND 14,000-24,000 per kg
+# including the inland delivery in Vietnam (orderthangloi.com price table), the road route the
+# platforms' cross-border parcels take (collected in Guangdong, trucked through Lang Son / Quang
+# Ninh to sortation in Bac Ninh / Ha Noi: Tuoi Tre investigation relayed by biendong.net;
+# sggp.org.vn): CN_SOUTH at the low end (VND 14,000 = USD 0.54 a kg), CN_EAST (a longer haul to the
+# Guangxi gates) at the high end (VND 24,000 = USD 0.92), Lao Cai (longer from Guangdong) between
+# (VND 18,000 = USD 0.69); rounded to cents. Per-parcel charge: ASSUMPTION, label, scan and manifest
+# of a parcel consolidated in a truck, VND 2,500 (USD 0.10) from China; thin volumes elsewhere.
 PARCEL_MARKUP = 1.5
-PARCEL_USD_PER_ORDER = {"CN_SOUTH": 0.5, "CN_EAST": 0.5, "KR": 1.5, "JP": 1.5, "US": 2.5, "EU": 2.5}
+PARCEL_ROAD_VND_PER_KG = {("CN_SOUTH", "HUU_NGHI"): 14_000, ("CN_SOUTH", "TAN_THANH"): 14_000,
+                          ("CN_SOUTH", "MONG_CAI"): 14_000, ("CN_SOUTH", "LAO_CAI"): 18_000,
+                          ("CN_EAST", "HUU_NGHI"): 24_000}
+PARCEL_USD_PER_ORDER = {"CN_SOUTH": 0.1, "CN_EAST": 0.1, "KR": 1.5, "JP": 1.5, "US": 2.5, "EU": 2.5}
 # Transit days door -> gateway (ASSUMPTIONS; anchors: reference lead_time_direct_mail_express
 # 4-14 days incl. last mile, Temu VN 4-7 days door to door (theribizsuites.com, 2024); sea
 # schedules HCM-Tokyo 9-12 days, HCM-Busan 8-10 days (vici.com.vn); air 5-10 days (reference)).
@@ -369,13 +457,13 @@ TRUCK_PARAM = "truck_cost_ftl_vnd_per_tkm"          # 2,000 VND/t-km = 2 VND/kg-
 LAST_MILE_BASE_PARAM = "last_mile_inner_city_vnd_0_5kg"   # 18,000 VND, reference (medium)
 # Distance part of a domestic parcel, re-derived from the reference price points (the reference's
 # own 8 VND/kg-km, parcel_linehaul_vnd_per_kg_km, is no longer used: it is ~1/3 of what they imply).
-# The model prices a parcel as base + kg x road km x rate (model/costs.py last_mile_cost), with
+# The model prices a parcel as base + kg x road km x rate (model/economics/costs.py last_mile_cost), with
 # base = the inner-city 0.5 kg price. Least squares over the two inter-region price points, at the
 # mean corridor road distance of the three inter-region pairs:
 #   0.5 kg: last_mile_inter_region_vnd_0_5kg - base = 35,000 - 18,000 = 17,000 VND
 #   1.0 kg: + last_mile_extra_per_0_5kg_inter_region = 27,000 VND
 #   rate x D = (0.5 x 17,000 + 1.0 x 27,000) / (0.5^2 + 1^2) = 28,400 VND per kg
-#   rate = 28,400 / D, D = mean road km (model.network.waypoint_km on the built corridors, checked by
+#   rate = 28,400 / D, D = mean road km (model.network.roads.waypoint_km on the built corridors, checked by
 #   tests/test_default_data.py) of Ha Noi-Da Nang 818, Da Nang-HCMC 1,000, Ha Noi-HCMC 1,818 = 1,212 km
 LAST_MILE_INTER_PARAM = "last_mile_inter_region_vnd_0_5kg"        # 35,000 VND, reference (medium)
 LAST_MILE_EXTRA_PARAM = "last_mile_extra_per_0_5kg_inter_region"  # 10,000 VND, reference (medium)
@@ -389,10 +477,12 @@ def last_mile_vnd_per_kg_km(base_vnd: float, inter_vnd: float, extra_vnd: float,
     w = (0.5, 1.0)
     y = (inter_vnd - base_vnd, inter_vnd + extra_vnd - base_vnd)
     return sum(wi * yi for wi, yi in zip(w, y)) / sum(wi * wi for wi in w) / road_km
-# ASSUMPTION: per-parcel clearance charge of the express broker, VND 7,500 (~0.30 USD). The
+# ASSUMPTION: per-parcel clearance charge, VND 2,500 (~0.10 USD; issue 27, was VND 7,500). The
 # statutory customs fee is VND 20,000 per declaration (Circular 14/2021/TT-BTC, not re-verified);
-# low-value express items are declared in batches, so the per-parcel share is lower.
-PARCEL_CLEARANCE_VND = 7_500
+# low-value express items are declared in batches on a consolidator's manifest, so the per-parcel
+# share is a fraction of it; the whole road parcel is retailed at VND 14,000-24,000 a kg with
+# clearance (orderthangloi.com), which leaves little room for more.
+PARCEL_CLEARANCE_VND = 2_500
 UNMET_PENALTY_USD = 100          # ASSUMPTION: well above any serving cost (< ~15 USD per order)
 CIRCUITY = 1.3                   # ASSUMPTION: Ballou, Rahardja & Sakai (2002, Transp. Res. A 36)
                                  # report road/straight-line ratios ~1.2-1.4 by country; VN's long,
@@ -401,7 +491,7 @@ TRUCK_SPEED_KMH = 50             # ASSUMPTION: mean truck speed over expressway 
 
 
 
-# Road corridors (data/road_*.csv, read by model/network.py) -------------------------------------
+# Road corridors (data/road_*.csv, read by model/network/roads.py) -------------------------------------
 # Classes: circuity (road km per great-circle km, used for edges without a published km) and mean
 # truck speed (stops included). ALL ASSUMPTIONS; reasoning in data/SOURCES.md. Ballou, Rahardja &
 # Sakai (2002, Transportation Research A 36) report country road circuity of ~1.2-1.4; corridor
@@ -738,7 +828,7 @@ def sku_class_rows(shares: dict[str, Decimal]) -> list[list]:
         cum_share, cum_frac = Decimal(0), Decimal(0)
         for (cls, bound), min_units in zip(SKU_CLASS_BOUNDS, mins):
             upto = Decimal(1) if bound == 1 else Decimal(str(round(float(bound) ** theta, 2)))
-            share, n = upto - cum_share, int((bound - cum_frac) * active)
+            share, n = upto - cum_share, int((bound - cum_frac) * active) * SELLER_LISTINGS_PER_SKU
             cum_share, cum_frac = upto, bound
             weekly = float(DEMAND_BASE_ORDERS * shares[p] * share * growth) / n / 52
             cv = round_half_up(math.sqrt(1 / weekly + c * c), 2)
@@ -790,6 +880,10 @@ def build() -> dict[str, str]:
         ["product", "name", "order_value_usd", "weight_kg_per_order", "days_in_stock",
          "obsolescence_rate_per_year", "cbec_positive_list"],
         [[p[0], p[1], p[2], p[3], p[4], p[5], p[6]] for p in PRODUCTS])
+    out["market_access"] = to_csv_text(
+        ["product", "sku_usd", "shipment_usd", "orders_per_shipment", "label_usd_per_order"],
+        [[p[0], *MARKET_ACCESS[p[0]], round_half_up(LABEL_VND_PER_UNIT * ITEMS_PER_ORDER / VND_PER_USD, 3)]
+         for p in PRODUCTS])
 
     # origins ---------------------------------------------------------------------------------
     rows = []
@@ -877,7 +971,7 @@ def build() -> dict[str, str]:
                          PARCEL_USD_PER_ORDER[o], AIR_PARCEL_DAYS[o]])
         for oo, g in LAND_PARCEL:
             if oo == o:
-                rows.append([o, g, "parcel", "road", round_half_up(LAND_USD_PER_KG[(o, g)] * PARCEL_MARKUP, 1),
+                rows.append([o, g, "parcel", "road", round_half_up(PARCEL_ROAD_VND_PER_KG[(o, g)] / VND_PER_USD, 2),
                              PARCEL_USD_PER_ORDER[o], LAND_DAYS[(o, g)]])
     out["lanes"] = to_csv_text(
         ["origin", "gateway", "service", "mode", "cost_usd_per_kg", "cost_usd_per_order", "transit_days"], rows)
@@ -1018,10 +1112,23 @@ def build() -> dict[str, str]:
          'ASSUMPTION: ~VND 5,000, about one fulfilment fee / 26000 VND/USD'),
         ('returns.resale_share', 0.8, 'share', "Stocked regimes: share of a returned order's value recovered by reselling it",
          'ASSUMPTION: most returns of unopened retail goods are resold from local stock (the paper, section 4.3.3: returns inspected and restocked locally)'),
-        ("demand.growth", float(growth), "factor", "Multiplier on demand.csv",
-         f"demand.csv is the {DEMAND_BASE_YEAR} base year (Metric: 324.1 M cross-border items on the five "
-         f"large platforms); x (1 + {DEMAND_GROWTH_PER_YEAR})^{DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR} to the "
-         f"{DEMAND_PLAN_YEAR} plan year (ASSUMPTION within 18-38 % a year observed; data/SOURCES.md)"),
+        ("demand.growth", round(float(growth), 6), "factor", "Multiplier on demand.csv",
+         f"demand.csv is the {DEMAND_BASE_YEAR} base year (Metric: 324.1 M items from international sellers on "
+         f"the five large platforms); x (1 + {DEMAND_GROWTH_PER_YEAR})^{DEMAND_PLAN_YEAR - DEMAND_BASE_YEAR} to "
+         f"the {DEMAND_PLAN_YEAR} plan year: Shopee's international-seller units +7.2 % y/y in Q1 2025 (Metric via "
+         "nguoiduatin.vn; data/SOURCES.md)"),
+        ("market_access.declaration_usd_per_shipment", DECLARATION_USD_PER_SHIPMENT, "USD per shipment",
+         "Customs declaration and broker of each stocked consignment (general trade and bonded, with or without the exemption)",
+         "Circular 14/2021/TT-BTC: VND 20,000 a declaration; ASSUMPTION: with a broker about USD 40 (data/SOURCES.md)"),
+        ("market_access.ior_margin_share", IOR_MARGIN_SHARE, "share of order value",
+         "Importer-of-record / distributor margin per order a foreign seller sells from Vietnamese stock",
+         "ASSUMPTION: the low end of a full distributor's 20-40 %; a licensed FIE "
+         "(Decree 09/2018/ND-CP) costs USD 5-20 k to set up and 5-20 k a year instead (data/SOURCES.md)"),
+        ("policy.cbec_bonded_site_types", CBEC_BONDED_SITE_TYPES, "site types",
+         "sites.csv site_type values where CBEC bonded stock may be held",
+         "China's rule: 1210 only in special customs supervision zones and type-B bonded logistics centres, "
+         "not in ordinary bonded warehouses (GACC guidance; data/SOURCES.md): zones (ez_ftz, border_ez) and "
+         "airport logistics zones (air, air_planned)"),
     ]
     out["parameters"] = to_csv_text(["key", "value", "unit", "description", "source"],
                                     [list(p) for p in params])
@@ -1130,6 +1237,9 @@ def validate(out: dict[str, str]) -> None:
         assert not missing, f"parameters.csv lacks keys without a default: {missing}"
         for k in par.index:
             r = pk.loc[k]
+            if r["type"] == "list":  # checked against its universe when a scenario is loaded
+                assert par.loc[k, "unit"] == r["unit"], k
+                continue
             v = float(par.loc[k, "value"])
             assert r["min"] == "" or v >= float(r["min"]), k
             assert r["max"] == "" or v <= float(r["max"]), k

@@ -11,7 +11,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from model.scenario import parameter_keys  # noqa: E402
+from model.io.scenario import parameter_keys  # noqa: E402
 
 
 def parameter_table() -> str:

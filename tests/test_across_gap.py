@@ -1,9 +1,10 @@
-"""What holds across the gap (model/across_gap.py, ``solve.py --robustness N``): a hand-made tie."""
+"""What holds across the gap (model/studies/across_gap.py, ``solve.py --robustness N``): a hand-made tie."""
 import pytest
+from tiny import tables, write
 
 from model import SolverOptions, load_scenario, solve
-from model.across_gap import across_gap_lines, across_the_gap
-from tiny import tables, write
+from model.report.across_gap import across_gap_lines
+from model.studies.across_gap import across_the_gap
 
 
 def test_two_equal_sites_neither_is_robust(tmp_path):

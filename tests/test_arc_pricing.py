@@ -1,4 +1,4 @@
-"""Arc pricing (model/arc_pricing.py): a restricted arc set, and a lower bound valid for all arcs.
+"""Arc pricing (model/methods/arc_pricing.py): a restricted arc set, and a lower bound valid for all arcs.
 
 Tiny case: zones 01, 02, 03 at lat 10, 11, 12 (111.2 km apart), 100 orders each; site S1 at
 lat 10 with capacity 150, S2 at lat 12 with ample capacity, fixed cost 1000 each; last mile
@@ -7,13 +7,13 @@ site only, zone 01 cannot get all its orders from S1 (full at 150): the arc S2 -
 priced in, or the LP pays direct mail (50 USD) for what S1 cannot hold.
 """
 import pytest
-
 import tiny
+
 from model import load_scenario
-from model.arc_pricing import nearest_mask, solve_with_arc_pricing
 from model.formulation import build_inputs, create_model
-from model.network import scenario_road_distances
-from model.solver import SolverOptions, solve_lp_duals, solve_model
+from model.methods.arc_pricing import nearest_mask, solve_with_arc_pricing
+from model.network.roads import scenario_road_distances
+from model.solving.highs import SolverOptions, solve_lp_duals, solve_model
 
 EXACT = SolverOptions(mip_rel_gap=0.0)
 

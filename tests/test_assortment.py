@@ -1,14 +1,15 @@
-"""Stock per SKU class (model/assortment.py, model/formulation/classes.py): hand-computed cases."""
+"""Stock per SKU class (model/economics/assortment.py, model/inputs/classes.py): hand-computed cases."""
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-
-from model import SolverOptions, costs, load_scenario, solve
-from model import assortment as A
 from tiny import tables, write
+
+from model import SolverOptions, load_scenario, solve
+from model.economics import assortment as A
+from model.economics import costs
 
 OPTS = SolverOptions(mip_rel_gap=1e-9)
 
@@ -156,10 +157,10 @@ def _class_folder(tmp_path):
 
 def test_commands_without_classes_refuse_them_by_name(tmp_path):
     """The monthly model, the two-stage model and the Lagrangian method name stock.sku_classes."""
-    from model.errors import ScenarioError
+    from model.core.errors import ScenarioError
     from model.formulation import build_inputs
-    from model.lagrangian import check_scope
-    from model.network import scenario_road_distances
+    from model.methods.lagrangian import check_scope
+    from model.network.roads import scenario_road_distances
     from model.stochastic.twostage import check_supported
 
     folder = _class_folder(tmp_path)
@@ -177,7 +178,7 @@ def test_commands_without_classes_refuse_them_by_name(tmp_path):
 
 def test_sku_classes_table_is_validated(tmp_path):
     """Order shares that do not sum to 1 are named with file, line and column."""
-    from model.errors import DataError
+    from model.core.errors import DataError
 
     folder = _class_folder(tmp_path)
     t = pd.read_csv(folder / "sku_classes.csv")

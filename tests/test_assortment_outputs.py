@@ -6,10 +6,10 @@ import json
 import pandas as pd
 import pytest
 
-from model.assortment import ClassStock
-from model.formulation.classes import split_item
-from model.kpis import item_of, mode_share_by_class, mode_share_by_item, path_orders
-from model.velocity_plot import break_even_velocity, stock_per_order
+from model.economics.assortment import ClassStock
+from model.inputs.classes import split_item
+from model.report.velocity import break_even_velocity, stock_per_order
+from model.statistics.kpis import item_of, mode_share_by_class, mode_share_by_item, path_orders
 
 MODES = ("bonded", "general_trade", "direct_mail")
 
@@ -83,9 +83,10 @@ def test_a_tiny_run_with_classes_reports_them(tmp_path):
     2 units' floor for 70,000 orders) goes by parcel: at 1.4 orders per SKU a year its floor alone
     costs far more than the 52.5 USD parcel."""
     import tiny
+
     from model.pipeline import solve
-    from model.results import write_results
-    from model.solver import SolverOptions
+    from model.report.writer import write_results
+    from model.solving.highs import SolverOptions
 
     t = tiny.tables(demand={"01": 5e5, "02": 2e5}, sites={"S1": 10.0, "S2": 11.0}, days_in_stock=30)
     t["sku_classes"] = pd.DataFrame({"product": "P1", "sku_class": ["head", "torso", "tail"],
@@ -102,11 +103,23 @@ def test_a_tiny_run_with_classes_reports_them(tmp_path):
     assert k["mode_share_by_item"]["P1:tail"]["direct_mail"] == pytest.approx(1.0)
     opened = r.summary["sites_opened"]
     assert [x["site"] for x in opened] == ["S2"]
-    assert opened[0]["stocked_classes"] == [{"item": "P1:head", "mode": "bonded"}, {"item": "P1:torso", "mode": "bonded"}]
+    assert opened[0]["stocked_classes"] == [
+        {"item": "P1:head", "mode": "bonded"},
+        {"item": "P1:torso", "mode": "bonded"},
+    ]
     out = write_results(r, tmp_path / "out")
     assert (out / "velocity.png").stat().st_size > 0
     sites = pd.read_csv(out / "sites.csv")
-    assert sites.set_index("site").at["S2", "stocked_classes"] == "P1:head (bonded CBEC stock); P1:torso (bonded CBEC stock)"
+    assert (
+        sites.set_index("site").at["S2", "stocked_classes"]
+        == "P1:head (bonded CBEC stock); P1:torso (bonded CBEC stock)"
+    )
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "## SKU classes" in report and "- **tail**: cross-border parcel 100% of its orders; no site stocks it." in report
-    assert json.loads((out / "summary.json").read_text())["regime_costs_by_class_usd_per_order"][2]["cheapest"] == "direct_mail"
+    assert (
+        "## SKU classes" in report
+        and "- **tail**: cross-border parcel 100% of its orders; no site stocks it." in report
+    )
+    assert (
+        json.loads((out / "summary.json").read_text())["regime_costs_by_class_usd_per_order"][2]["cheapest"]
+        == "direct_mail"
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model import load_scenario
-from model.data import load_tables
+from model.io.tables import load_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -47,7 +47,7 @@ def test_unknown_set_key_exits_2(tmp_path):
 
 
 def test_failed_write_leaves_previous_results_intact(tmp_path):
-    from model.results import write_atomically
+    from model.report.writer import write_atomically
 
     out = tmp_path / "res"
     write_atomically(out, {"a.txt": lambda p: p.write_text("old")})
@@ -101,7 +101,7 @@ def test_time_limit_with_an_incumbent_is_a_warning_not_an_optimum(tmp_path):
         assert summary["gap"] <= summary["solver"]["mip_rel_gap"] + 1e-12
         return
     assert summary["status"] == "time_limit" and summary["objective"] is not None
-    assert "\nScenario default: time_limit, total cost" in p.stdout  # after the "Solving ..." line
+    assert "\nRun default: time_limit, total cost" in p.stdout  # after the "Solving ..." line
     assert "warning: not proven optimal (time_limit)" in p.stderr
 
 
@@ -111,7 +111,7 @@ def test_infeasible_scenario_exits_3(tmp_path):
     p = run("--data", write(tmp_path / "d", t), "--out", tmp_path / "out", "--no-map")
     lines = p.stderr.splitlines()
     assert p.returncode == 3 and lines[0].startswith("error: no solution (infeasible"), p.stderr
-    # then the explanation (model.infeasibility), one indented line per family that resolves it
+    # then the explanation (model.solving.infeasibility), one indented line per family that resolves it
     assert any("max_sites" in ln for ln in lines[1:]) and any("force_open" in ln for ln in lines[1:]), p.stderr
     assert "Traceback" not in p.stderr
     assert not (tmp_path / "out").exists()

@@ -1,9 +1,9 @@
 """Loading: typed tables, references checked, every error names file, row and column."""
 import pytest
+from tiny import tables, write
 
 from model import DataError, ScenarioError, load_scenario
-from model.data import read_table
-from tiny import tables, write
+from model.io.tables import read_table
 
 
 def load(tmp_path, tabs):
@@ -108,8 +108,8 @@ def test_scenario_name_cannot_escape_results(tmp_path):
 def test_data_dictionary_doc_is_generated_from_the_schema():
     from pathlib import Path
 
-    from model.schema import data_dictionary_markdown
+    from model.io.schema import data_dictionary_markdown
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
     assert doc.read_text(encoding="utf-8") == data_dictionary_markdown(), \
-        "regenerate with: python -c \"from model.schema import data_dictionary_markdown as d; print(d(), end='')\""
+        "regenerate with: python -c \"from model.io.schema import data_dictionary_markdown as d; print(d(), end='')\""

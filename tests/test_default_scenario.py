@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from model import SolverOptions, load_scenario, solve
-from model.formulation import TERMS
-from model.kpis import item_of
+from model.io.terms import TERMS
+from model.statistics.kpis import item_of
 
 GAP = 1e-2
 

@@ -6,9 +6,9 @@ circle; one product of 1 kg; site S1 and the gateways at latitude 10, zone 02 at
 (111.1951 road km from S1, circuity 1).
 """
 import pytest
+from tiny import KM_PER_DEGREE, tables, write
 
 from model import SolverOptions, load_scenario, solve
-from tiny import KM_PER_DEGREE, tables, write
 
 OPTS = SolverOptions(mip_rel_gap=1e-9)
 INTL_KM = 10 * KM_PER_DEGREE  # 1111.951 km

@@ -1,8 +1,8 @@
 """Hand-computed scenarios: the optimum and its objective are worked out in each docstring."""
 import pytest
+from tiny import KM_PER_DEGREE, tables, write
 
 from model import SolverOptions, load_scenario, solve
-from tiny import KM_PER_DEGREE, tables, write
 
 OPTS = SolverOptions(mip_rel_gap=1e-9)
 
@@ -112,8 +112,8 @@ def test_pruning_dominated_gateways_keeps_the_optimum(tmp_path):
     """Two bulk and two parcel lanes, one of each dearer: keeping only the cheapest gateway per
     (origin, site, product) and (origin, zone, product) leaves the objective unchanged."""
     from model.formulation import build_inputs, create_model
-    from model.network import scenario_road_distances
-    from model.solver import solve_model
+    from model.network.roads import scenario_road_distances
+    from model.solving.highs import solve_model
 
     t = tables(demand={"01": 300, "03": 200}, sites={"S1": 10.0, "S3": 12.0}, parcel_usd_per_order=4.0,
                levels=[("S1", "small", 1e6, 500.0), ("S3", "small", 1e6, 400.0)],

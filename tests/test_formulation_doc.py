@@ -3,11 +3,11 @@ import re
 from pathlib import Path
 
 import pyomo.environ as pyo
+from tiny import tables, write
 
 from model import load_scenario
 from model.formulation import build_inputs, create_model
-from model.network import scenario_road_distances
-from tiny import tables, write
+from model.network.roads import scenario_road_distances
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "formulation.md"
 SECTIONS = ("## Sets", "## Variables", "## Objective", "## Constraints", "## Monthly model")
@@ -22,7 +22,10 @@ def _models(tmp_path):
                   levels=[("S1", "small", 1e6, 10.0, 5.0), ("S2", "small", 1e6, 10.0, 5.0)])
     folder = write(tmp_path / "d", tabs)
     out = []
-    for extra in ({}, {"periods": 12}, {"periods": 12, "stock.monthly_reassignment": 1}):
+    # the exemption's value limit (exempt_limit) in the one-period model: an order limit below the
+    # 100 USD order value makes the eligible share < 1
+    exempt = {"policy.cbec_regulatory_exemption": 1, "policy.cbec_order_limit_usd": 50}
+    for extra in (exempt, {"periods": 12}, {"periods": 12, "stock.monthly_reassignment": 1}):
         sc = load_scenario(folder, overrides={**over, **extra})
         out.append(create_model(build_inputs(sc, scenario_road_distances(sc))))
     return out

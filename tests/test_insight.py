@@ -1,4 +1,4 @@
-"""Decision insight (model.insight): alternatives, break-even, regret, shadow prices, the hook.
+"""Decision insight (model.studies): alternatives, break-even, regret, shadow prices, the hook.
 
 Every expected value is worked out by hand in the docstrings (tiny scenarios of tests/tiny.py:
 nodes on the 106 E meridian, KM_PER_DEGREE = 111.1951 km per degree of latitude, 1 kg orders,
@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from tiny import KM_PER_DEGREE, tables, write
 
 from model import SolverOptions, load_scenario, solve
-from model.insight import find_alternatives, find_breakeven, shadow_prices, site_regret, summarise
-from model.insight.common import SiteRules, with_parameters
-from tiny import KM_PER_DEGREE, tables, write
+from model.io.scenario import with_parameters
+from model.studies import find_alternatives, find_breakeven, shadow_prices, site_regret, summarise
+from model.studies.common import SiteRules
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -208,7 +209,7 @@ def _two_regions(tmp_path):
 
 
 def test_extra_constraints_hook_from_python_and_command_line(tmp_path, capsys):
-    from model.cli import load_extra as load_hook  # one --extra loader for every command
+    from model.io.hooks import load_extra as load_hook  # one --extra loader for every command
 
     data = _two_regions(tmp_path)
     free = solve(load_scenario(data), EXACT)

@@ -1,4 +1,4 @@
-"""The Lagrangian method for very large instances (model/lagrangian.py).
+"""The Lagrangian method for very large instances (model/methods/lagrangian.py).
 
 Tiny case (tests/tiny.py): zones 01, 02, 03 at lat 10, 11, 12 (111.1951 km apart), one product
 of 1 kg; sites S1 at lat 10 and S2 at lat 12. Path cost from a site = bulk line-haul 1 +
@@ -9,15 +9,20 @@ from the gateway at lat 10.
 import numpy as np
 import pandas as pd
 import pytest
-import pyomo.environ as pyo
-
 import tiny
+
 from model import load_scenario
 from model.formulation import build_inputs, create_model
-from model.lagrangian import (evaluate_plan, flow_problem, index_of, initial_multipliers, lagrangian,
-                              solve_by_lagrangian)
-from model.network import scenario_road_distances
-from model.solver import SolverOptions, solve_model
+from model.methods.lagrangian import (
+    evaluate_plan,
+    flow_problem,
+    index_of,
+    initial_multipliers,
+    lagrangian,
+    solve_by_lagrangian,
+)
+from model.network.roads import scenario_road_distances
+from model.solving.highs import SolverOptions, solve_model
 
 EXACT = SolverOptions(mip_rel_gap=0.0)
 ONE = 0.01 * tiny.KM_PER_DEGREE  # last mile over one degree, USD per 1-kg order
@@ -106,7 +111,7 @@ def test_clustered_plan_split_over_its_zones_is_feasible_and_costs_what_it_says(
     """Two clusters for three zones, so two zones share one: the clustered MIP's flows,
     split over the member zones by demand, meet every demand row and every site's capacity, and
     the plan's cost recomputed here from its flows is its stated cost, no less than the optimum."""
-    from model.lagrangian import aggregate_plan, cluster_zones
+    from model.methods.lagrangian import aggregate_plan, cluster_zones
 
     full = inputs(tmp_path, demand={"01": 100.0, "02": 60.0, "03": 100.0},
                   levels=[("S1", "small", 150.0, 10.0), ("S2", "small", 1e6, 10.0)])

@@ -1,4 +1,4 @@
-"""python solve.py --method lagrangian | auto (model/lagrangian_run.py): the exact path's files from
+"""python solve.py --method lagrangian | auto (model/methods/lagrangian_run.py): the exact path's files from
 the Lagrangian plan, its invariants, and the refusals.
 
 Tiny case (tests/tiny.py): zones 01, 02, 03 at lat 10, 11, 12 with 300, 100 and 100 orders of a
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from tiny import tables, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,7 +122,7 @@ def test_what_the_method_does_not_model_is_refused_by_name_before_any_work(data,
 
 
 def test_auto_takes_the_lagrangian_method_above_its_threshold_only(data, tmp_path, capsys, monkeypatch):
-    from model import lagrangian_run as lagr
+    from model.methods import lagrangian_run as lagr
 
     assert run("--data", data, "--method", "auto", "--out", tmp_path / "small", "--no-map", "--quiet") == 0
     assert "--method auto: exact" in capsys.readouterr().out
@@ -160,7 +159,7 @@ def test_a_gap_not_reached_is_said_not_called_optimal(tmp_path, capsys):
 def test_status_is_optimal_only_within_the_asked_gap():
     from types import SimpleNamespace
 
-    from model.lagrangian_run import status_of
+    from model.methods.lagrangian_run import status_of
 
     def lag(gap, seconds):
         return SimpleNamespace(gap=gap, seconds={"total": seconds})

@@ -10,11 +10,11 @@ import subprocess
 import geopandas as gpd
 import numpy as np
 import pytest
+from tiny import tables, write
 
 from model import SolverOptions, load_scenario, solve
-from model.maps import DRAWN_LEGS, MAP_FILES, SITE_COLOUR, map_writers, zone_shares
-from model.results import write_results
-from tiny import tables, write
+from model.report.maps import DRAWN_LEGS, MAP_FILES, SITE_COLOUR, map_writers, zone_shares
+from model.report.writer import write_results
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +111,70 @@ def test_html_loads_in_headless_chromium_without_script_errors(out, tmp_path):
     # the error catcher itself works
     bad = _chromium_dom(out / "map.html", tmp_path, "<script>undefinedFunction()</script>")
     assert re.search(r'<html[^>]*data-js-errors="[^"]*undefinedFunction', bad)
+
+
+_PROBE = """<script>
+window.addEventListener('load', function () { setTimeout(function () {
+  var gd = document.querySelector('.plotly-graph-div');
+  var legend = Array.prototype.map.call(document.querySelectorAll('.legendtext'),
+                                        function (e) { return e.textContent; });
+  var colours = {};
+  gd.data.forEach(function (t) { var m = t.meta || {}; if (m.regime) {
+    colours[m.regime] = (colours[m.regime] || []).concat(
+      [(t.marker && t.marker.color) || (t.line && t.line.color)]); } });
+  var box = document.querySelector('input.map-toggle[data-kind="regime"][data-value="direct_mail"]');
+  box.click();
+  var after = gd.data.filter(function (t) { return t.meta && t.meta.kind === 'flow'; }).map(function (t) {
+    return [t.meta.regime, t.visible === false ? 'hidden' : 'shown']; });
+  document.documentElement.setAttribute('data-probe', JSON.stringify({legend: legend, colours: colours, after: after}));
+}, 500); });
+</script>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium not installed (apt-get install chromium)")
+def test_html_legend_per_regime_and_toggling_a_regime_hides_its_flows(out, result, tmp_path):
+    """The tiny plan holds bonded stock at S1 and sends 300 orders by cross-border parcel: each regime
+    has a legend entry and a colour of its own; unticking 'cross-border parcel' hides its flows only."""
+    import html
+    import json
+
+    from model import regimes
+
+    dom = _chromium_dom(out / "map.html", tmp_path, _PROBE)
+    found = re.search(r'<html[^>]*data-probe="([^"]*)"', dom)
+    assert found, "the probe did not run"
+    probe = json.loads(html.unescape(found.group(1)))
+    in_plan = [md for md, v in result.summary["mode_share"].items() if v > 0]
+    assert sorted(in_plan) == ["bonded", "direct_mail"]
+    for md in in_plan:
+        assert any(regimes.label(md) in text for text in probe["legend"]), (md, probe["legend"])
+        assert len(set(probe["colours"][md])) == 1, probe["colours"]
+    assert probe["colours"]["bonded"][0] != probe["colours"]["direct_mail"][0]
+    states = {(md, state) for md, state in probe["after"]}
+    assert ("direct_mail", "hidden") in states and ("direct_mail", "shown") not in states
+    assert ("bonded", "shown") in states and ("bonded", "hidden") not in states
+
+
+def test_flows_geojson_carries_names_regime_class_and_stock_legs(tmp_path):
+    """With SKU classes the stock legs are in flows.csv; every one of them is a Point feature at its site."""
+    from model.report.maps import flows_gdf
+
+    class Fake:
+        pass
+
+    r = Fake()
+    t = tables(demand={"01": 1000.0}, sites={"S1": 10.0})
+    r.scenario = load_scenario(write(tmp_path / "d", t))
+    r.sites = __import__("pandas").DataFrame({"site": ["S1"], "name": ["Site one"], "lon": [106.0], "lat": [10.0]})
+    r.flows = __import__("pandas").DataFrame({
+        "mode": ["bonded", "bonded", "direct_mail"], "leg": ["outbound", "stock", "parcel"], "origin": ["O1", "", "O1"],
+        "gateway": ["", "", "AIR"], "site": ["S1", "S1", ""], "zone": ["01", "", "01"], "product": "P1",
+        "sku_class": ["head", "head", "tail"], "orders": [900.0, 900.0, 100.0]})
+    g = flows_gdf(r)
+    assert list(g["leg"]) == ["outbound", "stock", "parcel"]
+    assert list(g.geometry.geom_type) == ["LineString", "Point", "LineString"]
+    assert list(g["regime"]) == ["bonded CBEC stock", "bonded CBEC stock", "cross-border parcel"]
+    assert list(g["sku_class"]) == ["head", "head", "tail"]
+    assert g["site_name"].iloc[0] == "S1" and g["zone_name"].iloc[0] == "Một"
+    g.to_file(tmp_path / "flows.geojson", driver="GeoJSON")  # mixed geometries write and read back
+    assert len(gpd.read_file(tmp_path / "flows.geojson")) == 3

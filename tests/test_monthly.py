@@ -2,9 +2,9 @@
 one-period model when demand is flat and capacities do not bind."""
 import pandas as pd
 import pytest
+from tiny import tables, write
 
 from model import SolverOptions, load_scenario, solve
-from tiny import tables, write
 
 OPTS = SolverOptions(mip_rel_gap=1e-9)
 BASE = dict(levels=[("S1", "small", 1e6, 5000.0)], parcel_usd_per_order=3.0, mfn=0.2, fta=0.0, vat=0.1)

@@ -7,10 +7,17 @@ import pandas as pd
 import pytest
 
 from model import load_scenario
-from model.errors import DataError
-from model.network import (corridor_graph, great_circle_km, load_corridors, road_graph, road_km,
-                           scenario_road_distances, waypoint_km)
-from model.scenario import DEFAULT_DATA_DIR
+from model.core.errors import DataError
+from model.io.corridors import load_corridors
+from model.io.scenario import DEFAULT_DATA_DIR
+from model.network.roads import (
+    corridor_graph,
+    great_circle_km,
+    road_graph,
+    road_km,
+    scenario_road_distances,
+    waypoint_km,
+)
 
 KM_PER_DEGREE = 6371.0088 * math.pi / 180
 
@@ -24,7 +31,12 @@ CITY_PAIRS = [
     ("ho_chi_minh", "can_tho", 169, "Can Tho University, ICAS conference page: 169 km from Ho Chi Minh City"),
     ("ha_noi", "lang_son", 160, "gptravelvietnam.com, 'Lang Son': approximately 160 km from Hanoi"),
     ("ha_noi", "lao_cai", 260, "Lao Cai city portal (tplaocai.laocai.gov.vn): approximately 260 km northwest of Hanoi"),
-    ("da_nang", "ho_chi_minh", 964, "Citizendium, 'Da Nang': Ho Chi Minh City 964 km to the south (National Highway 1)"),
+    (
+        "da_nang",
+        "ho_chi_minh",
+        964,
+        "Citizendium, 'Da Nang': Ho Chi Minh City 964 km to the south (National Highway 1)",
+    ),
     ("ho_chi_minh", "vung_tau", 125, "Wikivoyage, 'Vung Tau': about 125 km from Ho Chi Minh City"),
     ("ha_noi", "vinh", 300, "Wikipedia, 'Vinh': about 300 km south of Hanoi"),
     ("nha_trang", "ho_chi_minh", 448, "thanhcongtours.com, 'Nha Trang': 448 km from Ho Chi Minh City"),

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.orlib import TABLE1_CAPACITIES, build_cflp, main, read_cap, solve_cap
-from model.solver import SolverOptions
+from model.methods.orlib import TABLE1_CAPACITIES, main, read_cap, solve_cap
+from model.solving.highs import SolverOptions
 
 HERE = Path(__file__).parent / "data" / "orlib"
 OPTIMA = pd.read_csv(HERE / "optima.csv").set_index("instance")["optimal_value"]
@@ -105,7 +105,7 @@ def test_single_source_reaches_orlib_single_source_optimum(name):
 
 def test_holmberg_reader_parses_p1_by_hand():
     """p1: 10 sites x 50 customers; site 1 capacity 258, fixed 366; first demand 49."""
-    from model.orlib import read_holmberg
+    from model.methods.orlib import read_holmberg
 
     inst = read_holmberg(HOLMBERG / "p1")
     assert inst.capacity.shape == (10,) and inst.demand.shape == (50,) and inst.cost.shape == (10, 50)

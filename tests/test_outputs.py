@@ -1,4 +1,4 @@
-"""Output folders (model.outputs): foreign folders survive, kills leave the old or the new result
+"""Output folders (model.io.outputs): foreign folders survive, kills leave the old or the new result
 complete, concurrent writers, names from data stay under their parent, strict JSON, escaped CSV
 and Markdown (docs/robustness.md, "Outputs and status: what is guaranteed")."""
 import json
@@ -11,17 +11,28 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-import solve as cli
-from model import compare
-from model.outputs import (MARKER, STEPS, OutputRefused, check_component, child_path, dumps, escape_formulas,
-                           md_text, read_marker, safe_component, write_atomically)
 from tiny import tables, write
 
-ROOT = Path(__file__).resolve().parents[1]
-OUTPUTS = ROOT / "model" / "outputs.py"
+import solve as cli
+from model.core.formats import escape_formulas
+from model.io.outputs import (
+    MARKER,
+    STEPS,
+    OutputRefused,
+    check_component,
+    child_path,
+    dumps,
+    md_text,
+    read_marker,
+    safe_component,
+    write_atomically,
+)
+from model.studies import compare
 
-# A child process that loads model/outputs.py alone (fast: no pandas, no Pyomo) and writes three files.
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = ROOT / "model" / "io" / "outputs.py"
+
+# A child process that loads model/io/outputs.py alone (no Pyomo) and writes three files.
 CHILD = r"""
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("outputs", sys.argv[1])
@@ -297,7 +308,7 @@ def test_replacing_a_result_written_meanwhile_by_another_run_is_not_silent(tmp_p
     out = write_atomically(tmp_path / "o", {"a.txt": lambda p: p.write_text("theirs")})
     m = json.loads((out / MARKER).read_text())
     (out / MARKER).write_text(json.dumps({**m, "pid": 1}))  # as if another process wrote it after we started
-    with caplog.at_level("WARNING", logger="model.outputs"):
+    with caplog.at_level("WARNING", logger="model.io.outputs"):
         write_atomically(out, {"a.txt": lambda p: p.write_text("ours")})
     assert "replacing a result written by another run (process 1" in caplog.text
 

@@ -1,5 +1,5 @@
-"""model.parallel.map_jobs: results in input order, failures recorded, others finish."""
-from model.parallel import JobFailure, map_jobs
+"""model.core.parallel.map_jobs: results in input order, failures recorded, others finish."""
+from model.core.parallel import JobFailure, map_jobs
 
 
 def _inverse(x):

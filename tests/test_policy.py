@@ -9,9 +9,9 @@ direct mail = 3 + 20 + (100 + 20) x 10 % = 35 -> 35000.
 import math
 
 import pytest
+from tiny import KM_PER_DEGREE, tables, write
 
 from model import ScenarioError, SolverOptions, load_scenario, solve
-from tiny import KM_PER_DEGREE, tables, write
 
 OPTS = SolverOptions(mip_rel_gap=1e-9)
 BASE = dict(demand={"01": 1000}, levels=[("S1", "small", 1e6, 5000.0)], parcel_usd_per_order=3.0,
@@ -72,7 +72,9 @@ def test_parcel_fta_under_the_origin_proof_waiver(tmp_path):
     over = {"policy.eligible_zones": [], "policy.parcel_fta": 1}
     assert run(tmp_path / "a", {"policy.eligible_zones": []}).objective == pytest.approx(35000.0, rel=1e-9)
     assert run(tmp_path / "b", {**over, "policy.origin_waiver_usd": 100}).objective == pytest.approx(13000.0, rel=1e-9)
-    assert run(tmp_path / "c", {**over, "policy.origin_waiver_usd": 99.99}).objective == pytest.approx(35000.0, rel=1e-9)
+    assert run(tmp_path / "c", {**over, "policy.origin_waiver_usd": 99.99}).objective == pytest.approx(
+        35000.0, rel=1e-9
+    )
 
 
 def test_duty_de_minimis_exempts_duty_not_vat(tmp_path):
@@ -246,7 +248,7 @@ def test_list_parameter_rejects_unknown_codes(tmp_path):
 
 
 def test_set_accepts_every_declared_key_and_rejects_types():
-    from model.scenario import parameter_keys
+    from model.io.scenario import parameter_keys
 
     keys = parameter_keys()
     overrides = {}

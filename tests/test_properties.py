@@ -26,11 +26,11 @@ from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from tiny import tables, write
 
 from model import SolverOptions, load_scenario, solve
-from model.formulation import TERMS
-from model.results import explain_unmet
-from tiny import tables, write
+from model.io.terms import TERMS
+from model.statistics.diagnostics import explain_unmet
 
 EXACT = SolverOptions(mip_rel_gap=1e-9)
 REL = 1e-7
@@ -185,16 +185,43 @@ import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 
-from model.schema import TABLES  # noqa: E402
-from model.scenario import DEFAULT_DATA_DIR, parameter_keys  # noqa: E402
-from tiny import geometry  # noqa: E402
+from model.io.scenario import DEFAULT_DATA_DIR, parameter_keys  # noqa: E402
+from model.io.schema import TABLES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # one cheap run of solve.py's main per example: four times the profile's count
 FUZZ = settings(max_examples=4 * settings.default.max_examples)
 FUZZ_SLOW = settings(max_examples=30)
-CELLS = ["", "abc", "-1", "0", "1", "-0.5", "1e400", "1e308", "-1e308", "1e-300", "nan", "inf", "-inf", "True",
-         "maybe", "Hà Nội", "x,y", '"', "NA", "1,000", "12abc", "9" * 400, "\x00", "a\x1bb", "\x7f", "\u0085", "01", "99"]
+CELLS = [
+    "",
+    "abc",
+    "-1",
+    "0",
+    "1",
+    "-0.5",
+    "1e400",
+    "1e308",
+    "-1e308",
+    "1e-300",
+    "nan",
+    "inf",
+    "-inf",
+    "True",
+    "maybe",
+    "Hà Nội",
+    "x,y",
+    '"',
+    "NA",
+    "1,000",
+    "12abc",
+    "9" * 400,
+    "\x00",
+    "a\x1bb",
+    "\x7f",
+    "\u0085",
+    "01",
+    "99",
+]
 TOML_VALUES = ["0", "1", "-1", "0.5", "1e308", "-1e308", "inf", "-inf", "nan", "1" + "0" * 400, "true", "false",
                '"abc"', '""', '"*"', "[]", '["01", "XX"]', "[1, 2]", "{ a = 1 }", "1979-05-27"]
 
@@ -218,7 +245,9 @@ def corrupt_bytes(draw, raw: bytes) -> bytes:
         return raw[:draw(st.integers(0, max(0, len(raw) - 1)))]
     if kind == "insert":
         at = draw(st.integers(0, len(raw)))
-        return raw[:at] + draw(st.sampled_from([b"\x00", b"\xff\xfe", b"\x1b[0m", b"\r", b",", b'"', b"\n\n"])) + raw[at:]
+        return (
+            raw[:at] + draw(st.sampled_from([b"\x00", b"\xff\xfe", b"\x1b[0m", b"\r", b",", b'"', b"\n\n"])) + raw[at:]
+        )
     return draw(st.binary(min_size=1, max_size=64))
 
 
@@ -286,8 +315,17 @@ def corrupt_geojson(draw, raw: bytes) -> bytes:
         ring[j] = draw(st.sampled_from([[121.0, 10.0], [106.0, 30.0], ["a", 1], [1e308, 1e308], [], [106.0], None]))
     else:
         what = draw(st.sampled_from(["features", "type", "crs"]))
-        doc[what] = draw(st.sampled_from([[], None, "FeatureCollection", {"type": "name", "properties": {"name": "EPSG:32648"}},
-                                          {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}]))
+        doc[what] = draw(
+            st.sampled_from(
+                [
+                    [],
+                    None,
+                    "FeatureCollection",
+                    {"type": "name", "properties": {"name": "EPSG:32648"}},
+                    {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+                ]
+            )
+        )
     return json.dumps(doc, allow_nan=True).encode("utf-8")
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tiny import tables, write
 
 from model import DataError, ScenarioError, SolverOptions, load_scenario, solve, write_results
-from model.data import MAX_TOTAL_PROBLEMS
-from model.results import capacity_check, explain_unmet
-from model.scenario import DEFAULT_DATA_DIR
-from tiny import tables, write
+from model.io.scenario import DEFAULT_DATA_DIR
+from model.io.tables import MAX_TOTAL_PROBLEMS
+from model.statistics.diagnostics import capacity_check, explain_unmet
 
 ROOT = Path(__file__).resolve().parents[1]
 EXACT = SolverOptions(mip_rel_gap=1e-9)
@@ -493,7 +493,7 @@ def test_fuzzed_tables_load_or_fail_cleanly(tmp_path):
     """15 single corruptions and 10 triple ones: each ends loaded (and its model inputs build) or
     in a DataError / ScenarioError whose every problem names a file of the folder."""
     from model.formulation import build_inputs
-    from model.network import scenario_road_distances
+    from model.network.roads import scenario_road_distances
 
     outcomes = []
     for seed, n in [*((s, 1) for s in range(15)), *((s, 3) for s in range(100, 110))]:
@@ -537,7 +537,7 @@ def test_fuzzed_tables_through_the_command_line(tmp_path, seed):
 # --- solver outcomes: a non-optimal answer is never reported as optimal ------------------------
 
 class FakeHighs:
-    """Just what model.solver._report_status reads from a highspy.Highs."""
+    """Just what model.solving.highs._report_status reads from a highspy.Highs."""
 
     def __init__(self, status, has_solution, objective=10.0, bound=9.0, gap=0.1):
         from types import SimpleNamespace
@@ -566,7 +566,7 @@ class FakeHighs:
 def test_highs_status_mapping(name, has_solution, expected):
     import highspy
 
-    from model.solver import _report_status
+    from model.solving.highs import _report_status
 
     status, objective, bound, gap = _report_status(FakeHighs(getattr(highspy.HighsModelStatus, name), has_solution),
                                                    is_mip=True)
@@ -629,22 +629,35 @@ POINT = {"type": "Point", "coordinates": [106.0, 10.0]}
 BOWTIE = {"type": "Polygon", "coordinates": [[[106, 10], [106.4, 10.4], [106, 10.4], [106.4, 10], [106, 10]]]}
 
 
-@pytest.mark.parametrize("content,feature,column,words", [
-    (b"", None, None, "the file is empty"),
-    (b'{"type": "FeatureCollection", "features": [{"type": "Fea', None, None, "valid JSON"),
-    (bytes(range(256)) * 3, None, None, "UTF-8"),
-    (b'{"type": "FeatureCollection"}\x00', None, None, "control characters"),
-    ({"type": "FeatureCollection", "features": []}, None, None, "non-empty 'features'"),
-    ([1, 2], None, None, "FeatureCollection"),
-    (_set(["features", 1, "properties", "code"], None), 2, "code", "property 'code'"),
-    (_set(["features", 1, "properties", "code"], 2), 2, "code", "leading zero"),
-    (_set(["features", 1, "geometry"], None), "2 (code '02')", "geometry", "geometry is null"),
-    (_set(["features", 1, "geometry"], POINT), "2 (code '02')", "geometry", "Polygon or MultiPolygon"),
-    (_set(["features", 0, "geometry"], BOWTIE), "1 (code '01')", "geometry", "a valid polygon"),
-    (_set(["features", 0, "geometry", "coordinates", 0, 1], [121.0, 10.0]), "1 (code '01')", "geometry", "within [102, 117.5]"),
-    (_set(["features", 0, "geometry", "coordinates", 0, 1], ["x", 10.0]), "1 (code '01')", "geometry", "well-formed"),
-    (_set(["crs"], {"type": "name", "properties": {"name": "EPSG:32648"}}), None, None, "WGS 84"),
-])
+@pytest.mark.parametrize(
+    "content,feature,column,words",
+    [
+        (b"", None, None, "the file is empty"),
+        (b'{"type": "FeatureCollection", "features": [{"type": "Fea', None, None, "valid JSON"),
+        (bytes(range(256)) * 3, None, None, "UTF-8"),
+        (b'{"type": "FeatureCollection"}\x00', None, None, "control characters"),
+        ({"type": "FeatureCollection", "features": []}, None, None, "non-empty 'features'"),
+        ([1, 2], None, None, "FeatureCollection"),
+        (_set(["features", 1, "properties", "code"], None), 2, "code", "property 'code'"),
+        (_set(["features", 1, "properties", "code"], 2), 2, "code", "leading zero"),
+        (_set(["features", 1, "geometry"], None), "2 (code '02')", "geometry", "geometry is null"),
+        (_set(["features", 1, "geometry"], POINT), "2 (code '02')", "geometry", "Polygon or MultiPolygon"),
+        (_set(["features", 0, "geometry"], BOWTIE), "1 (code '01')", "geometry", "a valid polygon"),
+        (
+            _set(["features", 0, "geometry", "coordinates", 0, 1], [121.0, 10.0]),
+            "1 (code '01')",
+            "geometry",
+            "within [102, 117.5]",
+        ),
+        (
+            _set(["features", 0, "geometry", "coordinates", 0, 1], ["x", 10.0]),
+            "1 (code '01')",
+            "geometry",
+            "well-formed",
+        ),
+        (_set(["crs"], {"type": "name", "properties": {"name": "EPSG:32648"}}), None, None, "WGS 84"),
+    ],
+)
 def test_bad_geometry_is_refused_naming_file_and_feature(tmp_path, content, feature, column, words):
     probs = geo_problems(tmp_path, content)
     p = probs[0]
@@ -688,7 +701,7 @@ def test_geometry_through_the_command_line_exits_2_before_solving(tmp_path, caps
 
 
 def test_shipped_geometry_passes_and_gdal_virtual_paths_are_refused():
-    from model.geometry import SHIPPED_GEOMETRY, read_geometry
+    from model.io.geometry import SHIPPED_GEOMETRY, read_geometry
 
     shipped = load_scenario()
     assert len(shipped.geometry) == 34 and set(shipped.geometry["code"]) == set(shipped.tables["provinces"]["code"])
@@ -702,7 +715,7 @@ def test_shipped_geometry_passes_and_gdal_virtual_paths_are_refused():
 def test_maps_draw_the_geometry_validated_at_load(tmp_path):
     """Replacing provinces.geojson by garbage after loading does not reach the maps: they draw the
     boundaries checked before the solve (before, they read the file again after the solve)."""
-    from model.maps import map_writers, province_geometry
+    from model.report.maps import map_writers, province_geometry
 
     folder = geo_folder(tmp_path, lambda g: g)
     sc = load_scenario(folder)
@@ -757,8 +770,11 @@ def test_toml_integer_too_large_for_a_float_is_refused(tmp_path):
     f = tmp_path / "s.toml"
     for key, section in (("growth", "demand"), ("max_sites", "policy"), ("seed", "uncertainty")):
         f.write_text(f'data = "d"\n[{section}]\n{key} = 1{"0" * 400}\n')
-        with pytest.raises(ScenarioError, match=rf"s\.toml: parameter '{section}\.{key}' = 10+\.\.\. \(401 characters\) "
-                                                r"is too large for a float"):
+        with pytest.raises(
+            ScenarioError,
+            match=rf"s\.toml: parameter '{section}\.{key}' = 10+\.\.\. \(401 characters\) "
+            r"is too large for a float",
+        ):
             load_scenario(f)
 
 
@@ -772,7 +788,7 @@ def test_inf_only_where_the_declared_max_is_inf(tmp_path):
 
 
 def test_every_numeric_parameter_declares_a_finite_or_inf_range():
-    from model.scenario import parameter_keys
+    from model.io.scenario import parameter_keys
 
     keys = parameter_keys()
     numeric = keys[keys["type"].isin(["number", "integer", "bool", "optional number"])]
@@ -785,16 +801,24 @@ def test_every_numeric_parameter_declares_a_finite_or_inf_range():
 
 BOOLS = ["policy.bonded_duty_at_sale", "policy.parcel_fta", "policy.cbec_direct_purchase", "policy.single_window",
          "modes.general_trade", "service.per_zone", "service.single_sourcing", "stock.monthly_reassignment",
-         "stock.sku_classes"]
+         "stock.sku_classes", "policy.cbec_regulatory_exemption", "demand.local_import"]
 
 
 def test_switches_are_bools_from_every_source(tmp_path):
-    from model.scenario import parameter_keys
+    from model.io.scenario import parameter_keys
 
     keys = parameter_keys()
     assert sorted(keys.index[keys["type"] == "bool"]) == sorted(BOOLS)
     folder = write(tmp_path / "d", tables())
-    for text, flag in (("1", True), ("0", False), ("true", True), ("FALSE", False), ("1.0", True), (1, True), (0.0, False)):
+    for text, flag in (
+        ("1", True),
+        ("0", False),
+        ("true", True),
+        ("FALSE", False),
+        ("1.0", True),
+        (1, True),
+        (0.0, False),
+    ):
         v = load_scenario(folder, overrides={"policy.parcel_fta": text}).param("policy.parcel_fta")
         assert v is flag, (text, v)
     sc = load_scenario(folder)
@@ -837,7 +861,7 @@ def test_integers_and_choices_are_checked_at_load(tmp_path):
 # unmet penalty: not above the cheapest way to serve an order -> the run says so
 
 def test_penalty_below_a_serving_cost_is_warned(tmp_path, capsys):
-    from model.results import penalty_check
+    from model.statistics.diagnostics import penalty_check
 
     # stocked: line-haul 1 + handling 1 = 2 USD/order; direct mail 50
     low = load_scenario(write(tmp_path / "low", tables(**{"costs.unmet_penalty_usd_per_order": 1.5})))
@@ -882,8 +906,8 @@ def test_all_zero_demand_is_refused(tmp_path, capsys):
 
 
 def test_shares_guard_zero_total_demand():
-    from model.kpis import lead_time_kpis
-    from model.results import mode_shares
+    from model.statistics.kpis import lead_time_kpis
+    from model.statistics.solution import mode_shares
 
     flows = pd.DataFrame({"mode": ["unmet"], "leg": ["unmet"], "orders": [0.0], "lead_hours": [float("nan")]})
     from model.regimes import MODES

@@ -1,17 +1,16 @@
-"""One model kept in HiGHS across re-solves (model.session): the same answers as building afresh.
+"""One model kept in HiGHS across re-solves (model.studies.session): the same answers as building afresh.
 
 Costs of the site sets of ``three_sites`` (tests/test_insight.py, worked out there):
 {S1,S3} 610; {S1} 722.39; {S3} 732.39; {S1,S2,S3} 760; {S1,S2} 761.195; {S2,S3} 771.195; {S2} 772.39.
 """
 import pytest
-
-from model import SolverOptions, solve
-from model.insight import find_alternatives, find_breakeven, site_regret, summarise
-from model.insight.common import SiteRules, site_start, solve_job
-from model.session import ModelSession, clear_sessions, session_for
 from test_insight import EXACT, three_sites
 from tiny import KM_PER_DEGREE, tables, write
-from model import load_scenario
+
+from model import SolverOptions, load_scenario, solve
+from model.studies import find_alternatives, find_breakeven, site_regret, summarise
+from model.studies.common import SiteRules, site_start, solve_job
+from model.studies.session import ModelSession, clear_sessions, session_for
 
 ONE = 500 + 2 * KM_PER_DEGREE  # {S1}
 
@@ -93,7 +92,7 @@ def test_sessions_are_kept_per_scenario_and_hook(tmp_path):
     clear_sessions()
     a = session_for(sc, EXACT)
     assert session_for(sc, EXACT) is a
-    from model.insight.common import with_parameters
+    from model.io.scenario import with_parameters
 
     assert session_for(with_parameters(sc, {"policy.cbec_tax_factor": 0.5}), EXACT) is not a
     with pytest.raises(ValueError, match="hook"):
@@ -112,7 +111,7 @@ def test_a_site_whose_idle_opening_is_within_the_gap_is_not_re_solved(tmp_path):
     {S1,S2,S3} at 760, which is also the forced-open optimum (three_sites). At a 30 % gap
     (0.3 x 610 = 183 >= 150) the regret of S2 is not re-solved: 150, in [0, 150 + 610 - bound];
     at gap 1e-9 it is solved, to the same 150."""
-    from model.insight.regret import idle_open_costs
+    from model.studies.regret import idle_open_costs
 
     sc = three_sites(tmp_path)
     clear_sessions()
@@ -135,7 +134,7 @@ def test_a_sweep_point_whose_model_is_unchanged_takes_the_earlier_solution(tmp_p
     coefficient: 4 h and 48 h build the same model, and the second is not solved again
     (solve_seconds 0, reused_solution) with the same optimum, 610, and its own parameters; a
     dearer last mile is another model and is solved."""
-    from model.insight.common import with_parameters
+    from model.io.scenario import with_parameters
 
     sc = three_sites(tmp_path)
     clear_sessions()
@@ -212,7 +211,7 @@ def test_the_tightener_allows_as_long_again_as_reaching_the_gap_took():
     """Asked gap 1 %: a gap of 2 % at 3 s is not yet within it; 0.9 % at 4 s is (reached at 4 s);
     the run is interrupted at 8 s (4 + 4), not at 7.9 s. Reached at 0.2 s, the extra time is at
     least 1 s: no interrupt at 1.1 s, one at 1.2 s."""
-    from model.solver import Tightener
+    from model.solving.highs import Tightener
 
     t = Tightener(0.01)
     for time_, gap, stop in [(3.0, 0.02, False), (4.0, 0.009, False), (7.9, 0.008, False), (8.0, 0.008, True)]:

@@ -7,15 +7,14 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 import pytest
+from tiny import tables, write
 
 import solve as cli
-from model import DataError, ScenarioError, SolverOptions, load_scenario, solve
-from model import pipeline
-from model.finite_check import check_finite_inputs
+from model import DataError, ScenarioError, SolverOptions, load_scenario, pipeline, solve
 from model.formulation import build_inputs
-from model.network import scenario_road_distances
-from model.solver import _report_status, gap_within, solve_model
-from tiny import tables, write
+from model.inputs.checks import check_finite_inputs
+from model.network.roads import scenario_road_distances
+from model.solving.highs import _report_status, gap_within, solve_model
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +73,7 @@ def test_optimal_only_when_the_final_gap_is_within_the_requested_one():
 def test_a_run_whose_highs_gap_is_looser_than_requested_is_not_optimal(data, monkeypatch):
     """HiGHS told to stop at any gap while the user asked 1e-9: it says Optimal at the first
     incumbent; the final gap is checked, not HiGHS's word."""
-    from model import solver
+    from model.solving import highs as solver
 
     real = solver._highs
 
@@ -86,8 +85,11 @@ def test_a_run_whose_highs_gap_is_looser_than_requested_is_not_optimal(data, mon
 
     monkeypatch.setattr(solver, "_highs", loose)
     # 100 orders, sites of 60 at 1000 each: the LP bound opens 1.67 sites, an incumbent opens 2
-    t = tables(sites={"S1": 10.0, "S2": 10.0, "S3": 10.0}, levels=[(k, "small", 60.0, 1000.0) for k in ("S1", "S2", "S3")],
-               parcel_usd_per_order=1e4)
+    t = tables(
+        sites={"S1": 10.0, "S2": 10.0, "S3": 10.0},
+        levels=[(k, "small", 60.0, 1000.0) for k in ("S1", "S2", "S3")],
+        parcel_usd_per_order=1e4,
+    )
     r = solve(load_scenario(write(data.parent / "loose", t)), SolverOptions(mip_rel_gap=1e-9))
     assert r.report.highs_status == "Optimal" and r.report.gap > 0.1
     assert r.status == "gap_not_met" and r.summary["status"] == "gap_not_met"

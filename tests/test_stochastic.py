@@ -13,13 +13,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tiny import tables, write
 
 from model import DataError, SolverOptions, load_scenario, solve
-from model.network import scenario_road_distances
-from model.stochastic import (build_data, build_model, cvar, generate_scenarios, read_scenarios_csv, solve_plan,
-                              value_of_information)
+from model.network.roads import scenario_road_distances
+from model.stochastic import (
+    build_data,
+    build_model,
+    cvar,
+    generate_scenarios,
+    read_scenarios_csv,
+    solve_plan,
+    value_of_information,
+)
 from model.stochastic.twostage import STOCH_TERMS
-from tiny import tables, write
 
 ROOT = Path(__file__).resolve().parents[1]
 EXACT = SolverOptions(mip_rel_gap=1e-9)
@@ -63,7 +70,7 @@ def test_cost_terms_add_up_and_fx_scales_what_is_paid_after_the_sale(tmp_path):
     csv = scenario_csv(tmp_path / "s.csv", [100.0, 100.0], rates=[25000.0, 27500.0])
     _, data = data_for(folder, None, csv)
     m = build_model(data)
-    from model.solver import solve_model
+    from model.solving.highs import solve_model
     from model.stochastic.analysis import scenario_table
     assert solve_model(m, EXACT).status == "optimal"
     table, _ = scenario_table(m, data, data.scenarios.names)

@@ -1,4 +1,4 @@
-"""Policy sweeps (model/sweep.py) on tiny hand-checkable scenarios.
+"""Policy sweeps (model/studies/sweep.py) on tiny hand-checkable scenarios.
 
 The tiny scenario ``_data``: one zone (01) with ``100 x demand.growth`` orders of a 1 kg, 100 USD
 product; one site S1 (fixed cost 1000 USD/yr, handling 1 USD/order); bulk line-haul 1 USD/kg;
@@ -13,11 +13,11 @@ import shutil
 
 import pandas as pd
 import pytest
-
 import tiny
+
 from model import load_scenario
-from model import sweep
-from model.solver import SolverOptions
+from model.solving.highs import SolverOptions
+from model.studies import sweep
 
 EXACT = SolverOptions(mip_rel_gap=0.0)
 
@@ -33,7 +33,10 @@ def data(tmp_path):
 
 
 def test_grid_specs_values_ranges_lists_and_errors():
-    assert sweep.parse_grid_spec("policy.cbec_tax_factor=0.5:1:0.25") == ("policy.cbec_tax_factor", ["0.5", "0.75", "1"])
+    assert sweep.parse_grid_spec("policy.cbec_tax_factor=0.5:1:0.25") == (
+        "policy.cbec_tax_factor",
+        ["0.5", "0.75", "1"],
+    )
     # 0.1 + 2 x 0.1 is 0.30000000000000004 in floats: the value is written without the noise
     assert sweep.parse_grid_spec("finance.cost_of_capital=0.1:0.3:0.1")[1] == ["0.1", "0.2", "0.3"]
     assert sweep.parse_grid_spec("policy.eligible_zones=01,79|01|*")[1] == ["01,79", "01", "*"]
@@ -66,7 +69,7 @@ def test_sweep_on_a_local_cluster_of_two_workers(data, tmp_path):
         assert r["objective"] == pytest.approx(want, rel=1e-9)
         assert r["sites_opened"] == "S1:small" and r["n_sites"] == 1
     # each cost term is a column and they add up to the objective
-    from model.formulation import TERMS
+    from model.io.terms import TERMS
     assert (table[list(TERMS)].sum(axis=1) - table["objective"]).abs().max() < 1e-6
     assert pd.read_parquet(out / "points.parquet")["objective"].tolist() == table["objective"].tolist()
     sites = pd.read_csv(out / "sites_by_point.csv", keep_default_na=False)

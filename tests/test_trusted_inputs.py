@@ -3,12 +3,14 @@ grid sizes, uncertainty_scenarios.csv, an unreachable --scheduler (docs/robustne
 import json
 
 import pytest
+import tiny
 
 import solve as cli
-import tiny
-from model import load_scenario, parallel, sweep
-from model.solver import SolverOptions
+from model import load_scenario
+from model.core import parallel
+from model.solving.highs import SolverOptions
 from model.stochastic import read_scenarios_csv
+from model.studies import sweep
 
 EXACT = SolverOptions(mip_rel_gap=0.0)
 

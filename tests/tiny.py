@@ -24,8 +24,21 @@ PARAMETERS = {
 }
 
 
-def tables(demand=None, sites=None, levels=None, mfn=0.0, fta=0.0, vat=0.0, value=100.0, days_in_stock=0.0,
-           bulk_usd_per_kg=1.0, parcel_usd_per_order=50.0, handling=1.0, bulk_transit_days=0.0, **params) -> dict[str, pd.DataFrame]:
+def tables(
+    demand=None,
+    sites=None,
+    levels=None,
+    mfn=0.0,
+    fta=0.0,
+    vat=0.0,
+    value=100.0,
+    days_in_stock=0.0,
+    bulk_usd_per_kg=1.0,
+    parcel_usd_per_order=50.0,
+    handling=1.0,
+    bulk_transit_days=0.0,
+    **params,
+) -> dict[str, pd.DataFrame]:
     """Tables of a one-product, one-origin scenario on the 106 E meridian.
 
     Zones 01 (lat 10), 02 (lat 11), 03 (lat 12); gateways SEA and AIR at lat 10;
@@ -36,32 +49,93 @@ def tables(demand=None, sites=None, levels=None, mfn=0.0, fta=0.0, vat=0.0, valu
     levels = levels or [(k, "small", 1e6, 1000.0) for k in sites]
     par = {**PARAMETERS, **params}
     return {
-        "parameters": pd.DataFrame({"key": list(par), "value": list(par.values()), "unit": "-", "description": "",
-                                    "source": "test"}),
-        "provinces": pd.DataFrame({"code": ["01", "02", "03"], "name_vi": ["Một", "Hai", "Ba"],
-                                   "name_ascii": ["Mot", "Hai", "Ba"], "region": "R", "lat": [10.0, 11.0, 12.0],
-                                   "lon": 106.0, "population": 1e6, "grdp_bn_vnd": 1e5, "grdp_imputed": False}),
-        "products": pd.DataFrame({"product": ["P1"], "name": ["thing"], "order_value_usd": [value],
-                                  "weight_kg_per_order": [1.0], "days_in_stock": [days_in_stock],
-                                  "obsolescence_rate_per_year": [0.0], "cbec_positive_list": [True]}),
-        "origins": pd.DataFrame({"origin": ["O1"], "country": ["CN"], "name": ["origin"], "lat": [22.5],
-                                 "lon": [114.0]}),
+        "parameters": pd.DataFrame(
+            {"key": list(par), "value": list(par.values()), "unit": "-", "description": "", "source": "test"}
+        ),
+        "provinces": pd.DataFrame(
+            {
+                "code": ["01", "02", "03"],
+                "name_vi": ["Một", "Hai", "Ba"],
+                "name_ascii": ["Mot", "Hai", "Ba"],
+                "region": "R",
+                "lat": [10.0, 11.0, 12.0],
+                "lon": 106.0,
+                "population": 1e6,
+                "grdp_bn_vnd": 1e5,
+                "grdp_imputed": False,
+            }
+        ),
+        "products": pd.DataFrame(
+            {
+                "product": ["P1"],
+                "name": ["thing"],
+                "order_value_usd": [value],
+                "weight_kg_per_order": [1.0],
+                "days_in_stock": [days_in_stock],
+                "obsolescence_rate_per_year": [0.0],
+                "cbec_positive_list": [True],
+            }
+        ),
+        "origins": pd.DataFrame(
+            {"origin": ["O1"], "country": ["CN"], "name": ["origin"], "lat": [22.5], "lon": [114.0]}
+        ),
         "sourcing": pd.DataFrame({"product": ["P1"], "origin": ["O1"], "share": [1.0]}),
         "demand": pd.DataFrame({"zone": list(demand), "product": "P1", "orders_per_year": list(demand.values())}),
-        "tariffs": pd.DataFrame({"origin": ["O1"], "product": ["P1"], "mfn_duty_rate": [mfn], "fta_duty_rate": [fta],
-                                 "fta": ["ACFTA"], "vat_rate": [vat]}),
-        "gateways": pd.DataFrame({"gateway": ["SEA", "AIR"], "name": ["port", "airport"],
-                                  "type": ["seaport", "airport"], "lat": [10.0, 10.0], "lon": [106.0, 106.0],
-                                  "province": ["01", "01"]}),
-        "lanes": pd.DataFrame({"origin": ["O1", "O1"], "gateway": ["SEA", "AIR"], "service": ["bulk", "parcel"],
-                               "mode": ["sea", "air"], "cost_usd_per_kg": [bulk_usd_per_kg, 0.0],
-                               "cost_usd_per_order": [0.0, parcel_usd_per_order], "transit_days": [bulk_transit_days, 3.0]}),
-        "sites": pd.DataFrame({"site": list(sites), "name": list(sites), "lat": list(sites.values()), "lon": 106.0,
-                               "province": "01", "site_type": "icd", "bonded_allowed": True, "force_open": False,
-                               "force_closed": False, "handling_usd_per_order": handling}),
-        "site_levels": pd.DataFrame(levels, columns=["site", "level", "capacity_orders_per_year",
-                                                     "fixed_cost_usd_per_year", "bonded_compliance_usd_per_year"][
-                                                         :len(levels[0])]),
+        "tariffs": pd.DataFrame(
+            {
+                "origin": ["O1"],
+                "product": ["P1"],
+                "mfn_duty_rate": [mfn],
+                "fta_duty_rate": [fta],
+                "fta": ["ACFTA"],
+                "vat_rate": [vat],
+            }
+        ),
+        "gateways": pd.DataFrame(
+            {
+                "gateway": ["SEA", "AIR"],
+                "name": ["port", "airport"],
+                "type": ["seaport", "airport"],
+                "lat": [10.0, 10.0],
+                "lon": [106.0, 106.0],
+                "province": ["01", "01"],
+            }
+        ),
+        "lanes": pd.DataFrame(
+            {
+                "origin": ["O1", "O1"],
+                "gateway": ["SEA", "AIR"],
+                "service": ["bulk", "parcel"],
+                "mode": ["sea", "air"],
+                "cost_usd_per_kg": [bulk_usd_per_kg, 0.0],
+                "cost_usd_per_order": [0.0, parcel_usd_per_order],
+                "transit_days": [bulk_transit_days, 3.0],
+            }
+        ),
+        "sites": pd.DataFrame(
+            {
+                "site": list(sites),
+                "name": list(sites),
+                "lat": list(sites.values()),
+                "lon": 106.0,
+                "province": "01",
+                "site_type": "icd",
+                "bonded_allowed": True,
+                "force_open": False,
+                "force_closed": False,
+                "handling_usd_per_order": handling,
+            }
+        ),
+        "site_levels": pd.DataFrame(
+            levels,
+            columns=[
+                "site",
+                "level",
+                "capacity_orders_per_year",
+                "fixed_cost_usd_per_year",
+                "bonded_compliance_usd_per_year",
+            ][: len(levels[0])],
+        ),
     }
 
 
@@ -87,3 +161,28 @@ def write(folder: Path, tabs: dict[str, pd.DataFrame], with_geometry: bool = Fal
         (folder / "provinces.geojson").write_text(json.dumps(geometry(tabs["provinces"]), ensure_ascii=False),
                                                   encoding="utf-8")
     return folder
+
+
+#: Every optional cost of :func:`tables` switched on, for tests that must see every term (the zero
+#: defaults above hid two cost rules that had drifted apart). Per order of P1 (value 100 USD, 1 kg):
+#: sea lane 10 days (pipeline stock), 20 days on the shelf, duty 5 % and VAT 10 %, trucking, last
+#: mile, parcel clearance, waiting; :func:`with_classes` adds returns.
+ALL_TERMS = dict(mfn=0.05, fta=0.05, vat=0.1, days_in_stock=20.0, bulk_transit_days=10.0, handling=1.0,
+                 parcel_usd_per_order=12.0, **{
+                     "costs.truck_usd_per_kg_km": 0.001, "costs.last_mile_base_usd_per_order": 1.0,
+                     "costs.last_mile_usd_per_kg_km": 0.002, "costs.parcel_clearance_usd_per_order": 0.5,
+                     "service.waiting_cost_share_per_day": 0.001, "modes.general_trade": 1})
+
+
+def all_terms(**kw) -> dict[str, pd.DataFrame]:
+    """:func:`tables` with :data:`ALL_TERMS` (``kw`` override them)."""
+    return tables(**{**ALL_TERMS, **kw})
+
+
+def with_classes(tabs: dict[str, pd.DataFrame], return_rate: float = 0.1, sku_count: int = 1,
+                 demand_cv: float = 0.0, min_units: float = 0.0) -> dict[str, pd.DataFrame]:
+    """``tabs`` with one SKU class per product (all of its orders), so that returns are priced."""
+    prods = tabs["products"]["product"]
+    return {**tabs, "sku_classes": pd.DataFrame({
+        "product": prods, "sku_class": "all_skus", "sku_count": sku_count, "order_share": 1.0,
+        "demand_cv": demand_cv, "min_units_per_sku": min_units, "return_rate": return_rate, "sku_life_days": 365.0})}

@@ -6,8 +6,9 @@ variables (``inbound``, ``outbound``, ``direct``, ``unmet``), one named Expressi
 objective term (:data:`TERMS`), the objective ``total_cost`` and the constraint families
 ``demand_balance``, ``site_flow_balance``, ``one_level``, ``hold_link``, ``throughput_capacity``,
 ``hold_capacity``, ``strong_linking``, and when the scenario asks, ``service_level``,
-``single_source`` and ``co2_cap`` (the expression ``co2_t`` is always there, a KPI). Eligibility of sites and products is enforced by the sparse index sets
-themselves (:mod:`model.formulation.sets`): an ineligible arc has no variable.
+``single_source``, ``co2_cap`` (the expression ``co2_t`` is always there, a KPI) and
+``exempt_limit`` (:func:`add_exempt_limit`). Eligibility of sites and products is enforced by the sparse index sets
+themselves (:mod:`model.inputs.build`): an ineligible arc has no variable.
 """
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
-from .objective import add_emissions, add_objective
-from .service import add_service_level
-from .classes import MIX, add_stock_pools
-from .sourcing import add_single_sourcing
-from .sets import TERMS, ModelInputs, build_inputs, zone_demand
+from model.formulation.facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
+from model.formulation.monthly import create_monthly_model
+from model.formulation.objective import add_emissions, add_objective
+from model.formulation.pools import add_stock_pools
+from model.formulation.service import add_service_level
+from model.formulation.sourcing import add_single_sourcing
+from model.inputs.build import ModelInputs, build_inputs, zone_demand
+from model.inputs.classes import MIX
+from model.io.terms import TERMS
 
 __all__ = ["TERMS", "ModelInputs", "build_inputs", "create_model", "zone_demand"]
 
@@ -44,7 +48,6 @@ def _by(keys, var, group):
 
 def create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     """The MIP: one steady-state period, or twelve months (:mod:`model.formulation.monthly`)."""
-    from .monthly import create_monthly_model
 
     gc_was_enabled = gc.isenabled()
     gc.disable()  # cyclic GC passes are a large share of Pyomo build time (docs/performance.md)
@@ -78,7 +81,7 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
     families = {"inbound": (inputs.inbound_arcs, in_keys, m.inbound),
                 "outbound": (inputs.outbound_arcs, out_keys, m.outbound),
                 "direct": (inputs.direct_arcs, dir_keys, m.direct)}
-    # stock_class, stock_band, pool_flow and the stock_cost term (model.formulation.classes)
+    # stock_class, stock_band, pool_flow and the stock_cost term (model.inputs.classes)
     class_of = add_stock_pools(m, inputs.stock_segments, out_keys)
     add_objective(m, families, unmet_penalty=inputs.unmet_penalty)
     add_emissions(m, families, cap_t=inputs.co2_cap_t)
@@ -122,4 +125,31 @@ def _create_model(inputs: ModelInputs) -> pyo.ConcreteModel:
         add_service_level(m, inputs, out_keys, dir_keys, demand)
     if inputs.single_sourcing:
         add_single_sourcing(m, out_keys, {a: demand[a[2], a[3], a[4]] for a in out_keys})
+    add_exempt_limit(m, inputs, out_keys, dir_keys, demand)
     return m
+
+
+def add_exempt_limit(m: pyo.ConcreteModel, inputs: ModelInputs, out_keys, dir_keys, demand: dict) -> None:
+    """``exempt_limit[c,o,p]``: the orders of a demand row carried by regimes under the regulatory
+    exemption <= the item's eligible share (``inputs.exempt_shares``: within the per-order value and
+    per-buyer yearly limits) x its demand; the other orders go by a regime that is not exempt
+    (general trade or a parcel). Only for items whose share is below 1."""
+    if inputs.exempt_shares is None or not len(inputs.exempt_shares):
+        return
+    share = {(md, i): float(v) for md, i, v in inputs.exempt_shares[["mode", "product", "share"]]
+             .itertuples(index=False, name=None)}
+    limited = {i for _, i in share}
+    flows, cap = defaultdict(list), {}
+    for a in out_keys:  # (mode, site, zone, origin, item)
+        if (a[0], a[4]) in share:
+            flows[(a[2], a[3], a[4])].append(m.outbound[a])
+            cap[(a[2], a[3], a[4])] = share[(a[0], a[4])]
+    for a in dir_keys:  # (mode, origin, gateway, zone, item)
+        if (a[0], a[4]) in share:
+            flows[(a[3], a[1], a[4])].append(m.direct[a])
+            cap[(a[3], a[1], a[4])] = min(cap.get((a[3], a[1], a[4]), 1.0), share[(a[0], a[4])])
+    rows = sorted(d for d in flows if d[2] in limited and d in demand)
+    m.EXEMPT_ROWS = pyo.Set(initialize=rows, dimen=3, ordered=True)
+    m.exempt_limit = pyo.Constraint(
+        m.EXEMPT_ROWS, rule=lambda m, c, o, p: sum(flows[c, o, p]) <= cap[c, o, p] * demand[c, o, p]
+    )

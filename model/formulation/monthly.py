@@ -30,11 +30,12 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
-from .objective import add_emissions, add_objective
-from .service import add_service_level
-from .sets import ModelInputs
-from .sourcing import add_single_sourcing
+from model.core.errors import ScenarioError
+from model.formulation.facility import add_hold_capacity, add_site_setup, add_strong_linking, add_throughput_capacity
+from model.formulation.objective import add_emissions, add_objective
+from model.formulation.service import add_service_level
+from model.formulation.sourcing import add_single_sourcing
+from model.inputs.build import ModelInputs
 
 
 def _keys(df, cols):
@@ -42,6 +43,11 @@ def _keys(df, cols):
 
 
 def create_monthly_model(inputs: ModelInputs) -> pyo.ConcreteModel:
+    if inputs.exempt_shares is not None and len(inputs.exempt_shares):
+        # the eligible share of a demand row (exempt_limit) is a yearly rule; not split by month yet
+        raise ScenarioError("the monthly model (periods = 12) does not apply the limits of "
+                            "policy.cbec_regulatory_exemption yet: set periods = 1, or raise "
+                            "policy.cbec_order_limit_usd / policy.cbec_buyer_annual_limit_usd to inf")
     m = pyo.ConcreteModel(name="cbec_bonded_network_monthly")
     months = [int(t) for t in inputs.season.index]
     share = {int(t): float(v) for t, v in inputs.season.items()}

@@ -1,6 +1,6 @@
 """The objective: one named Expression per cost term (:data:`TERMS`), the same for the one-period
 and the monthly model. Each term sums per-order coefficients (columns of the arc tables of
-:mod:`model.formulation.sets`) times flows; ``fixed_cost`` comes from the facility family.
+:mod:`model.inputs.build`) times flows; ``fixed_cost`` comes from the facility family.
 """
 from __future__ import annotations
 
@@ -8,23 +8,12 @@ import math
 
 import pyomo.environ as pyo
 
-from .sets import TERMS
+from model.io import terms
+from model.io.terms import TERMS
 
-#: term -> (flow family, coefficient column) pairs. ``stock`` exists in the monthly model only;
-#: there the outbound arcs carry no holding or financing cost (those sit on the stock).
-TERM_SOURCES = {
-    "linehaul_cost": [("inbound", "linehaul_cost")],
-    "trucking_cost": [("inbound", "trucking_cost")],
-    "handling_cost": [("outbound", "handling_cost")],
-    "last_mile_cost": [("outbound", "last_mile_cost"), ("direct", "last_mile_cost")],
-    "direct_mail_cost": [("direct", "direct_mail_cost")],
-    "duty_tax_cost": [("outbound", "duty_tax_cost"), ("direct", "duty_tax_cost")],
-    "duty_financing_cost": [("inbound", "duty_financing_cost"), ("outbound", "duty_financing_cost"),
-                            ("stock", "financing_cost"), ("direct", "duty_financing_cost")],
-    "inventory_cost": [("inbound", "inventory_cost"), ("outbound", "inventory_cost"), ("stock", "holding_cost")],
-    "waiting_cost": [("outbound", "waiting_cost"), ("direct", "waiting_cost")],
-    "returns_cost": [("outbound", "returns_cost"), ("direct", "returns_cost")],
-}
+#: term -> (flow family, coefficient column) pairs, from model/attrs/terms.csv. ``stock`` exists in
+#: the monthly model only; there the outbound arcs carry no holding or financing cost (those sit on the stock).
+TERM_SOURCES = terms.sources()
 
 
 def _family(entry, periods):
@@ -51,7 +40,7 @@ def add_objective(m: pyo.ConcreteModel, families: dict, periods=(None,), unmet_p
             coef = dict(zip(keys, table[column].astype(float)))
             expr = expr + sum(coef[a] * flow(var, a, t) for a in keys if coef[a] != 0.0 for t in fam_periods)
         setattr(m, name, pyo.Expression(expr=expr))
-    if not hasattr(m, "stock_cost"):  # the SKU-class pools (model.formulation.classes) price it
+    if not hasattr(m, "stock_cost"):  # the SKU-class pools (model.inputs.classes) price it
         m.stock_cost = pyo.Expression(expr=0.0)
     m.unmet_penalty = pyo.Expression(expr=sum(unmet_penalty * m.unmet[d] for d in m.unmet))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, t) for t in TERMS), sense=pyo.minimize)

@@ -5,7 +5,7 @@ come from one site, whatever the origin, mode or month; direct mail may still se
 ``assign_open[k,c,p]``: assign <= sum_l open[k,l], and
 ``assignment_linking[a]``: outbound[a] <= demand of a x assign[k,c,p].
 The same rule on the plain CFLP is tested against Holmberg's single-source optima
-(``python -m model.orlib --single-source``).
+(``python -m model.methods.orlib --single-source``).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from .facility import site_is_open
+from model.formulation.facility import site_is_open
 
 
 def add_single_sourcing(m: pyo.ConcreteModel, outbound_keys, bound: dict) -> None:
@@ -27,7 +27,9 @@ def add_single_sourcing(m: pyo.ConcreteModel, outbound_keys, bound: dict) -> Non
     sites_of = defaultdict(list)
     for k, c, p in arcs_of:
         sites_of[(c, p)].append(k)
-    m.single_source = pyo.Constraint(sorted(sites_of), rule=lambda m, c, p: sum(m.assign[k, c, p] for k in sites_of[c, p]) <= 1)
+    m.single_source = pyo.Constraint(
+        sorted(sites_of), rule=lambda m, c, p: sum(m.assign[k, c, p] for k in sites_of[c, p]) <= 1
+    )
     m.assign_open = pyo.Constraint(m.ASSIGNMENTS, rule=lambda m, k, c, p: m.assign[k, c, p] <= site_is_open(m, k))
     m.assignment_linking = pyo.Constraint(
         list(outbound_keys), rule=lambda m, *a: m.outbound[a] <= bound[a] * m.assign[a[1], a[2], a[4]])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import costs
+from model.economics import costs
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,14 @@ class Regime:
     - ``eligible(goods, policy)``: per-order mask of the arcs the regime may carry (e.g. an
       order-value cap); None = all.
     - ``parcel_fee(policy)``: customs clearance charge per parcel (parcel regimes), USD.
+    - ``market_access(access, policy)``: USD per order the seller pays to put the goods on sale in
+      Vietnam under this regime (:class:`model.regimes.access.Access`: per-SKU, per-shipment and
+      per-order costs); None = none (a parcel to an individual is a personal import).
+    - ``channels``: the seller channels (:data:`model.regimes.access.CHANNELS`, ``demand.local_import``)
+      that may use the regime.
+    - ``exempt(policy)``: whether the regime's orders are supervised as personal-use goods
+      (``policy.cbec_regulatory_exemption``), so only the eligible share of each class's demand
+      (within the per-order and per-buyer limits) may use it.
 
     The basis of duty (sale price or customs value) is ``policy.dutiable_basis``.
     """
@@ -106,6 +114,9 @@ class Regime:
     compliance_column: str | None = None
     eligible: callable | None = None
     parcel_fee: callable | None = None
+    market_access: callable | None = None
+    channels: tuple = ("cross_border", "local_import")
+    exempt: callable = lambda policy: False
 
     @property
     def site_eligible(self) -> str:

@@ -10,14 +10,31 @@ Decree 67/2020/ND-CP; China: Caiguanshui [2016] No. 18, [2018] No. 49).
 Handling adds ``costs.bonded_release_usd_per_order`` (per-order release, seals, supervision) to the
 site's fulfilment fee; each site that holds bonded stock pays its level's
 ``bonded_compliance_usd_per_year`` (site_levels.csv).
+
+Market access: a release from bonded stock is an ordinary import today, so it pays what general
+trade pays (:mod:`model.regimes.access`), unless ``policy.cbec_regulatory_exemption`` supervises
+CBEC retail imports as personal-use goods (China: GACC Announcement 194/2018, Shangcaifa [2018]
+No. 486; Vietnam's draft e-commerce customs decrees 2021-2025): then only the consignment's
+customs declaration, for the share of each
+class's orders within ``policy.cbec_order_limit_usd`` and ``policy.cbec_buyer_annual_limit_usd``.
+Sites: a bonded CBEC facility only at a site whose ``site_type`` is in
+``policy.cbec_bonded_site_types`` (China: 1210 only in special customs supervision zones and
+type-B bonded logistics centres, not in ordinary bonded warehouses).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .. import costs
-from .base import Goods, Regime, Taxes, single_window
+from model.economics import costs
+from model.regimes.base import Goods, Regime, Taxes, single_window
+
+#: site_type values policy.cbec_bonded_site_types may name: special zones (ez_ftz: free-trade and
+#: economic zones with a non-tariff area; border_ez: border-gate economic zones), logistics centres
+#: (air, air_planned, airport_area: airport cargo and logistics zones; logistics_centre), and
+#: ordinary bonded-warehouse locations (icd, industrial_park, bonded_warehouse).
+SITE_TYPES = ("ez_ftz", "border_ez", "air", "air_planned", "airport_area", "logistics_centre", "icd",
+              "industrial_park", "bonded_warehouse")
 
 
 def cbec_factors(g: Goods, p) -> tuple[np.ndarray, np.ndarray]:
@@ -47,15 +64,22 @@ REGIME = Regime(
     positive_list_only=True,
     handling=lambda p, site_handling: site_handling + p("costs.bonded_release_usd_per_order"),
     compliance_column="bonded_compliance_usd_per_year",
+    market_access=lambda access, p: access.declaration if p("policy.cbec_regulatory_exemption") else access.total,
+    exempt=lambda p: bool(p("policy.cbec_regulatory_exemption")),
 )
 
 
 def _site_ok(sites, scenario):
-    """A bonded facility may open where sites.csv allows it and its zone is in policy.eligible_zones."""
+    """A bonded facility may open where sites.csv allows it, its zone is in policy.eligible_zones
+    and its site_type is in policy.cbec_bonded_site_types."""
     eligible = sites["province"].isin(set(scenario.selected("policy.eligible_zones",
                                                              scenario.tables["provinces"]["code"])))
-    ok = sites["bonded_allowed"] & eligible
-    why = np.select([~sites["bonded_allowed"], ~eligible],
-                    ["not allowed to host a bonded facility (sites.csv)", "zone not in policy.eligible_zones"], "")
+    kinds = sites["site_type"].fillna("") if "site_type" in sites else pd.Series("", index=sites.index)
+    typed = kinds.isin(set(scenario.selected("policy.cbec_bonded_site_types", SITE_TYPES))) \
+        if scenario.parameters["policy.cbec_bonded_site_types"] != "*" else pd.Series(True, index=sites.index)
+    ok = sites["bonded_allowed"] & eligible & typed
+    why = np.select([~sites["bonded_allowed"], ~eligible, ~typed],
+                    ["not allowed to host a bonded facility (sites.csv)", "zone not in policy.eligible_zones",
+                     "site_type not in policy.cbec_bonded_site_types"], "")
     return ok, pd.Series(why, index=sites.index)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import costs
-from . import parcel
-from .base import Goods, Regime, Taxes
+from model.economics import costs
+from model.regimes import parcel
+from model.regimes.base import Goods, Regime, Taxes
 
 
 def taxes(g: Goods, p) -> Taxes:
@@ -33,6 +33,8 @@ REGIME = Regime(
     dispatch_hours=lambda p: p("service.origin_processing_hours"),
     clearance_hours=parcel.clearance_hours,
     enabled=lambda p: bool(p("policy.cbec_direct_purchase")),
+    exempt=lambda p: bool(p("policy.cbec_regulatory_exemption")),
     eligible=lambda g, p: g.value <= p("policy.order_value_cap_usd"),
+    channels=("cross_border",),  # a parcel from abroad after the sale: a foreign seller's route
     parcel_fee=parcel.parcel_fee,
 )

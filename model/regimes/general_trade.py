@@ -7,13 +7,18 @@ certificate of origin); import VAT = (base + duty) x VAT, paid at entry and cred
 output VAT at the next return, ``finance.vat_credit_days`` later; the VAT the state keeps is
 output VAT = sale price x VAT. Duty is recovered only through the sale: it is financed over the
 days in stock and the haul to the site.
+
+Market access (:mod:`model.regimes.access`): general trade pays all of it, the per-SKU
+notification / registration / conformity costs, the per-shipment inspection and the per-order
+label and, for a seller without a Vietnamese entity, the importer-of-record margin (Decree
+09/2018/ND-CP: the importer of record is an enterprise registered in Vietnam).
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import costs
-from .base import Goods, Regime, Taxes
+from model.economics import costs
+from model.regimes.base import Goods, Regime, Taxes
 
 
 def taxes(g: Goods, p) -> Taxes:
@@ -35,4 +40,5 @@ REGIME = Regime(
     enabled=lambda p: bool(p("modes.general_trade")),
     site_ok=lambda sites, scenario: (pd.Series(True, index=sites.index), pd.Series("", index=sites.index)),
     handling=lambda p, site_handling: site_handling,
+    market_access=lambda access, p: access.total,
 )

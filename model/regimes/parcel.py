@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import costs
-from .base import Goods, Regime, Taxes, single_window
+from model.economics import costs
+from model.regimes.base import Goods, Regime, Taxes, single_window
 
 
 def duty_rate(g: Goods, p) -> np.ndarray:
@@ -49,5 +49,6 @@ REGIME = Regime(
     taxes=taxes,
     dispatch_hours=lambda p: p("service.origin_processing_hours"),
     clearance_hours=clearance_hours,
+    channels=("cross_border",),  # a parcel from abroad after the sale: a foreign seller's route
     parcel_fee=parcel_fee,
 )

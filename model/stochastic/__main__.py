@@ -1,7 +1,7 @@
 """``python -m model.stochastic sweep ...``: the volatility sweep (model/stochastic/sweep.py)."""
 import sys
 
-from .sweep import main
+from model.stochastic.sweep import main
 
 if __name__ == "__main__":
     argv = sys.argv[1:]

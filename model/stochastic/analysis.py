@@ -26,10 +26,21 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .. import regimes
-from ..solver import SolveReport, SolverOptions, solve_model
-from .scenarios import ScenarioSet, mean_scenario
-from .twostage import STOCH_TERMS, TwoStageData, build_model, first_stage_values
+from model import regimes
+from model.core.parallel import JobFailure, map_jobs
+from model.pipeline import model_size
+from model.solving.highs import SolveReport, SolverOptions, solve_model
+from model.stochastic.scenarios import ScenarioSet, mean_scenario
+from model.stochastic.twostage import (
+    DIRECT_FX_TERMS,
+    DIRECT_SALE_TERMS,
+    FIRST_STAGE_TERMS,
+    SALE_TERMS,
+    STOCH_TERMS,
+    TwoStageData,
+    build_model,
+    first_stage_values,
+)
 
 
 def cvar(costs, probs, alpha: float) -> float:
@@ -57,7 +68,9 @@ class PlanResult:
     report: SolveReport
     build_seconds: float
     first_stage: dict | None
-    scenarios: pd.DataFrame     # scenario, probability, fx, demand_orders, <STOCH_TERMS>, total_cost, <mode>_orders per regime, ...
+    scenarios: (
+        pd.DataFrame
+    )  # scenario, probability, fx, demand_orders, <STOCH_TERMS>, total_cost, <mode>_orders per regime, ...
     stock: pd.DataFrame         # mode, site, origin, product, gateway, stock_orders, mean_sold_orders, mean_dead_orders
     model_size: dict
 
@@ -86,8 +99,7 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
     lv = data.inputs.site_levels.set_index(["site", "level"])["fixed_cost"]
     fixed = float(sum(round(m.open[kl].value or 0.0) * lv.loc[kl] for kl in m.SITE_LEVELS))
     compliance = float(pyo.value(m.compliance_cost))
-    first = {t: float(np.dot(sk[t].to_numpy(), stock)) for t in ("linehaul_cost", "trucking_cost", "duty_tax_cost",
-                                                                 "duty_financing_cost", "inventory_cost")}
+    first = {t: float(np.dot(sk[t].to_numpy(), stock)) for t in FIRST_STAGE_TERMS}
     sale_mode = sale["mode"].to_numpy() if len(sale_keys) else np.zeros(0, object)
     dm_mode = dm["mode"].to_numpy() if len(dm_keys) else np.zeros(0, object)
     rows, sold_total = [], np.zeros(len(sk_keys))
@@ -104,19 +116,19 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
         r = {"scenario": s, "probability": p, "fx": f, "usd_vnd_factor": f,
              "demand_orders": float(data.scenarios.demand.loc[data.scenarios.demand["scenario"] == s, "orders"].sum()),
              "fixed_cost": fixed, "compliance_cost": compliance, **{t: first[t] for t in first}}
-        r["handling_cost"] = float(np.dot(sale["handling_cost"].to_numpy(), sell)) if len(sale_keys) else 0.0
-        r["last_mile_cost"] = (float(np.dot(sale["last_mile_cost"].to_numpy(), sell)) if len(sale_keys) else 0.0) \
-            + float(np.dot(dm["last_mile_cost"].to_numpy(), direct))
-        r["direct_mail_cost"] = f * float(np.dot(dm["direct_mail_cost"].to_numpy(), direct))
-        r["duty_tax_cost"] = first["duty_tax_cost"] + f * (
-            (float(np.dot(sale["sale_tax"].to_numpy(), sell)) if len(sale_keys) else 0.0)
-            + float(np.dot(dm["duty_tax_cost"].to_numpy(), direct)))
+        # each term: what is paid with the stock, per order sold, and per parcel (in foreign currency x fx)
+        for t in SALE_TERMS if len(sale_keys) else ():
+            r[t] = r.get(t, 0.0) + float(np.dot(sale[t].to_numpy(), sell))
+        for t in DIRECT_SALE_TERMS:
+            r[t] = r.get(t, 0.0) + float(np.dot(dm[t].to_numpy(), direct))
+        for t in DIRECT_FX_TERMS:
+            r[t] = r.get(t, 0.0) + f * float(np.dot(dm[t].to_numpy(), direct))
+        r["duty_tax_cost"] += f * float(np.dot(sale["sale_tax"].to_numpy(), sell)) if len(sale_keys) else 0.0
         r["direct_mail_goods_fx_cost"] = (f - 1.0) * float(np.dot(dm["value"].to_numpy(), direct))
-        r["waiting_cost"] = (float(np.dot(sale["waiting_cost"].to_numpy(), sell)) if len(sale_keys) else 0.0) \
-            + float(np.dot(dm["waiting_cost"].to_numpy(), direct))
         r["dead_stock_cost"] = float(np.dot(dead_cost, left))
         r["unmet_penalty"] = data.inputs.unmet_penalty * float(unmet.sum())
-        r["total_cost"] = sum(r[t] for t in STOCH_TERMS)
+        r["total_cost"] = sum(r.get(t, 0.0) for t in STOCH_TERMS)
+        r.update({t: r.get(t, 0.0) for t in STOCH_TERMS})
         for md in regimes.MODES:  # orders by regime: <mode>_orders
             r[f"{md}_orders"] = float(sell[sale_mode == md].sum() + direct[dm_mode == md].sum())
         r["unmet_orders"] = float(unmet.sum())
@@ -139,7 +151,6 @@ def solve_plan(data: TwoStageData, options: SolverOptions | None = None, names=N
     ``deadline`` (wall clock, ``time.time()``): HiGHS gets ``share`` of the time left once the
     model is built (at most ``max_limit`` s); with no time left the solve is not run (status
     ``no_solution``, HiGHS status "not run: no time left")."""
-    from ..pipeline import model_size
 
     options = options or SolverOptions()
     names = list(data.scenarios.names if names is None else names)
@@ -149,8 +160,14 @@ def solve_plan(data: TwoStageData, options: SolverOptions | None = None, names=N
     if deadline is not None:
         left = deadline - time.time()
         if left < MIN_SOLVE_SECONDS:
-            return PlanResult(SolveReport("no_solution", None, None, None, 0.0, 0.0, "not run: no time left",
-                                          options.interface), build, None, pd.DataFrame(), pd.DataFrame(), model_size(m))
+            return PlanResult(
+                SolveReport("no_solution", None, None, None, 0.0, 0.0, "not run: no time left", options.interface),
+                build,
+                None,
+                pd.DataFrame(),
+                pd.DataFrame(),
+                model_size(m),
+            )
         limit = left * share if max_limit is None else min(left * share, max_limit)
         options = dataclasses.replace(options, time_limit=max(limit, MIN_SOLVE_SECONDS))
     report = solve_model(m, options)
@@ -187,7 +204,6 @@ def value_of_information(data: TwoStageData, options: SolverOptions | None = Non
     VSS (EVPI) is None, with the reason in ``vss_note`` (``evpi_note``), when a solve behind it
     did not finish: the extensive form, the EV plan or EEV (the extensive form or a WS solve).
     """
-    from ..parallel import JobFailure, map_jobs
 
     options = options or SolverOptions()
     deadline = None if budget_seconds is None else time.time() + budget_seconds
@@ -210,7 +226,9 @@ def value_of_information(data: TwoStageData, options: SolverOptions | None = Non
 
     say(f"deterministic plan (forecast demand, planned rate){limit_text(BUDGET_SHARES['ev'])} ...")
     t = time.perf_counter()
-    ev = solve_plan(data.with_scenarios(mean_scenario_like(data)), options, deadline=deadline, share=BUDGET_SHARES["ev"])
+    ev = solve_plan(
+        data.with_scenarios(mean_scenario_like(data)), options, deadline=deadline, share=BUDGET_SHARES["ev"]
+    )
     eev = (solve_plan(data, options, first_stage=ev.first_stage, deadline=deadline, share=BUDGET_SHARES["eev"])
            if ev.objective is not None else None)
     timings["ev_seconds"] = time.perf_counter() - t
@@ -245,9 +263,12 @@ def value_of_information(data: TwoStageData, options: SolverOptions | None = Non
     ws_value = risk_measure(ws["value"], probs, w, a)
 
     def unfinished(parts):
-        return "; ".join(f"the {what} {'has no solution' if r is None or r.objective is None else 'stopped: ' + r.report.status}"
-                         + ("" if r is None or r.report.gap is None else f" (gap {r.report.gap:.2g})")
-                         for what, r in parts if r is None or not finished(r.report))
+        return "; ".join(
+            f"the {what} {'has no solution' if r is None or r.objective is None else 'stopped: ' + r.report.status}"
+            + ("" if r is None or r.report.gap is None else f" (gap {r.report.gap:.2g})")
+            for what, r in parts
+            if r is None or not finished(r.report)
+        )
 
     # a better EV plan than the EF incumbent still leaves the true RP unknown: the EF must finish
     vss_note = unfinished([("extensive form", rp), ("deterministic plan", ev),
@@ -270,7 +291,11 @@ def mean_scenario_like(data: TwoStageData) -> ScenarioSet:
     """The probability-weighted mean demand of the scenario set at the mean exchange rate (the EV problem)."""
     sc = data.scenarios
     d = sc.demand.merge(sc.probability.rename("probability"), left_on="scenario", right_index=True)
-    d = d.assign(orders=d["orders"] * d["probability"]).groupby(["zone", "origin", "product"], as_index=False)["orders"].sum()
+    d = (
+        d.assign(orders=d["orders"] * d["probability"])
+        .groupby(["zone", "origin", "product"], as_index=False)["orders"]
+        .sum()
+    )
     fx = float(np.dot(sc.fx.loc[sc.names], sc.probability.loc[sc.names]))
     return ScenarioSet(["mean"], d.assign(scenario="mean"), pd.Series({"mean": fx}), pd.Series({"mean": 1.0}),
                        "mean of " + sc.source)

@@ -17,17 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import regimes
-from ..cli import print_error
-from ..errors import DataError, ScenarioError
-from ..formats import to_csv, usd
-from ..names import with_names
-from ..outputs import check_out_dir, write_json
-from ..report import banner, status_words
-from ..results import write_atomically
-from .analysis import cvar, value_of_information
-from .scenarios import load_scenario_set
-from .twostage import STOCH_TERMS, build_data
+from model import regimes
+from model.core.errors import DataError, ScenarioError, print_error
+from model.core.formats import to_csv, usd
+from model.core.names import with_names
+from model.io.outputs import check_out_dir, write_json
+from model.network.roads import scenario_road_distances
+from model.report.markdown import banner, status_words
+from model.report.writer import write_atomically
+from model.stochastic.analysis import cvar, value_of_information
+from model.stochastic.scenarios import load_scenario_set
+from model.stochastic.twostage import STOCH_TERMS, build_data
 
 MODES = (*regimes.MODES, "unmet")
 
@@ -131,8 +131,13 @@ def _per_year(s: dict, key: str) -> str:
 
 def report_markdown(s: dict) -> str:
     cd = s["cost_distribution"]
-    dp = s["deterministic_plan"] or {"sites_opened": [], "stock_orders": float("nan"), "dead_stock_orders_mean": float("nan"),
-                                     "mode_share_on_scenarios": {}, "cost_distribution": {}}
+    dp = s["deterministic_plan"] or {
+        "sites_opened": [],
+        "stock_orders": float("nan"),
+        "dead_stock_orders_mean": float("nan"),
+        "mode_share_on_scenarios": {},
+        "cost_distribution": {},
+    }
     alpha_key = next(k for k in cd if k.startswith("cvar_"))
     ms, dms = s["mode_share"], dp["mode_share_on_scenarios"]
     dcd = {k: dp["cost_distribution"].get(k, float("nan")) for k in cd}
@@ -156,7 +161,8 @@ def report_markdown(s: dict) -> str:
         f"what planning with the scenarios saves against the deterministic plan (forecast demand) "
         f"run on the same scenarios ({_usd(s['eev'])}).",
         f"- **Expected value of perfect information (EVPI): {_value(s, 'expected_value_of_perfect_information')}**"
-        f"{_per_year(s, 'expected_value_of_perfect_information')}: what knowing each year's demand and rate in advance would save (wait-and-see {_usd(s['ws'])}).",
+        f"{_per_year(s, 'expected_value_of_perfect_information')}: what knowing each year's demand and rate in "
+        f"advance would save (wait-and-see {_usd(s['ws'])}).",
         "",
         "## Cost distribution over the scenarios (USD per year)",
         "",
@@ -174,7 +180,8 @@ def report_markdown(s: dict) -> str:
         f"- Stock pre-positioned: {s['stock_orders']:,.0f} orders (deterministic plan: {dp['stock_orders']:,.0f}).",
         f"- Dead stock (unsold at year end): mean {s['dead_stock_orders']['mean']:,.0f} orders "
         f"({_usd(s['dead_stock_usd']['mean'])}), 95 % {s['dead_stock_orders']['p95']:,.0f}, worst "
-        f"{s['dead_stock_orders']['worst']:,.0f} orders (deterministic plan: mean {dp['dead_stock_orders_mean']:,.0f}).",
+        f"{s['dead_stock_orders']['worst']:,.0f} orders "
+        f"(deterministic plan: mean {dp['dead_stock_orders_mean']:,.0f}).",
         "",
         "## Mode split (expected share of orders)",
         "",
@@ -192,7 +199,8 @@ def report_markdown(s: dict) -> str:
         "",
         *[f"- {k}: {v:,.0f}" for k, v in s["expected_cost_breakdown"].items()],
         "",
-        f"Solved in {s['seconds'].get('total', sum(s['seconds'].values())):.0f} s (extensive form {s['seconds'].get('rp_seconds', 0):.0f} s, "
+        f"Solved in {s['seconds'].get('total', sum(s['seconds'].values())):.0f} s "
+        f"(extensive form {s['seconds'].get('rp_seconds', 0):.0f} s, "
         f"deterministic plan and its evaluation {s['seconds'].get('ev_seconds', 0):.0f} s, "
         f"wait-and-see {s['seconds'].get('ws_seconds', 0):.0f} s).",
         "",
@@ -207,10 +215,12 @@ def write_outputs(out_dir: Path, summary: dict, vi: dict, scenario=None, force: 
     def named(df):
         return with_names(df, scenario) if scenario is not None and len(df) else df
 
-    sites = pd.DataFrame([{"plan": "stochastic", **x} for x in summary["sites_opened"]]
-                         + [{"plan": "deterministic", **x} for x in (summary["deterministic_plan"] or {}).get("sites_opened", [])])
+    sites = pd.DataFrame(
+        [{"plan": "stochastic", **x} for x in summary["sites_opened"]]
+        + [{"plan": "deterministic", **x} for x in (summary["deterministic_plan"] or {}).get("sites_opened", [])]
+    )
     files = {
-        "summary.json": lambda p: write_json(p, summary),  # strict JSON (model.outputs)
+        "summary.json": lambda p: write_json(p, summary),  # strict JSON (model.io.outputs)
         "report.md": lambda p: p.write_text(report_markdown(summary), encoding="utf-8"),
         "scenarios.csv": lambda p: to_csv(rp.scenarios, p),
         "stock.csv": lambda p: to_csv(named(pd.concat([rp.stock.assign(plan="stochastic"),
@@ -222,7 +232,6 @@ def write_outputs(out_dir: Path, summary: dict, vi: dict, scenario=None, force: 
 
 def run_stochastic(scenario, options, out_dir, args=None, scenarios_csv=None, workers=None) -> int:
     """Solve, evaluate VSS and EVPI, write the outputs. Exit code: 0 solved, 2 bad input, 3 no solution."""
-    from ..network import scenario_road_distances
 
     if args is not None and getattr(args, "out", None) is None:
         out_dir = Path(out_dir).parent / f"{scenario.name}-stochastic"

@@ -19,15 +19,15 @@ and optionally ``probability``; one row per (scenario, zone, product).
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, Problem, ScenarioError
-from ..formulation.sets import zone_demand
+from model.core.errors import DataError, Problem, ScenarioError
+from model.inputs.build import zone_demand
+from model.io.tables import _decode, _ragged_lines
 
 #: Optional file in a scenario's data folder; when present it replaces the generated scenarios.
 SCENARIOS_FILE = "uncertainty_scenarios.csv"
@@ -114,7 +114,6 @@ def _read_csv_checked(path: Path) -> pd.DataFrame:
     """The CSV as text columns; DataError (file, line) if it is not UTF-8, ragged, or has no data rows."""
     import io
 
-    from ..data import _decode, _ragged_lines
 
     text = _decode(path)  # DataError naming the line of the first byte that is not UTF-8
     ragged = _ragged_lines(text, str(path))

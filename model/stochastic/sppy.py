@@ -30,17 +30,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .twostage import build_model
-
+from model.core.text import parse_set
+from model.io.outputs import write_json
+from model.io.scenario import load_scenario
+from model.network.roads import scenario_road_distances
+from model.report.writer import write_atomically
+from model.solving.highs import SolverOptions
+from model.stochastic.analysis import risk_measure, solve_plan
+from model.stochastic.run import distribution, mode_split
+from model.stochastic.scenarios import load_scenario_set
+from model.stochastic.twostage import build_data, build_model
 
 # ---- data: one build per process, cached ---------------------------------------------------
 
 @lru_cache(maxsize=4)
 def _data(scenario_path: str | None, overrides: tuple, num_scens: int):
-    from ..network import scenario_road_distances
-    from ..scenario import load_scenario
-    from .scenarios import load_scenario_set
-    from .twostage import build_data
 
     ov = dict(overrides)
     ov["uncertainty.scenarios"] = num_scens
@@ -66,7 +70,6 @@ def scenario_creator(scenario_name, scenario_path=None, overrides=(), num_scens=
 
 
 def _overrides(pairs) -> tuple:
-    from ..cli import parse_set
 
     return tuple(parse_set(pairs).items())
 
@@ -156,7 +159,6 @@ def xbar_plan(ph, data) -> dict:
 
 def evaluate_plan(plan, data, names, comm, options):
     """Expected cost of a fixed plan: each rank solves its share of the scenario LPs; sums reduced."""
-    from .analysis import solve_plan
 
     mine = names[comm.Get_rank()::comm.Get_size()]
     rows = []
@@ -170,15 +172,10 @@ def evaluate_plan(plan, data, names, comm, options):
 
 
 def main(argv=None) -> int:
+    import mpisppy.utils.cfg_vanilla as vanilla
     from mpi4py import MPI
     from mpisppy.spin_the_wheel import WheelSpinner
-    import mpisppy.utils.cfg_vanilla as vanilla
 
-    from ..outputs import write_json
-    from ..results import write_atomically
-    from ..solver import SolverOptions
-    from .analysis import risk_measure
-    from .run import distribution, mode_split
 
     comm = MPI.COMM_WORLD
     t0 = time.perf_counter()

@@ -3,7 +3,7 @@
     python -m model.stochastic sweep [SCENARIO] --cv 0,0.3,0.6 --fx 0,0.1,0.2 --scenarios 10 --gap 1e-2
 
 Each (demand CV, FX sigma) point solves the extensive form with the same seed (the same
-standard-normal shocks, rescaled), in parallel through :func:`model.parallel.map_jobs`.
+standard-normal shocks, rescaled), in parallel through :func:`model.core.parallel.map_jobs`.
 Writes ``sweep.csv`` (one row per point: expected share of orders by mode, stock, dead
 stock, expected cost, gap) and ``sweep.png`` (bonded and direct-mail shares against the
 demand CV, one line per FX sigma) into ``--out`` (default ``results/<scenario>-volatility``).
@@ -16,16 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..formats import to_csv
+from model.core.errors import DataError, ScenarioError
+from model.core.formats import to_csv
+from model.core.parallel import JobFailure, map_jobs
+from model.io.outputs import check_out_dir
+from model.io.scenario import load_scenario
+from model.network.roads import scenario_road_distances
+from model.report.writer import write_atomically
+from model.solving.highs import SolverOptions
+from model.stochastic.analysis import solve_plan
+from model.stochastic.run import mode_split
+from model.stochastic.scenarios import generate_scenarios
+from model.stochastic.twostage import build_data
 
 
 def _point(job):
     scenario, cv, fx, n, options = job
-    from ..network import scenario_road_distances
-    from .analysis import solve_plan
-    from .run import mode_split
-    from .scenarios import generate_scenarios
-    from .twostage import build_data
 
     scen = generate_scenarios(scenario, n=n, demand_cv=cv, fx_sigma=fx)
     r = solve_plan(build_data(scenario, scenario_road_distances(scenario), scen), options)
@@ -50,7 +56,9 @@ def plot(df: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for fx, g in df.sort_values("demand_cv").groupby("fx_sigma"):
         ax.plot(g["demand_cv"], 100 * g["bonded_share"], marker="o", label=f"bonded, FX sigma {fx:g}")
-        ax.plot(g["demand_cv"], 100 * g["direct_mail_share"], marker="x", ls="--", label=f"direct mail, FX sigma {fx:g}")
+        ax.plot(
+            g["demand_cv"], 100 * g["direct_mail_share"], marker="x", ls="--", label=f"direct mail, FX sigma {fx:g}"
+        )
     ax.set_xlabel("demand coefficient of variation")
     ax.set_ylabel("expected share of orders (%)")
     ax.set_title("Mode split of the two-stage optimum")
@@ -61,10 +69,6 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    from ..results import write_atomically
-    from ..scenario import load_scenario
-    from ..parallel import JobFailure, map_jobs
-    from ..solver import SolverOptions
 
     ap = argparse.ArgumentParser(prog="python -m model.stochastic sweep", description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?")
@@ -79,8 +83,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--force", action="store_true", help="write into a non-empty --out this tool did not write")
     a = ap.parse_args(argv)
-    from ..errors import DataError, ScenarioError
-    from ..outputs import check_out_dir
     try:
         overrides = dict(p.split("=", 1) for p in a.set)
         scenario = load_scenario(a.scenario, overrides=overrides)

@@ -14,7 +14,7 @@ customs value is converted at the day's rate), the parcel freight, and the goods
 direct-mail order (bought abroad after the sale; stocked goods were bought at the planned
 rate). Domestic costs (handling, trucking, last mile, facilities) are in VND and do not move.
 
-All per-order coefficients come from :func:`model.formulation.sets.build_inputs` (the same
+All per-order coefficients come from :func:`model.inputs.build.build_inputs` (the same
 arc tables as the deterministic model); nothing is re-derived here.
 """
 from __future__ import annotations
@@ -26,18 +26,26 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from ..errors import ScenarioError
-from ..formulation.facility import add_site_setup, regime_is_held
-from ..formulation.sets import ModelInputs, build_inputs
-from .scenarios import ScenarioSet
+from model.core.errors import ScenarioError
+from model.formulation.facility import add_site_setup, regime_is_held
+from model.inputs.build import ModelInputs, build_inputs
+from model.inputs.classes import refuse_classes
+from model.io import terms
+from model.stochastic.scenarios import ScenarioSet
 
-#: Cost terms of the two-stage model, in report order (USD per year).
-STOCH_TERMS = (
-    "fixed_cost", "compliance_cost", "linehaul_cost", "trucking_cost", "handling_cost", "last_mile_cost", "direct_mail_cost",
-    "duty_tax_cost", "duty_financing_cost", "inventory_cost", "direct_mail_goods_fx_cost", "dead_stock_cost",
-    "waiting_cost", "unmet_penalty",
-)
-FIRST_STAGE_TERMS = ("linehaul_cost", "trucking_cost", "duty_tax_cost", "duty_financing_cost", "inventory_cost")
+#: Cost terms of the two-stage model, in report order (USD per year): the deterministic model's
+#: (model/attrs/terms.csv; not the SKU-class pools, which it refuses) and two of its own: the
+#: exchange-rate effect on parcel goods and the value of stock left unsold.
+STOCH_TERMS = (*(t for t in terms.TERMS if t != "stock_cost"), "direct_mail_goods_fx_cost", "dead_stock_cost")
+#: Per-order terms paid on every unit stocked (first stage): every inbound term, the outbound terms
+#: paid with the stock, and the taxes paid at entry (``duty_tax_cost`` here is that part only).
+FIRST_STAGE_TERMS = tuple(dict.fromkeys([*terms.columns("inbound"), "duty_tax_cost",
+                                         *terms.columns("outbound", "stock")]))
+#: Outbound terms paid per order sold (second stage), besides the taxes due at the sale.
+SALE_TERMS = tuple(terms.columns("outbound", "sale"))
+#: Parcel terms paid per order delivered, in USD whatever the exchange rate, and in foreign currency.
+DIRECT_SALE_TERMS = tuple(terms.columns("direct", "sale"))
+DIRECT_FX_TERMS = tuple(terms.columns("direct", "fx"))
 
 
 @dataclass
@@ -45,9 +53,13 @@ class TwoStageData:
     """Plain tables for the two-stage model (USD per order, orders per year)."""
 
     inputs: ModelInputs          # the deterministic arc tables (forecast demand)
-    stock_keys: pd.DataFrame     # mode, site, origin, product, <FIRST_STAGE_TERMS>, stock_cost, value, dead_stock_cost
-    sale_arcs: pd.DataFrame      # mode, site, zone, origin, product, km, lead_hours, handling_cost, last_mile_cost, sale_tax
-    direct_arcs: pd.DataFrame    # mode (the cheapest parcel regime), origin, gateway, zone, product, lead_hours, direct_mail_cost, last_mile_cost, duty_tax_cost, value
+    stock_keys: pd.DataFrame  # mode, site, origin, product, <FIRST_STAGE_TERMS>, stock_cost, value, dead_stock_cost
+    sale_arcs: (
+        pd.DataFrame
+    )  # mode, site, zone, origin, product, km, lead_hours, handling_cost, last_mile_cost, sale_tax
+    # mode (the cheapest parcel regime), origin, gateway, zone, product, lead_hours, direct_mail_cost,
+    # last_mile_cost, duty_tax_cost, value
+    direct_arcs: pd.DataFrame
     scenarios: ScenarioSet
     risk_alpha: float
     risk_weight: float
@@ -59,12 +71,18 @@ class TwoStageData:
 
 def check_supported(scenario) -> None:
     """The stochastic model is the one-period model without service or single-sourcing rows."""
-    from ..formulation.classes import refuse_classes
 
     refuse_classes(scenario, "the stochastic model (docs/uncertainty.md)")
     p = scenario.param
-    unsupported = [(k, v) for k, v in (("periods", p("periods") != 1), ("service.min_share", p("service.min_share") > 0),
-                                       ("service.single_sourcing", bool(p("service.single_sourcing")))) if v]
+    unsupported = [
+        (k, v)
+        for k, v in (
+            ("periods", p("periods") != 1),
+            ("service.min_share", p("service.min_share") > 0),
+            ("service.single_sourcing", bool(p("service.single_sourcing"))),
+        )
+        if v
+    ]
     if unsupported:
         keys = ", ".join(f"'{k}' = {p(k):g}" for k, _ in unsupported)
         raise ScenarioError(f"the stochastic model (docs/uncertainty.md) does not support {keys}: "
@@ -87,17 +105,20 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     # Per stock position (mode, site, origin, product): taxes, their financing and holding are the
     # same for every zone the order goes to; those paid at entry are paid on all the stock.
     keys = ["mode", "site", "origin", "product"]
+    with_stock = terms.columns("outbound", "stock")
     sk = out.groupby(keys, sort=True).agg(
-        held=("held_to_sale_usd", "first"), tax=("duty_tax_cost", "first"),
-        duty_financing_cost=("duty_financing_cost", "first"), inventory_cost=("inventory_cost", "first"),
+        held=("held_to_sale_usd", "first"), tax=("duty_tax_cost", "first"), **{c: (c, "first") for c in with_stock},
     ).reset_index()
     sk["entry"] = sk["held"] > 0  # taxes paid at entry and recovered only by a sale: lost on unsold stock
-    inb = inputs.inbound_arcs.assign(_in=lambda d: d["linehaul_cost"] + d["trucking_cost"] + d["duty_financing_cost"])
+    inbound = terms.columns("inbound")
+    inb = inputs.inbound_arcs.assign(_in=lambda d: d[inbound].sum(axis=1))
     inb = inb.sort_values([*keys, "_in"]).drop_duplicates(keys)  # cheapest gateway (no gateway capacity)
-    sk = sk.merge(inb[[*keys, "gateway", "linehaul_cost", "trucking_cost", "duty_financing_cost"]]
-                  .rename(columns={"duty_financing_cost": "fin_in"}), on=keys, how="inner")
+    sk = sk.merge(
+        inb[[*keys, "gateway", *inbound]].rename(columns={c: f"in_{c}" for c in inbound}), on=keys, how="inner"
+    )
+    for c in inbound:  # a term paid on both legs (financing, stock in the pipeline) is paid once per unit stocked
+        sk[c] = sk[c] + sk[f"in_{c}"] if c in with_stock else sk[f"in_{c}"]
     sk["duty_tax_cost"] = sk["held"]
-    sk["duty_financing_cost"] = sk["duty_financing_cost"] + sk["fin_in"]
     products = scenario.tables["products"].set_index("product")
     sk["value"] = products.loc[sk["product"], "order_value_usd"].to_numpy()
     sk["dead_stock_cost"] = scenario.param("uncertainty.dead_stock_loss") * sk["value"]
@@ -107,15 +128,14 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     n = int(scenario.param("uncertainty.sites_per_zone"))
     sale = nearest_sites(out, n).merge(sk[[*keys, "held", "tax"]], on=keys, how="inner")
     sale["sale_tax"] = sale["tax"] - sale["held"]  # e.g. general trade's output VAT, bonded taxes at release
-    sale = sale[["mode", "site", "zone", "origin", "product", "km", "lead_hours", "handling_cost", "last_mile_cost",
-                 "waiting_cost", "sale_tax"]].sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
+    sale = sale[["mode", "site", "zone", "origin", "product", "km", "lead_hours", *SALE_TERMS, "sale_tax"]] \
+        .sort_values(["mode", "site", "zone", "origin", "product"]).reset_index(drop=True)
 
-    dm = inputs.direct_arcs.assign(_c=lambda d: d[["direct_mail_cost", "last_mile_cost", "duty_tax_cost",
-                                                   "waiting_cost"]].sum(axis=1))
+    dm = inputs.direct_arcs.assign(_c=lambda d: d[terms.columns("direct")].sum(axis=1))
     dm = dm.sort_values(["origin", "zone", "product", "_c"]).drop_duplicates(["origin", "zone", "product"])
     dm["value"] = products.loc[dm["product"], "order_value_usd"].to_numpy()
-    dm = dm[["mode", "origin", "gateway", "zone", "product", "lead_hours", "direct_mail_cost", "last_mile_cost",
-             "waiting_cost", "duty_tax_cost", "value"]].reset_index(drop=True)
+    dm = dm[["mode", "origin", "gateway", "zone", "product", "lead_hours", *terms.columns("direct"), "value"]] \
+        .reset_index(drop=True)
     return TwoStageData(inputs, stock_keys.reset_index(drop=True), sale, dm, scenarios,
                         float(scenario.param("risk.alpha")), float(scenario.param("risk.weight")))
 
@@ -164,12 +184,12 @@ def _build(data, names, probabilities, first_stage, strong_linking):
 
     sale = data.sale_arcs
     sale_keys = _keys(sale, ["mode", "site", "zone", "origin", "product"])
-    sale_fixed = dict(zip(sale_keys, (sale["handling_cost"] + sale["last_mile_cost"] + sale["waiting_cost"]).astype(float)))
+    sale_fixed = dict(zip(sale_keys, sale[list(SALE_TERMS)].sum(axis=1).astype(float)))
     sale_tax = dict(zip(sale_keys, sale["sale_tax"].astype(float)))
     dm = data.direct_arcs
     dm_keys = _keys(dm, ["origin", "zone", "product"])
-    dm_fixed = dict(zip(dm_keys, (dm["last_mile_cost"] + dm["waiting_cost"] - dm["value"]).astype(float)))
-    dm_fx = dict(zip(dm_keys, (dm["direct_mail_cost"] + dm["duty_tax_cost"] + dm["value"]).astype(float)))
+    dm_fixed = dict(zip(dm_keys, (dm[list(DIRECT_SALE_TERMS)].sum(axis=1) - dm["value"]).astype(float)))
+    dm_fx = dict(zip(dm_keys, (dm[list(DIRECT_FX_TERMS)].sum(axis=1) + dm["value"]).astype(float)))
 
     dem = sc.demand[sc.demand["scenario"].isin(names)]
     dem_keys = sorted(set(zip(dem["zone"], dem["origin"], dem["product"])))
