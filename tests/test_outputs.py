@@ -344,7 +344,8 @@ def test_every_command_refuses_a_foreign_out_before_solving(tmp_path, tiny_data,
 # ----------------------------------------------------------------------------- forged markers (issue 31)
 
 def _marker(folder: Path, **fields) -> None:
-    doc = {"tool": "vn-cbec-bonded", "kind": "result", "complete": True, "pid": 1, "written_at": "2026-01-01T00:00:00+00:00",
+    doc = {"tool": "vn-cbec-bonded", "kind": "result", "complete": True, "pid": 1,
+           "written_at": "2026-01-01T00:00:00+00:00",
            **fields}
     (folder / MARKER).write_text(json.dumps(doc))
 
@@ -396,7 +397,8 @@ def test_a_marker_naming_a_user_file_does_not_delete_it(tmp_path, checksums):
 
 
 def test_marker_records_a_checksum_per_file_and_an_edited_file_is_the_users(tmp_path):
-    out = write_atomically(tmp_path / "out", {"a.txt": lambda p: p.write_text("a"), "b.txt": lambda p: p.write_text("b")})
+    out = write_atomically(tmp_path / "out", {"a.txt": lambda p: p.write_text("a"),
+                                              "b.txt": lambda p: p.write_text("b")})
     m = json.loads((out / MARKER).read_text())
     assert m["files"] == ["a.txt", "b.txt"] and set(m["checksums"]) == {"a.txt", "b.txt"}
     (out / "b.txt").write_text("my edit")  # an edited result file: no longer the tool's to delete

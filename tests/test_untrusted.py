@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tiny import tables, write
 
 import solve as cli
 from model import DataError, ScenarioError, load_scenario, solve
@@ -28,7 +29,6 @@ from model.solving.highs import CtrlC, SolverOptions
 from model.studies import alternatives, regret
 from model.studies.compare import compare_table, read_run, site_table
 from model.studies.sweep import CacheEntryInvalid, PointCache
-from tiny import tables, write
 
 
 def run(argv, capsys, main=cli.main):
@@ -184,8 +184,9 @@ def test_names_are_escaped_in_every_report_section(tmp_path):
                        "mode_share_range": {}}
     s["insight"] = {
         "alternatives": {"within": 0.02, "gap": 0.002, "found": 1, "stopped": "max", "solves": 2, "seconds": 1.0,
-                         "rows": [{"rank": 1, "sites": [EVIL_SITE], "cost_usd": 1.0, "delta_usd": 0.0, "delta_share": 0.0,
-                                   "opens": [EVIL_SITE], "closes": ["S2"], "main_differences": {}, "this_run": True}],
+                         "rows": [{"rank": 1, "sites": [EVIL_SITE], "cost_usd": 1.0, "delta_usd": 0.0,
+                                   "delta_share": 0.0, "opens": [EVIL_SITE], "closes": ["S2"],
+                                   "main_differences": {}, "this_run": True}],
                          "robust_sites": [EVIL_SITE], "sites_in_some": [EVIL_SITE, "S2"]},
         "regret": {"gap": 0.002, "base_objective": 1.0, "solves": 2, "seconds": 1.0,
                    "rows": [{"site": EVIL_SITE, "open_at_optimum": True, "regret_open_usd": None,
@@ -332,7 +333,8 @@ _NAMES = st.sampled_from(["summary.json", "thesis.docx", "../victim", "/tmp/x-vi
                           "sites.csv", "x" * 300])
 
 
-@given(files=st.lists(_NAMES | st.integers(), max_size=5), sums=st.none() | st.dictionaries(_NAMES, st.text(max_size=3)),
+@given(files=st.lists(_NAMES | st.integers(), max_size=5),
+       sums=st.none() | st.dictionaries(_NAMES, st.text(max_size=3)),
        forced=st.booleans(), kept=st.none() | st.lists(_NAMES, max_size=2), extra=_JSON)
 def test_fuzz_a_forged_marker_never_touches_other_files(tmp_path_factory, files, sums, forced, kept, extra):
     root = tmp_path_factory.mktemp("m")

@@ -342,7 +342,7 @@ def check_out_dir(out_dir: Path | str, force: bool = False, changed: bool = True
     state, ours = ownership(out_dir)
     if state == "foreign" and not out_dir.is_dir():
         raise OutputRefused(f"--out {out_dir}: not a folder")
-    if state == "owned" and not force and changed:  # files we wrote that were changed since: the user's now, said before the solve
+    if state == "owned" and not force and changed:  # files we wrote, changed since: the user's (said before a solve)
         marker = read_marker(out_dir) or {}
         listed = marker.get("files", []) if marker.get("checksums") is not None else []
         changed = [n for n in listed if n not in ours and (out_dir / n).exists()]
@@ -584,7 +584,7 @@ def write_atomically(out_dir: Path | str, files: dict[str, Callable[[Path], None
             if state in ("owned", "empty"):
                 if _exchange(tmp, out_dir):
                     _step("swapped", tmp)
-                    shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old result, replaced by a complete new one
+                    shutil.rmtree(tmp, ignore_errors=True)  # tmp holds the old result, replaced by a complete new one
                 else:
                     old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
                     os.rename(out_dir, old)
@@ -659,9 +659,9 @@ def claim_folder(out_dir: Path | str, kind: str, force: bool = False) -> Path:
     except OSError as exc:
         raise OutputRefused(f"{out_dir}: cannot create it: {exc.strerror or exc}") from exc
     if read_marker(out_dir) is None:
+        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
         _write_file(out_dir / MARKER, json.dumps({"tool": TOOL, "kind": kind, "complete": True, "pid": os.getpid(),
-                                                  "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                                  "files": [], "checksums": {}}, indent=2) + "\n")
+                                                  "written_at": when, "files": [], "checksums": {}}, indent=2) + "\n")
     return out_dir
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .lagrangian_run import EXACT_GB_PER_MILLION_VARIABLES
+from model.methods.lagrangian_run import EXACT_GB_PER_MILLION_VARIABLES
 
 #: Bytes per arc while the arc tables are built (the frames hold ~200 B per row; merges and the
 #: cost columns hold a few copies at once): a deliberately high rate for a guard.

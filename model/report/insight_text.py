@@ -56,7 +56,8 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
                   f"Other sets of sites costing at most {alt['within']:.1%} more than the network of this run "
                   f"(each solve to a {alt['gap']:g} relative gap, so differences below about "
                   f"{_usd(alt['gap'] * alt['rows'][0]['cost_usd'])} are not resolved). Found {alt['found']}; "
-                  f"the search stopped because: {md(alt['stopped'])} ({alt['solves']} solves, {alt['seconds']:.0f} s).", "",
+                  f"the search stopped because: {md(alt['stopped'])} ({alt['solves']} solves, "
+                  f"{alt['seconds']:.0f} s).", "",
                   "Opens and closes compare each set with the network of this run (rank marked *); cost "
                   "differences are taken from the cheapest set found.", "",
                   "| rank | sites | cost per year | more than the cheapest | opens | closes | main cost differences |",
@@ -126,7 +127,8 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
         cap = {k: v for k, v in sp["capacity_value_usd_per_order"].items() if v and v > 1e-9}
         if cap:
             lines += ["", "| site | one more order per year of capacity saves (USD per year) |", "|---|---|"]
-            lines += [f"| {md(_named(k, site_names))} | {v:,.2f} |" for k, v in sorted(cap.items(), key=lambda kv: -kv[1])]
+            lines += [f"| {md(_named(k, site_names))} | {v:,.2f} |"
+                      for k, v in sorted(cap.items(), key=lambda kv: -kv[1])]
         else:
             lines.append("No site is short of capacity: one more unit of capacity saves nothing.")
         zones = sp["demand_marginal_usd_per_order_by_zone"]
@@ -137,7 +139,8 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
             if len(ranked) <= 10:
                 body = ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked)
             else:
-                body = ("highest " + ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked[:5]) + "; lowest "
+                body = ("highest " + ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked[:5])
+                        + "; lowest "
                         + ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked[-5:][::-1]))
             lines += ["", head + body + "."]
         for s in sp.get("service", []):
