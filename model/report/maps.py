@@ -21,6 +21,7 @@ from model import regimes
 from model.core.errors import DataError
 from model.core.formats import quantity
 from model.core.names import site_names, zone_names
+from model.core.plain_text import plain_text
 from model.io.geometry import shipped_geometry
 from model.report.insight_text import robust_sites, site_notes
 
@@ -527,6 +528,7 @@ class _PngMap:
                 f"{n} site{'s' if n != 1 else ''} opened; status {s.get('status', '?')}")
 
 
+@plain_text
 def write_png(result, path, geometry=None, dpi=130) -> None:
     """Static map for reports (matplotlib Agg, no tiles): the main view, the archipelagos inset and
     the legend (:class:`_PngMap` draws each)."""
