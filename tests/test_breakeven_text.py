@@ -61,4 +61,4 @@ def test_report_opens_the_breakeven_section_with_the_sentences_not_a_line_per_zo
     assert lines[head + 2] == ("- bonded CBEC stock replaces general trade below a CBEC tax factor of 0.66 "
                                "(0.63-0.69), in every province (34).")
     assert not any("zone 0" in x for x in lines)
-    assert any("bonded CBEC stock -> general trade in 34 provinces" in x for x in lines)
+    assert any("bonded CBEC stock \u2192 general trade in 34 provinces" in x for x in lines)

@@ -90,8 +90,8 @@ def switch_sentences(switch: dict, key: str, unit: str = "", zone_names: dict | 
 
 
 def switch_summary(switch: dict) -> str:
-    """A short table cell: 'bonded -> general trade in 12 provinces; opens K02'."""
-    parts = [f"{_regime(sh['below'])} -> {_regime(sh['above'])} in {len(sh['zones'])} province"
+    """A short table cell: 'bonded → general trade in 12 provinces; opens K02'."""
+    parts = [f"{_regime(sh['below'])} \u2192 {_regime(sh['above'])} in {len(sh['zones'])} province"
              f"{'s' if len(sh['zones']) != 1 else ''}" for sh in shifts_of(switch)]
     ch = switch.get("change") or {}
     parts += [f"opens {', '.join(ch['opens'])}"] if ch.get("opens") else []
