@@ -332,7 +332,12 @@ def solve_base(scenario, options, hook, what: str = "", reuse: bool = True, tigh
             print(f"reusing the saved run {folder} (same input hash, gap {run_gap(summary):.3g} within the "
                   f"{options.mip_rel_gap:g} asked): its sites start the base solve and its bound certifies them",
                   file=sys.stderr, flush=True)
-            base = session.solve(SiteRules(hook=hook), options, start=site_start(scenario, sites),
+            # stop only at a plan as good as the saved one (its own gap, not the one asked), so the base is
+            # the saved plan (within float noise) rather than another plan within the gap of it
+            reached = (float(summary["objective"]) - float(summary["bound"])) / max(abs(float(summary["objective"])),
+                                                                                     1e-9)
+            own = dataclasses.replace(options, mip_rel_gap=min(options.mip_rel_gap, max(reached, 0.0) + 1e-7))
+            base = session.solve(SiteRules(hook=hook), own, start=site_start(scenario, sites),
                                  bound=float(summary["bound"]))
         else:
             base = session.solve(SiteRules(hook=hook), options, tighten=tighten)
