@@ -27,7 +27,11 @@ def test_velocity_labels_do_not_overlap():
     ax = fig.axes[0]
     texts = [t for t in ax.texts if t.get_text()]
     assert len(texts) == 5  # two break-even labels, three classes
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    fig.canvas.draw()  # the tick labels exist once drawn
+    ticks = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()
+             and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+    assert [t.get_text() for t in ticks] == ["0.1", "1", "10", "100", "1,000", "10,000", "100 k", "1 M"]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts + ticks]
     boxes.append(("legend", ax.get_legend().get_window_extent(renderer)))
     for (a, ba), (b, bb) in itertools.combinations(boxes, 2):
         assert not ba.overlaps(bb), f"{a!r} overlaps {b!r}"

@@ -120,6 +120,15 @@ def velocity_curves(inputs, product: str | None = None, template: str | None = N
             "classes": classes}
 
 
+def velocity_tick(x: float) -> str:
+    """A velocity tick in plain text: 0.1, 1, 1,000, 100 k, 1 M."""
+    if x >= 1e6:
+        return f"{x / 1e6:g} M"
+    if x >= 1e5:
+        return f"{x / 1e3:g} k"
+    return f"{x:,g}"
+
+
 def velocity_figure(inputs, product: str | None = None, template: str | None = None):
     """A matplotlib Figure (Agg, no pyplot) of :func:`velocity_curves` (drawn by :func:`curves_figure`)."""
     return curves_figure(velocity_curves(inputs, product, template))
@@ -142,12 +151,14 @@ def separate_labels(fig, labels: list, avoid: list = (), step_pt: float = 2.0, t
         placed.append(t.get_window_extent(renderer))
 
 
+@plain_text
 def curves_figure(c: dict):
     """The figure of curves ``c`` (:func:`velocity_curves`' dict): log x-axis of velocity, USD per order,
     each stocked regime's curve, each parcel regime flat, the break-even velocity as a vertical line
     labelled beside it, and the classes as points; labels moved apart (:func:`separate_labels`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     fig = Figure(figsize=(8, 5))
     FigureCanvasAgg(fig)
@@ -179,6 +190,10 @@ def curves_figure(c: dict):
                                   textcoords="offset points", xytext=(4, 6), fontsize=8))
     ax.set_xscale("log")
     ax.set_xlim(*v[[0, -1]])
+    # plain tick labels: the log axis's default ones are mathtext ($\mathdefault{10^{3}}$), drawn as raw
+    # text, long and overlapping, where mathtext is off (model.core.plain_text)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: velocity_tick(x)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     top = max([*c["parcel"].values(), *[r.get(md, 0.0) for r in c["classes"] for md in c["stocked"]], 1.0])
     ax.set_ylim(0, top * 1.6)
     ax.set_xlabel("SKU velocity (orders per SKU per year, log scale)")
