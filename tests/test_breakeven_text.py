@@ -28,7 +28,14 @@ def test_zones_changing_the_same_way_are_one_group_with_the_products_that_move()
     """Three zones go bonded -> general trade; cosmetics (600 of 1000 orders) and supplements (300 of 500)
     move that way, electronics (general trade on both sides) does not."""
     assert mode_shifts(BELOW, ABOVE) == [{"below": "bonded", "above": "general_trade", "zones": ["01", "31", "92"],
-                                          "products": ["cosmetics", "supplements_fmcg"]}]
+                                          "products": ["cosmetics", "supplements_fmcg"], "every_product": False}]
+    without_electronics = {p: m for p, m in ABOVE["product_modes"].items() if p != "electronics"}
+    shift, = mode_shifts({**BELOW, "product_modes": {p: m for p, m in BELOW["product_modes"].items()
+                                                     if p != "electronics"}},
+                         {**ABOVE, "product_modes": without_electronics})
+    assert shift["every_product"]
+    assert switch_sentences({"below": 0.63, "above": 0.69, "shifts": [shift]}, "policy.cbec_tax_factor")[0].startswith(
+        "bonded CBEC stock replaces general trade for every product below a CBEC tax factor of 0.66")
 
 
 def test_one_sentence_per_switch_names_the_regimes_products_threshold_and_provinces_by_region():

@@ -78,7 +78,8 @@ def switch_sentences(switch: dict, key: str, unit: str = "", zone_names: dict | 
     at = f"a {parameter_words(key)} of {interval_text(switch['below'], switch['above'], unit)}"
     out = []
     for sh in shifts_of(switch):
-        products = f" for {_words([p.replace('_', ' ') for p in sh['products']])}" if sh.get("products") else ""
+        products = (" for every product" if sh.get("every_product") else
+                    f" for {_words([p.replace('_', ' ') for p in sh['products']])}" if sh.get("products") else "")
         out.append(f"{_regime(sh['below'])} replaces {_regime(sh['above'])}{products} below {at}, in "
                    f"{zones_text(sh['zones'], zone_names, zone_regions, every_zone)}.")
     ch = switch.get("change") or {}

@@ -72,7 +72,8 @@ MOVED_SHARE = 0.005
 def mode_shifts(a: dict, b: dict) -> list[dict]:
     """The zones whose dominant mode changes from summary ``a`` (below) to ``b`` (above), grouped by
     (mode below, mode above), most zones first, each with the products whose orders move that way
-    (``product_modes``: at least :data:`MOVED_SHARE` of the product's orders leave the one and join the other)."""
+    (``product_modes``: at least :data:`MOVED_SHARE` of the product's orders leave the one and join the other)
+    and ``every_product`` when that is all of them (and there are several)."""
     groups: dict[tuple, list] = {}
     for z, (ma, mb) in describe_change(a, b)["mode_changes"].items():
         groups.setdefault((ma, mb), []).append(z)
@@ -84,9 +85,13 @@ def mode_shifts(a: dict, b: dict) -> list[dict]:
         return (oa.get(ma, 0) - ob.get(ma, 0) > MOVED_SHARE * total
                 and ob.get(mb, 0) - oa.get(mb, 0) > MOVED_SHARE * total)
 
-    return [{"below": ma, "above": mb, "zones": zones,
-             "products": [p for p in sorted(set(pa) | set(pb)) if moved(p, ma, mb)]}
-            for (ma, mb), zones in sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0])))]
+    every = sorted(set(pa) | set(pb))
+    out = []
+    for (ma, mb), zones in sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
+        products = [p for p in every if moved(p, ma, mb)]
+        out.append({"below": ma, "above": mb, "zones": zones, "products": products,
+                    "every_product": len(every) > 1 and products == every})
+    return out
 
 
 def change_text(ch: dict) -> str:
