@@ -10,7 +10,8 @@ whose signatures differ, bisect by re-solving at the midpoint until the interval
 than ``--tol`` (default (HI - LO) / 100); a midpoint unlike both ends splits the search in
 two, so several switches inside one grid step are all found. Each switch is reported as an
 interval [below, above] of width <= tol with what changes there (sites opened or closed,
-zones whose dominant mode changes). Resolution and cost: each switch costs about
+zones whose dominant mode changes, grouped by the pair of regimes in ``shifts`` with the products that
+move: model.report.breakeven_text says each in one sentence). Resolution and cost: each switch costs about
 log2(grid step / tol) solves after the grid; the command prints the total. A switch between
 two grid points with the same signature and back again (a network that changes, then returns)
 is missed: refine ``--grid`` to look for those.
