@@ -16,6 +16,7 @@ Subcommands (each has its own --help):
     python solve.py alternatives [SCENARIO] --within 0.02   # near-optimal site sets
     python solve.py breakeven KEY --range LO:HI             # where the chosen network changes
     python solve.py regret [SCENARIO]                       # cost of forcing each site open / closed
+    python solve.py ui [--port 8050] [--no-browser]         # the workspace in the browser (127.0.0.1)
 
 Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
 2 bad input, 3 no solution.
@@ -45,6 +46,7 @@ SUBCOMMANDS = {
     "alternatives": "model.studies.alternatives",
     "breakeven": "model.studies.breakeven",
     "regret": "model.studies.regret",
+    "ui": "model.ui.app",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
 COMMANDS_HELP = f"""\
@@ -55,6 +57,7 @@ commands (python solve.py COMMAND --help for each one's options):
   alternatives  other site sets within a fraction of the optimal cost: results/<scenario>/alternatives/
   breakeven     values of one parameter at which the chosen network changes: results/<scenario>/breakeven/
   regret        cost of forcing each candidate site open or closed: results/<scenario>/regret/
+  ui            the planner's workspace in the browser on 127.0.0.1: scenarios, levers, runs, results, compare
   --stochastic  two-stage model under demand and exchange-rate uncertainty: results/<scenario>-stochastic/
   --method lagrangian  very large instances (district or commune zones): a plan with a certified gap,
                 the full model never built (one period, no service share, CO2 cap, single sourcing
