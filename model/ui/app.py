@@ -36,6 +36,7 @@ main{padding:12px 20px} .tiles{display:flex;flex-wrap:wrap;gap:10px;margin:10px 
 .map{width:100%;height:520px;border:1px solid #ccd} .sides{display:flex;gap:10px} .side{flex:1}
 .sides .map{height:420px} .msg{margin:8px 0;padding:6px 10px;background:#eef5ee}
 .msg.error{background:#fbeaea;color:#8a1010;white-space:pre-wrap} .cell-error{background:#f8c9c9!important}
+.msg:empty{display:none} .cell-changed{background:#fff3c4!important;font-weight:600}
 .charts{display:flex;flex-wrap:wrap} .download{margin-right:16px} button{margin:4px 6px 4px 0}
 table.simple td,table.simple th{border-bottom:1px solid #dde;padding:4px 10px;text-align:left}
 """
@@ -73,17 +74,24 @@ def levers_page(ws: Workspace, scenario: str | None) -> html.Div:
         html.H2("Levers and inputs"),
         html.Div(["Start from ", dcc.Dropdown(names, scenario, id="lever-parent", clearable=False,
                                               style={"width": "320px", "display": "inline-block"})]),
-        html.P("Change any value (double-click it); every parameter shows its unit, range, default, source and "
-               "help. Nothing is written until the new scenario is valid."),
+        html.P("Change any value (double-click it; changed values are marked); every parameter shows its unit, "
+               "range, default, source and help (hover for all of it). Nothing is written until the new scenario "
+               "is valid."),
+        html.Div(["New scenario name ", dcc.Input(id="new-name", type="text", placeholder="e.g. half-vat"),
+                  html.Button("Save as a new scenario", id="save-scenario"),
+                  html.Button("Save and run", id="save-run")]),
+        html.Div(id="save-msg", className="msg"),
         dcc.Tabs([
             dcc.Tab(label="Parameters", children=[dag.AgGrid(
                 id="levers-grid", getRowId="params.data.key",
                 columnDefs=[{"field": "key", "pinned": "left", "width": 300},
                             {"field": "value", "editable": True, "width": 140,
-                             "cellClassRules": {"cell-error": "params.data._error"},
+                             "cellClassRules": {"cell-error": "params.data._error", "cell-changed":
+                                                "!params.data._error && params.value != params.data._orig"},
                              "tooltipField": "_error"},
                             {"field": "unit", "width": 150}, {"field": "range", "width": 110},
-                            {"field": "default", "width": 90}, {"field": "source", "width": 160},
+                            {"field": "default", "width": 90},
+                            {"field": "source", "width": 160, "tooltipField": "source"},
                             {"field": "help", "tooltipField": "help", "flex": 1, "minWidth": 300}],
                 defaultColDef={"resizable": True, "filter": True},
                 dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 200}, style={})],
@@ -94,10 +102,6 @@ def levers_page(ws: Workspace, scenario: str | None) -> html.Div:
                 dashGridOptions={"tooltipShowDelay": 200}, style={"height": "380px"}))], id=f"tab-{t}")
               for t in EDITABLE_TABLES],
         ]),
-        html.Div(["New scenario name ", dcc.Input(id="new-name", type="text", placeholder="e.g. half-vat"),
-                  html.Button("Save as a new scenario", id="save-scenario"),
-                  html.Button("Save and run", id="save-run")]),
-        html.Div(id="save-msg", className="msg"),
         dcc.Store(id="lever-original"), dcc.Store(id="table-original"),
     ])
 
@@ -206,8 +210,7 @@ def create_app(ws: Workspace, queue: RunQueue) -> Dash:
                   Output({"type": "table-grid", "table": ALL}, "columnDefs"), Output("table-original", "data"),
                   Input("lever-parent", "value"))
     def load_levers(parent):
-        rows = ws.levers(parent)
-        tables = {t: ws.table(parent, t) for t in EDITABLE_TABLES}
+        rows, tables = ws.inputs(parent)
         data = [df.assign(_errors="").to_dict("records") for df in tables.values()]
         cols = [[{"field": c, "cellClassRules": {"cell-error": f"params.data._errors.split('|').includes('{c}')"},
                   "tooltipField": "_errors_text"} for c in df.columns] for df in tables.values()]

@@ -19,10 +19,19 @@ from model.studies.compare_text import headline_rows, input_rows, letters, resol
 CAVEAT_SECTIONS = ("What this answer rests on", "What holds across the gap")
 
 
+#: numbers shown to 4 significant figures (the data support no more); sorting still uses the value
+NUMBER = {"function": "params.value == null ? '' : "
+                      "Number(params.value).toLocaleString('en-US', {maximumSignificantDigits: 4})"}
+
+
 def grid(id_: str, df: pd.DataFrame, height: int = 320) -> dag.AgGrid:
     """A read-only sortable, filterable table."""
-    return dag.AgGrid(id=id_, rowData=df.to_dict("records"),
-                      columnDefs=[{"field": c, "headerName": c} for c in df.columns],
+    def col(c):
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
+            return {"field": c, "valueFormatter": NUMBER, "type": "numericColumn"}
+        return {"field": c}
+
+    return dag.AgGrid(id=id_, rowData=df.to_dict("records"), columnDefs=[col(c) for c in df.columns],
                       defaultColDef={"sortable": True, "filter": True, "resizable": True},
                       columnSize="autoSize", style={"height": f"{height}px"})
 
@@ -97,7 +106,8 @@ def results_page(run: str, folder: Path) -> html.Div:
     shown = r.sites[r.sites["opened"].astype(str).str.lower().isin(["true", "1"])]
     site_cols = [c for c in ("site", "name", "province_name", "site_type", "level", "throughput_orders",
                              "utilisation", "regimes_held", "fixed_cost_usd") if c in shown.columns]
-    flows = pd.read_csv(folder / "flows.csv", dtype=str) if (folder / "flows.csv").is_file() else pd.DataFrame()
+    flows = (pd.read_csv(folder / "flows.csv", dtype={"zone": str, "site": str}) if (folder / "flows.csv").is_file()
+             else pd.DataFrame())
     flow_cols = [c for c in ("mode", "leg", "origin", "gateway", "site", "site_name", "zone", "zone_name", "product",
                              "orders", "lead_hours", "usd_per_order", "cost_usd") if c in flows.columns]
     downloads = [html.A(f, href=f"/files/{run}/{f}", download=f, className="download", id=f"dl-{f.split('.')[0]}")
@@ -128,7 +138,7 @@ def compare_page(names: list[str], folders: list[Path]) -> html.Div:
         grid("compare-inputs", inputs, 200) if len(inputs) else html.P("the runs have the same inputs",
                                                                          id="compare-inputs"),
         html.H3("Headline (B - A: the difference to the first run)"),
-        grid("compare-headline", headline_rows(runs, resolution(runs)), 380),
+        grid("compare-headline", headline_rows(runs, resolution(runs)), 640),
         html.H3("Sites that differ"),
         grid("compare-sites", sites, 220) if len(sites) else html.P("every run opens the same sites at the same "
                                                                     "levels with the same regimes",

@@ -21,7 +21,7 @@ import pandas as pd
 from model.core.errors import DataError, Problem, ScenarioError
 from model.core.paths import RESULTS_DIR, SCENARIOS_DIR
 from model.io.outputs import check_component, child_path
-from model.io.run_identity import value_text
+from model.io.run_identity import shipped_defaults, value_text
 from model.io.scenario import load_scenario, parameter_keys, read_scenario_file
 from model.io.tables import collect_tables
 
@@ -76,23 +76,31 @@ class Workspace:
                 return p
         raise ScenarioError(f"no scenario '{name}' in {self.user_dir} or {self.shipped_dir}")
 
-    def levers(self, name: str) -> list[dict]:
-        """Every declared parameter with this scenario's value, unit, range, default, source and help."""
+    def inputs(self, name: str) -> tuple[list[dict], dict[str, pd.DataFrame]]:
+        """:meth:`levers` and the editable tables (text, as in the files) of scenario ``name``, loaded once."""
         scenario = load_scenario(self.scenario_path(name))
+        tables = {t: pd.read_csv(Path(scenario.data_dir) / f"{t}.csv", dtype=str, keep_default_na=False)
+                  for t in EDITABLE_TABLES}
+        return self.levers(scenario), tables
+
+    @staticmethod
+    def levers(scenario) -> list[dict]:
+        """Every declared parameter with this scenario's value, unit, range, default (as shipped in data/),
+        source (the data folder's parameters.csv, else the schema's) and help."""
         keys = parameter_keys()
+        shipped = shipped_defaults()
+        table = scenario.tables.get("parameters")  # the data folder's own source of each value, where it gives one
+        sources = (dict(zip(table["key"], table["source"].fillna("").astype(str)))
+                   if table is not None and "source" in table.columns else {})
         rows = []
         for key, r in keys.iterrows():
             value = scenario.parameters.get(key)
             rows.append({"key": key, "value": value_text(value), "unit": r["unit"],
                          "range": f"[{r['min']}, {r['max']}]" if r["min"] != "" or r["max"] != "" else "",
-                         "default": r["default"], "source": r["source"], "help": r["description"],
-                         "type": r["type"], "_error": ""})
+                         "default": value_text(shipped[key]) if key in shipped else r["default"],
+                         "source": sources.get(key) or r["source"], "help": r["description"],
+                         "type": r["type"], "_error": "", "_orig": value_text(value)})
         return rows
-
-    def table(self, name: str, table: str) -> pd.DataFrame:
-        """One input table of the scenario's data folder, as text (what the planner edits)."""
-        scenario = load_scenario(self.scenario_path(name))
-        return pd.read_csv(Path(scenario.data_dir) / f"{table}.csv", dtype=str, keep_default_na=False)
 
     def save_child(self, parent: str, name: str, changes: dict, tables: dict | None = None) -> Saved:
         """Scenario ``name`` in the user's folder: ``extends`` ``parent`` and sets ``changes`` (key -> text
