@@ -8,6 +8,7 @@ Levers and inputs, Runs, Results, Compare.
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 import webbrowser
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from model.core.errors import DataError, ScenarioError
-from model.io.outputs import OutputRefused, check_component
+from model.io.outputs import OutputRefused
 from model.ui.runs import RunQueue
 from model.ui.views import compare_page, results_page
 from model.ui.workspace import EDITABLE_TABLES, RUN_FILES, Workspace
@@ -316,8 +317,7 @@ def main(argv=None) -> int:
     defaults = Workspace()
     ws = Workspace(args.scenarios_dir or defaults.shipped_dir, args.user_dir or defaults.user_dir,
                    args.results_dir or defaults.results_dir)
-    for folder in (ws.user_dir, ws.results_dir):
-        check_component(folder.name, "folder")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request (the Runs page polls)
     queue = RunQueue(ws.results_dir, ("--no-map",) if args.no_map else ())
     app = create_app(ws, queue)
     url = f"http://{HOST}:{args.port}/"

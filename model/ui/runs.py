@@ -129,6 +129,7 @@ class RunQueue:
         cmd = [sys.executable, str(SOLVE_PY), str(run.scenario), "--results-dir", str(self.results_dir),
                "--name", run.name, "--progress", f"{PROGRESS_SECONDS:g}", *self.extra_args]
         run.log.append("$ python solve.py " + " ".join(cmd[2:]))
+        run.progress = "starting: reading the scenario and building the model"
         with self._lock:
             if run.state == "cancelled":
                 return
