@@ -14,14 +14,16 @@ from model.report.caveats import data_caveats, read_sources, robustness_caveats
 from model.report.display import term_name
 from model.report.insight_text import insight_markdown
 
-LEVER_KEYS = (
-    "policy.cbec_tax_factor", "policy.cbec_duty_factor", "policy.cbec_direct_purchase", "policy.order_value_cap_usd",
-    "policy.de_minimis_usd", "policy.parcel_fta", "policy.origin_waiver_usd", "policy.vat_rate",
-    "policy.eligible_zones", "policy.positive_list", "policy.bonded_duty_at_sale", "policy.bonded_clearance_hours",
-    "policy.direct_clearance_hours", "policy.single_window", "policy.max_sites", "modes.general_trade",
-    "finance.cost_of_capital", "service.target_hours", "service.min_share", "demand.growth",
-    "policy.dutiable_basis", "policy.declared_value_share", "policy.co2_cap_t",
+#: The levers every scenario shows, besides each regime's own (Regime.levers).
+GENERAL_LEVERS = (
+    "policy.vat_rate", "policy.single_window", "policy.max_sites", "finance.cost_of_capital", "service.target_hours",
+    "service.min_share", "demand.growth", "policy.dutiable_basis", "policy.declared_value_share", "policy.co2_cap_t",
 )
+
+
+def lever_keys() -> tuple[str, ...]:
+    """The regimes' levers (in registry order), then the general ones."""
+    return tuple(dict.fromkeys([*regimes.levers(), *GENERAL_LEVERS]))
 
 
 def _lead_time_lines(k: dict) -> list[str]:
@@ -300,7 +302,7 @@ def report_markdown(result) -> str:
     for term, v in s["cost_breakdown"].items():
         lines.append(f"| {term_name(term)} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
-    for key in LEVER_KEYS:
+    for key in lever_keys():
         v = sc.param(key)
         shown = (", ".join(named(z, zones) if key == "policy.eligible_zones" else z for z in v) if isinstance(v, list)
                  else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}"))

@@ -130,7 +130,7 @@ def velocity_figure(inputs, product: str | None = None, template: str | None = N
     fig = Figure(figsize=(8, 5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    colours = dict(zip(regimes.MODES, ("tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple")))
+    colours = {md: r.colour for md, r in regimes.REGISTRY.items()}
     v = c["velocity"]
     for md, y in c["stocked"].items():
         ax.plot(v, y, color=colours.get(md), lw=2, label=f"{regimes.label(md)} (path + stock at one hub)")

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from model.core.errors import DataError, Problem, ScenarioError
-from model.inputs.build import zone_demand
+from model.inputs.context import zone_demand
 from model.io.tables import _decode, _ragged_lines
 
 #: Optional file in a scenario's data folder; when present it replaces the generated scenarios.

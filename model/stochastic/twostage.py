@@ -220,6 +220,29 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         + (m.direct[s, served_direct[c, o, p]] if (c, o, p) in served_direct else 0)
         + m.unmet[s, c, o, p] == demand.get((s, c, o, p), 0.0))
 
+    _add_capacity_rows(m, data, lv_keys, sk_keys, sold_from, demand, stock_cost, first_stage is None,
+                       strong_linking)
+    fx = sc.fx.to_dict()
+
+    def second(m, s):
+        f = fx[s]
+        return (sum((sale_fixed[a] + f * sale_tax[a] - dead[a[0], a[1], a[3], a[4]]) * m.sell[s, a] for a in sale_keys)
+                + sum(dead[q] * m.stock[q] for q in sk_keys)
+                + sum((dm_fixed[a] + f * dm_fx[a]) * m.direct[s, a] for a in dm_set)
+                + sum(inputs.unmet_penalty * m.unmet[s, d] for d in dem_keys))
+
+    _add_objective(m, data, names, probabilities, second)
+    if first_stage is not None:
+        fix_first_stage(m, first_stage)
+    return m
+
+
+
+def _add_capacity_rows(m, data, lv_keys, sk_keys, sold_from, demand, stock_cost, linking: bool,
+                       strong_linking: bool) -> None:
+    """throughput_capacity[k], stock_linking[m,k,o,p] (when ``linking``) and sell_linking (when
+    ``strong_linking``); and the first-stage coefficients mpi-sppy's PH reads."""
+    sc, lv = data.scenarios, data.inputs.site_levels
     # throughput_capacity[k]: stock received <= capacity of the level built (it all passes the site)
     at_site = defaultdict(list)
     for q in sk_keys:
@@ -244,7 +267,7 @@ def _build(data, names, probabilities, first_stage, strong_linking):
     m._fixed_cost_coef = dict(zip(lv_keys, lv["fixed_cost"].astype(float)))
     m._stock_cost_coef = stock_cost
     m._stock_size = most
-    if first_stage is None:
+    if linking:
         m.stock_linking = pyo.Constraint(
             m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * regime_is_held(m, q[0], q[1])
             if cap[q[1]] else m.stock[q] <= 0)
@@ -255,15 +278,11 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         m.sell_linking = pyo.Constraint(
             m.SCEN, m.SALE, rule=lambda m, s, md, k, c, o, p: m.sell[s, md, k, c, o, p]
             <= demand.get((s, c, o, p), 0.0) * sum(m.open[kl] for kl in cap[k]))
-    fx = sc.fx.to_dict()
 
-    def second(m, s):
-        f = fx[s]
-        return (sum((sale_fixed[a] + f * sale_tax[a] - dead[a[0], a[1], a[3], a[4]]) * m.sell[s, a] for a in sale_keys)
-                + sum(dead[q] * m.stock[q] for q in sk_keys)
-                + sum((dm_fixed[a] + f * dm_fx[a]) * m.direct[s, a] for a in dm_set)
-                + sum(inputs.unmet_penalty * m.unmet[s, d] for d in dem_keys))
 
+def _add_objective(m, data, names, probabilities, second) -> None:
+    """second_stage_cost[s] (rule ``second``), scenario_cost, expected_cost and the objective: the
+    expectation, or with ``risk.weight`` > 0 the mix of expectation and CVaR."""
     m.second_stage_cost = pyo.Expression(m.SCEN, rule=second)
     m.scenario_cost = pyo.Expression(m.SCEN, rule=lambda m, s: m.first_stage_cost + m.second_stage_cost[s])
     m.expected_cost = pyo.Expression(expr=sum(probabilities[s] * m.scenario_cost[s] for s in names))
@@ -277,9 +296,6 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         m.total_cost = pyo.Objective(expr=(1 - w) * m.expected_cost + w * m.cvar, sense=pyo.minimize)
     else:
         m.total_cost = pyo.Objective(expr=m.expected_cost, sense=pyo.minimize)
-    if first_stage is not None:
-        fix_first_stage(m, first_stage)
-    return m
 
 
 def first_stage_values(m) -> dict:

@@ -37,6 +37,7 @@ import logging
 import time
 from collections import OrderedDict
 
+from model import regimes
 from model.formulation.facility import min_use_terms
 from model.io.hooks import load_extra
 from model.pipeline import Result, assign, build_model
@@ -55,9 +56,10 @@ _CACHE: "OrderedDict[tuple, ModelSession]" = OrderedDict()
 
 
 def cannot_force_open(site) -> str:
-    """The error of a rule forcing open a site the scenario does not let open."""
-    return (f"site {site!r} cannot open in this scenario (force_closed, bonded_allowed or policy.eligible_zones): "
-            "it cannot be forced open")
+    """The error of a rule forcing open a site the scenario does not let open (the inputs that decide
+    where each stocked regime may be held: its ``site_rule``)."""
+    rules = "; ".join(f"{r.label}: {r.site_rule}" for r in regimes.REGISTRY.values() if r.stocked and r.site_rule)
+    return f"site {site!r} cannot open in this scenario (force_closed; {rules}): it cannot be forced open"
 
 
 class ModelSession:
