@@ -219,18 +219,19 @@ def test_compare_a_scenario_with_its_parent(context, server):
 def test_two_tabs_cannot_start_a_run_twice_and_runs_cancel(context, server, browser):
     results = server["root"] / "results"
     before = {n: (results / n / "summary.json").stat().st_mtime_ns for n in ("tiny", "dearer-last-mile")}
-    one, two = context.new_page(), context.new_page()
+    one, two, runs = context.new_page(), context.new_page(), context.new_page()
     for p in (one, two):
         p.goto(server["url"] + "/")
+    runs.goto(server["url"] + "/runs")  # loaded first: the cancel below comes while the run is still starting
+    runs.locator("#run-table tr").first.wait_for()
     one.click("#scenario-row-dearer-last-mile button")  # runs first: the two below wait in the queue
     one.click("#scenario-row-tiny button")
     two.click("#scenario-row-tiny button")
     one.locator("#scenario-msg").filter(has_text="queued").wait_for()
     assert "already queued" in two.locator("#scenario-msg").filter(has_text="already").inner_text()
-    one.goto(server["url"] + "/runs")
     for name in ("dearer-last-mile", "tiny"):  # the running one, then the queued one
-        one.locator(f'tr[data-run="{name}"]').first.get_by_role("button", name="cancel").click()
-    done = _wait_runs_idle(one, {"tiny", "dearer-last-mile"})
+        runs.locator(f'tr[data-run="{name}"]').first.get_by_role("button", name="cancel").click()
+    done = _wait_runs_idle(runs, {"tiny", "dearer-last-mile"})
     assert done["states"] == {"tiny": "cancelled", "dearer-last-mile": "cancelled"}
     after = {n: (results / n / "summary.json").stat().st_mtime_ns for n in before}
     assert after == before  # a cancelled run leaves the finished folders as they were

@@ -19,7 +19,7 @@ import flask
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from model.core.errors import DataError, ScenarioError
+from model.core.errors import ScenarioError
 from model.io.outputs import OutputRefused
 from model.ui.runs import RunQueue
 from model.ui.views import compare_page, results_page
@@ -325,11 +325,8 @@ def main(argv=None) -> int:
           flush=True)
     if not args.no_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    try:
+    try:  # a port in use: the server says so and exits 1
         app.run(host=HOST, port=args.port, debug=False)
-    except DataError as exc:  # pragma: no cover
-        print(f"error: {exc}")
-        return 2
     finally:
         queue.stop()
     return 0
