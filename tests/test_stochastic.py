@@ -17,6 +17,7 @@ from tiny import tables, write
 
 from model import DataError, SolverOptions, load_scenario, solve
 from model.network.roads import scenario_road_distances
+from model.solving.highs import DEFAULT_GAP
 from model.stochastic import (
     build_data,
     build_model,
@@ -265,3 +266,29 @@ def test_a_plan_a_hair_over_capacity_is_scaled_to_fit_when_fixed(tmp_path):
     assert r.report.status == "optimal"
     assert r.stock["stock_orders"].sum() == pytest.approx(1e8 * (1 - 1e-9), rel=1e-12)
     assert r.stock["mean_sold_orders"].sum() == pytest.approx(5e7, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_stochastic_at_zero_volatility_is_the_plain_solve_on_the_shipped_default(tmp_path):
+    """The shipped default (SKU classes on: 18 items, pooled stock priced on the classes' curves),
+    ``python solve.py`` and ``python solve.py --stochastic`` with no demand or exchange-rate shock
+    (demand CV 0, FX sigma 0; two identical scenarios) and every site allowed to serve every zone
+    (uncertainty.sites_per_zone = the 24 candidate sites: then the two problems are the same). Both
+    stop at the default gap, so neither value is exact; each is a plan of the other problem, so
+    each model's incumbent must lie above the other's proven bound, and the two within the gap."""
+    def run(out, *extra):
+        r = subprocess.run([sys.executable, str(ROOT / "solve.py"), "--out", str(out), "--no-map", *extra],
+                           capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        return json.loads((out / "summary.json").read_text())
+
+    sites = len(pd.read_csv(ROOT / "data" / "sites.csv"))
+    plain = run(tmp_path / "plain")
+    stoch = run(tmp_path / "stoch", "--stochastic", "--set", "uncertainty.demand_cv=0", "--set",
+                "uncertainty.fx_sigma=0", "--set", "uncertainty.scenarios=2", "--set",
+                f"uncertainty.sites_per_zone={sites}")
+    assert stoch["expected_cost_breakdown"]["stock_cost"] > 0  # the classes' pools are priced
+    assert stoch["expected_cost_breakdown"]["dead_stock_cost"] == pytest.approx(0.0, abs=1e-3)
+    tol = 1e-9 * plain["objective"]
+    assert stoch["objective"] >= plain["bound"] - tol and plain["objective"] >= stoch["bound"] - tol
+    assert abs(stoch["objective"] - plain["objective"]) <= DEFAULT_GAP * plain["objective"]  # both runs' gap
