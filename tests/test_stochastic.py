@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tiny import tables, write
+from tiny import tables, with_classes, write
 
 from model import DataError, SolverOptions, load_scenario, solve
 from model.network.roads import scenario_road_distances
@@ -292,3 +292,22 @@ def test_stochastic_at_zero_volatility_is_the_plain_solve_on_the_shipped_default
     tol = 1e-9 * plain["objective"]
     assert stoch["objective"] >= plain["bound"] - tol and plain["objective"] >= stoch["bound"] - tol
     assert abs(stoch["objective"] - plain["objective"]) <= DEFAULT_GAP * plain["objective"]  # both runs' gap
+
+
+def test_newsvendor_with_a_pooled_sku_class_stocks_above_the_forecast(tmp_path):
+    """test_newsvendor_critical_fractile with P1 as one pooled SKU class (origin '*') whose pool
+    costs nothing (cost of capital 0, leftovers salvaged at full value, no returns): the same
+    S* = 90 and expected cost 554.
+    The forecast in demand.csv is 50 orders, so the class's one-period pool spans (0, 50]; the
+    two-stage pools must span the largest scenario (100), or the stock would be capped at 50."""
+    t = with_classes(tables(demand={"01": 50.0}, levels=[("S1", "small", 1e6, 0.0)],
+                            **{"finance.cost_of_capital": 0.0, "stock.salvage_share": 1.0}), return_rate=0.0)
+    folder = write(tmp_path / "d", t)
+    csv = scenario_csv(tmp_path / "s.csv", [10.0 * i for i in range(1, 11)])
+    _, data = data_for(folder, {"uncertainty.dead_stock_loss": 0.1}, csv)
+    assert data.inputs.stock_segments["hi"].max() == pytest.approx(50.0)
+    r = solve_plan(data, EXACT)
+    assert r.report.status == "optimal"
+    assert set(r.stock["origin"]) == {"*"} and set(r.stock["product"]) == {"P1:all_skus"}
+    assert r.stock["stock_orders"].sum() == pytest.approx(90.0, abs=1e-6)
+    assert r.objective == pytest.approx(554.0, rel=1e-9)
