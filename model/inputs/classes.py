@@ -103,7 +103,9 @@ def lead_days(scenario, its: pd.DataFrame) -> pd.Series:
     fastest = lanes[lanes["service"] == "bulk"].groupby("origin")["transit_days"].min()
     src = scenario.tables["sourcing"]
     src = src[src["origin"].isin(fastest.index)]
-    weighted = (src["share"] * src["origin"].map(fastest)).groupby(src["product"]).sum() \
+    # astype(float): with no bulk lane at all (only parcel lanes) the map is empty and kept the
+    # origin column's text dtype, and the product failed ("Can only string multiply by an integer")
+    weighted = (src["share"].astype(float) * src["origin"].map(fastest).astype(float)).groupby(src["product"]).sum() \
         / src.groupby("product")["share"].sum()
     return its["category"].map(weighted).fillna(0.0) + scenario.param("stock.replenishment_days")
 

@@ -21,6 +21,7 @@ from model import regimes
 from model.core.errors import DataError
 from model.core.formats import quantity
 from model.core.names import site_names, zone_names
+from model.core.plain_text import plain_text
 from model.io.geometry import shipped_geometry
 from model.report.insight_text import robust_sites, site_notes
 
@@ -527,6 +528,7 @@ class _PngMap:
                 f"{n} site{'s' if n != 1 else ''} opened; status {s.get('status', '?')}")
 
 
+@plain_text
 def write_png(result, path, geometry=None, dpi=130) -> None:
     """Static map for reports (matplotlib Agg, no tiles): the main view, the archipelagos inset and
     the legend (:class:`_PngMap` draws each)."""
@@ -765,6 +767,12 @@ def _html_gateways(fig, gws) -> None:
             )
 
 
+def _paper_note(text: str, x: float, y: float, xanchor: str, yanchor: str, **style) -> dict:
+    """A plotly annotation placed in paper coordinates, without an arrow."""
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", showarrow=False, xanchor=xanchor,
+                yanchor=yanchor, **style)
+
+
 def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
     """Interactive map (plotly, JS inlined: works offline, no tile server): provinces, flows, sites
     and gateways, with check boxes above it to show or hide each regime and product."""
@@ -783,21 +791,9 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
     mid_lat = 16.0
     annotations = []
     if unlabelled:  # no room for these labels at the first view: a list instead (hover names them too)
-        annotations.append(
-            dict(
-                text="<b>Sites not labelled (no room; hover over a marker)</b><br>" + "<br>".join(unlabelled),
-                x=0.62,
-                y=0.30,
-                xref="paper",
-                yref="paper",
-                showarrow=False,
-                xanchor="left",
-                yanchor="top",
-                align="left",
-                font=dict(size=10),
-                bgcolor="rgba(255,255,255,0.85)",
-            )
-        )
+        annotations.append(_paper_note("<b>Sites not labelled (no room; hover over a marker)</b><br>"
+                                       + "<br>".join(unlabelled), 0.62, 0.30, "left", "top", align="left",
+                                       font=dict(size=10), bgcolor="rgba(255,255,255,0.85)"))
     fig.update_layout(
         title=dict(text=_title(result), x=0.5),
         xaxis=dict(visible=False, range=[101.8, 117.5]),
@@ -809,17 +805,8 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
         legend=dict(x=0.62, y=0.98, bgcolor="rgba(255,255,255,0.85)"),
         margin=dict(l=10, r=10, t=50, b=10),
         annotations=[
-            dict(
-                text=ATTRIBUTION + ". Hoàng Sa and Trường Sa archipelagos in the east (zoom in).",
-                x=0,
-                y=0,
-                xref="paper",
-                yref="paper",
-                showarrow=False,
-                xanchor="left",
-                yanchor="bottom",
-                font=dict(size=10, color="#555555"),
-            ),
+            _paper_note(ATTRIBUTION + ". Hoàng Sa and Trường Sa archipelagos in the east (zoom in).", 0, 0, "left",
+                        "bottom", font=dict(size=10, color="#555555")),
             *annotations,
         ],
     )

@@ -154,7 +154,8 @@ def status_words(summary: dict) -> str:
         within = f"{asked:.2g}" if asked is not None else f"{gap:.2g}"
         return (f"Solved: proven optimal within a relative gap of {within} (reached {gap:.2g}): no other plan "
                 "is cheaper by more than that share of the cost.")
-    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap"}.get(
+    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap",
+            "interrupted": "was stopped by Ctrl-C"}.get(
         status, f"stopped ({status})")
     gap_text = "no bound on how far it is from the best" if gap is None else f"gap {gap:.1%}"
     return f"Not proven: HiGHS {what} with a plan ({gap_text}; asked {asked:.2g})." if asked is not None else \
@@ -244,7 +245,7 @@ def report_markdown(result) -> str:
         "",
         "## What holds across the gap",
         "",
-        *across_gap_lines(s),
+        *across_gap_lines(s, md_text),
         "",
         "## How orders reach customers",
         "",
@@ -304,7 +305,8 @@ def report_markdown(result) -> str:
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
     for key in lever_keys():
         v = sc.param(key)
-        shown = (", ".join(named(z, zones) if key == "policy.eligible_zones" else z for z in v) if isinstance(v, list)
+        shown = (", ".join(md_text(named(z, zones) if key == "policy.eligible_zones" else z) for z in v)
+                 if isinstance(v, list)
                  else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}"))
         lines.append(f"| `{key}` | {shown or '(none)'} |")
     if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import optimize
 
 from model import regimes
+from model.core.plain_text import plain_text
 from model.statistics.kpis import regime_costs_by_item
 
 VELOCITY_RANGE = (1e-1, 1e6)  # orders per SKU per year on the x-axis
@@ -166,6 +167,7 @@ def velocity_figure(inputs, product: str | None = None, template: str | None = N
     return fig
 
 
+@plain_text
 def write_velocity_png(inputs, path, product: str | None = None, dpi: int = 130) -> None:
     """velocity.png of ``inputs`` (a :class:`model.formulation.ModelInputs`) at ``path``."""
     velocity_figure(inputs, product).savefig(path, dpi=dpi)

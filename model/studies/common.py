@@ -17,11 +17,12 @@ import pyomo.environ as pyo
 from model import load_scenario
 from model.core.formats import to_csv
 from model.core.names import with_names
+from model.core.options import check_options
 from model.core.paths import PROJECT_DIR
 from model.core.text import parse_set
 from model.formulation.facility import min_use_terms, site_is_open
 from model.io.hooks import load_extra  # noqa: F401  (re-exported)
-from model.io.outputs import check_out_dir, command_out_dir, read_marker
+from model.io.outputs import check_out_dir, command_out_dir, owned_files
 from model.io.run_identity import run_name
 from model.pipeline import solve
 from model.report.writer import result_files, write_results
@@ -210,6 +211,7 @@ def prepare(args, command: str):
     (a foreign ``--out``, or ``results/<scenario>/<command>/``, refused before any solve)."""
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    check_options(args)  # --within, --max, --workers, --gap ...: before any load or solve
     scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
     if not 0 < args.gap < 1:
         raise ValueError(f"--gap {args.gap}: expected a relative gap between 0 and 1")
@@ -238,21 +240,22 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     out_dir = Path(out_dir)
     insight: dict = {}
     keep_files: dict = {}
-    old_summary = out_dir / "summary.json"
-
-    if old_summary.is_file() and (
-        read_marker(out_dir) is not None or not force
-    ):  # never re-use a foreign folder's files
+    ours = set(owned_files(out_dir))  # never re-use a foreign folder's files, nor one the user edited
+    if "summary.json" in ours:
         try:
-            old = json.loads(old_summary.read_text(encoding="utf-8"))
+            old = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             old = {}
-        if old.get("input_hash") == base.summary.get("input_hash"):
-            insight = dict(old.get("insight") or {})
-            for name in insight.pop("_files", []):
-                if (out_dir / name).is_file() and name not in tables:
+        old = old if isinstance(old, dict) else {}  # a tampered summary (a list, a number): nothing kept
+        earlier = old.get("insight")
+        if old.get("input_hash") == base.summary.get("input_hash") and isinstance(earlier, dict):
+            insight = dict(earlier)
+            names = insight.pop("_files", [])
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name in ours and name not in tables:  # checked plain names only
                     data = (out_dir / name).read_bytes()
                     keep_files[name] = (lambda d: (lambda p: Path(p).write_bytes(d)))(data)
+            insight = {k: v for k, v in insight.items() if isinstance(v, dict)}  # each section is an object
     for section, content in sections.items():
         if section == "breakeven":  # one entry per parameter studied
             content = {**insight.get("breakeven", {}), **content}
