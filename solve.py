@@ -17,6 +17,7 @@ Subcommands (each has its own --help):
     python solve.py breakeven KEY --range LO:HI             # where the chosen network changes
     python solve.py regret [SCENARIO]                       # cost of forcing each site open / closed
     python solve.py rollout [SCENARIO] --years 2026-2030    # multi-year roll-out under a budget and timeline
+    python solve.py ui [--port 8050] [--no-browser]         # the workspace in the browser (127.0.0.1)
 
 Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
 2 bad input, 3 no solution.
@@ -50,6 +51,7 @@ SUBCOMMANDS = {
     "breakeven": "model.studies.breakeven",
     "regret": "model.studies.regret",
     "rollout": "model.studies.rollout",
+    "ui": "model.ui.app",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
 COMMANDS_HELP = f"""\
@@ -62,6 +64,7 @@ commands (python solve.py COMMAND --help for each one's options):
   regret        cost of forcing each candidate site open or closed: results/<scenario>/regret/
   rollout       which site opens in which year, at which level, under a budget and a policy timeline, with
                 the cost of myopic planning: results/<scenario>/rollout/
+  ui            the planner's workspace in the browser on 127.0.0.1: scenarios, levers, runs, results, compare
   --stochastic  two-stage model under demand and exchange-rate uncertainty: results/<scenario>-stochastic/
   --method lagrangian  very large instances (district or commune zones): a plan with a certified gap,
                 the full model never built (one period, no service share, CO2 cap, single sourcing
