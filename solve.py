@@ -16,6 +16,8 @@ Subcommands (each has its own --help):
     python solve.py alternatives [SCENARIO] --within 0.02   # near-optimal site sets
     python solve.py breakeven KEY --range LO:HI             # where the chosen network changes
     python solve.py regret [SCENARIO]                       # cost of forcing each site open / closed
+    python solve.py rollout [SCENARIO] --years 2026-2030    # multi-year roll-out under a budget and timeline
+    python solve.py ui [--port 8050] [--no-browser]         # the workspace in the browser (127.0.0.1)
 
 Exit status: 0 solved (optimal, or time limit with a solution: a warning is printed),
 2 bad input, 3 no solution.
@@ -26,13 +28,16 @@ import argparse
 import dataclasses
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from model.core.errors import print_error
+from model.core.options import check_options
 from model.core.text import did_you_mean, parse_set, suggest
 from model.io.hooks import load_extra
 from model.io.run_identity import check_run_name, identity_lines, run_name
 from model.methods.lagrangian_run import AUTO_VARIABLES, EXACT_GB_PER_MILLION_VARIABLES, LAGRANGIAN_GAP
+from model.methods.memory_guard import MemoryRefused, guard
 from model.report.display import term_name
 from model.solving.highs import DEFAULT_GAP
 
@@ -45,6 +50,8 @@ SUBCOMMANDS = {
     "alternatives": "model.studies.alternatives",
     "breakeven": "model.studies.breakeven",
     "regret": "model.studies.regret",
+    "rollout": "model.studies.rollout",
+    "ui": "model.ui.app",
 }
 # one line each for --help (the sub-commands' own --help gives their options)
 COMMANDS_HELP = f"""\
@@ -55,6 +62,9 @@ commands (python solve.py COMMAND --help for each one's options):
   alternatives  other site sets within a fraction of the optimal cost: results/<scenario>/alternatives/
   breakeven     values of one parameter at which the chosen network changes: results/<scenario>/breakeven/
   regret        cost of forcing each candidate site open or closed: results/<scenario>/regret/
+  rollout       which site opens in which year, at which level, under a budget and a policy timeline, with
+                the cost of myopic planning: results/<scenario>/rollout/
+  ui            the planner's workspace in the browser on 127.0.0.1: scenarios, levers, runs, results, compare
   --stochastic  two-stage model under demand and exchange-rate uncertainty: results/<scenario>-stochastic/
   --method lagrangian  very large instances (district or commune zones): a plan with a certified gap,
                 the full model never built (one period, no service share, CO2 cap, single sourcing
@@ -188,6 +198,19 @@ def print_summary(result, out_dir, extra_files=()) -> None:
     print(f"Results written to {out_dir}/ ({', '.join(files)})")
 
 
+def keep_elsewhere(result, name: str) -> str:
+    """After a failed write: the solve's tables (no maps) in a new folder of the system's temporary
+    folder, and a line saying where (or that it could not be kept either)."""
+    from model import write_results
+
+    try:
+        safe = Path(tempfile.mkdtemp(prefix=f"vn-cbec-{name[:40]}-")) / "result"
+        write_results(result, safe)
+        return f"the solve's result (summary.json, sites.csv, flows.csv, report.md, results.xlsx) was kept in {safe}"
+    except (OSError, ValueError) as exc:
+        return f"the solve's result could not be kept elsewhere either ({exc}); objective {result.objective}"
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS and any(a == "--method" or a.startswith("--method=") for a in argv[1:]):
@@ -206,6 +229,7 @@ def main(argv=None) -> int:
     from model.io.outputs import check_out_dir
     from model.methods import lagrangian_run as lagr
     try:
+        check_options(args)  # ranges first: nothing is read or solved with a bad option
         scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
         if args.method == "lagrangian":  # by name, before any work: what the method does not model
             refused = lagr.refusals(scenario, args)
@@ -231,6 +255,11 @@ def main(argv=None) -> int:
         return run_stochastic(scenario, options, out_dir, args)
     try:
         prepared, method = None, args.method
+        method, routed = guard(scenario, method, lagr.refusals(scenario, args))  # before any arc is built
+        if routed:
+            print(routed, flush=True)
+            if not gap_given:
+                args.gap = LAGRANGIAN_GAP
         if method == "auto":  # the arc tables tell the full model's size; either path then uses them
             from model.pipeline import prepare_inputs
 
@@ -255,7 +284,7 @@ def main(argv=None) -> int:
                          f"a progress line every {args.progress:g} s on stderr, --quiet hides it") + ") ...",
                       flush=True)
             result = solve(scenario, options, extra_constraints=extra_constraints, prepared=prepared)
-    except (DataError, ScenarioError) as exc:
+    except (DataError, ScenarioError, MemoryRefused) as exc:
         print_error(exc)
         return 2
     if result.objective is None:
@@ -282,6 +311,10 @@ def main(argv=None) -> int:
         write_results(result, out_dir, extra_files=extra, force=args.force)
     except ValueError as exc:  # OutputRefused: e.g. --out became foreign while solving
         print_error(exc)
+        return 2
+    except OSError as exc:  # disk full, a read-only or immutable folder: the solve is not lost
+        print_error(f"{out_dir}: the results could not be written ({exc.strerror or exc}); nothing there changed")
+        print_error(keep_elsewhere(result, scenario.name))
         return 2
     print_summary(result, out_dir, extra)
     if result.status != "optimal":

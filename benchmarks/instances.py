@@ -115,8 +115,8 @@ def get(name: str) -> Instance:
 # ---------------------------------------------------------------------------------------------
 
 def _shipped():
-    from model.io.tables import load_tables
     from model.io.corridors import load_corridors
+    from model.io.tables import load_tables
 
     return {**load_tables(DATA), **(load_corridors(DATA) or {})}
 

@@ -156,19 +156,20 @@ def _class_folder(tmp_path):
 
 
 def test_commands_without_classes_refuse_them_by_name(tmp_path):
-    """The monthly model, the two-stage model and the Lagrangian method name stock.sku_classes."""
+    """The monthly model, the mpi-sppy driver and the Lagrangian method name stock.sku_classes
+    (the two-stage extensive form models the classes: tests/test_terms.py)."""
     from model.core.errors import ScenarioError
     from model.formulation import build_inputs
     from model.methods.lagrangian import check_scope
     from model.network.roads import scenario_road_distances
-    from model.stochastic.twostage import check_supported
+    from model.stochastic.sppy import check_scope as sppy_scope
 
     folder = _class_folder(tmp_path)
     with pytest.raises(ScenarioError, match="stock.sku_classes"):
         solve(load_scenario(folder, overrides={"periods": 12}), OPTS)
     sc = load_scenario(folder)
     with pytest.raises(ScenarioError, match="stock.sku_classes"):
-        check_supported(sc)
+        sppy_scope(sc)
     with pytest.raises(ValueError, match="stock.sku_classes"):
         check_scope(build_inputs(sc, scenario_road_distances(sc)))
     # switched off, the same folder is one average SKU per product again

@@ -82,6 +82,8 @@ def test_breakeven_of_the_tax_factor_is_found_within_tolerance(tmp_path):
     s = found["switches"][0]
     assert s["below"] <= 0.6 <= s["above"] and s["above"] - s["below"] <= 0.01
     assert s["change"] == {"opens": [], "closes": ["S1"], "mode_changes": {"01": ["bonded", "direct_mail"]}}
+    assert [(x["below"], x["above"], x["zones"]) for x in s["shifts"]] == [("bonded", "direct_mail", ["01"])]
+    assert len(s["shifts"][0]["products"]) == 1  # the one product, all of its 1000 orders, moves
     assert found["solves"] == 5 + math.ceil(math.log2(0.175 / 0.01))
     assert s["objective_below"] == pytest.approx(7000 + 10000 * s["below"], rel=1e-9)
 

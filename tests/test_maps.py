@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from tiny import tables, write
 
-from model import SolverOptions, load_scenario, solve
-from model.report.maps import DRAWN_LEGS, MAP_FILES, SITE_COLOUR, map_writers, zone_shares
+from model import SolverOptions, load_scenario, regimes, solve
+from model.report.maps import DRAWN_LEGS, MAP_FILES, SITE_COLOUR, _PngMap, map_writers, zone_shares
 from model.report.writer import write_results
 
 
@@ -53,8 +53,38 @@ def test_png_is_a_real_picture(out):
     px = np.asarray(img.convert("RGB")).reshape(-1, 3).astype(int)
     assert px.std(axis=0).max() > 20  # not blank
     assert len(np.unique(px[::7], axis=0)) > 50  # many colours: shading, lines, text
-    site = np.array([int(SITE_COLOUR[i:i + 2], 16) for i in (1, 3, 5)])
-    assert (np.abs(px - site).sum(axis=1) <= 6).sum() > 100  # the opened site's marker
+
+
+def _pixels_of(px, colour: str) -> int:
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(px - rgb).sum(axis=1) <= 6).sum())
+
+
+def test_png_colours_sites_and_flows_by_the_regime_they_hold(out, result):
+    """S1 holds bonded stock (sites.csv regimes_held), zones 01 and 02 also get direct mail: each
+    regime's registry colour fills many pixels (the site's disc, the flows), the old one-colour-for-every-
+    site red none."""
+    from PIL import Image
+
+    px = np.asarray(Image.open(out / "map.png").convert("RGB")).reshape(-1, 3).astype(int)
+    held = {md for h in result.sites.loc[result.sites["opened"], "regimes_held"] for md in str(h).split()}
+    assert held == {"bonded"}
+    for md in held:  # the site's disc (and its flows, and the legend)
+        assert _pixels_of(px, regimes.REGISTRY[md].colour) > 100, md
+    assert _pixels_of(px, regimes.REGISTRY["direct_mail"].colour) > 50  # the dashed parcel legs and the legend
+    assert _pixels_of(px, SITE_COLOUR) == 0  # every opened site holds a regime: none in the fallback colour
+
+
+def test_png_legend_has_one_entry_per_regime_present(result):
+    from matplotlib.figure import Figure
+
+    m = _PngMap(result, None)
+    fig = Figure()
+    legend_ax = fig.add_axes([0, 0, 1, 1])
+    m.draw_legend(fig, legend_ax)
+    texts = [t.get_text() for t in legend_ax.get_legend().get_texts()]
+    labels = [regimes.label(md) for md in ("bonded", "direct_mail")]
+    assert [t for t in texts if t in {r.label for r in regimes.REGISTRY.values()}] == labels
 
 
 def test_geojson_layers_read_back(out, result):

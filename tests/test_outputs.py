@@ -57,6 +57,18 @@ def complete_as(out: Path) -> str | None:
     return tags.pop() if ok else None
 
 
+def snapshot(root: Path, skip=()) -> dict:
+    """Every path under ``root`` (but the top-level names in ``skip``) -> its bytes (None for a folder)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if rel.parts[0] in skip:
+            continue
+        out[str(rel)] = None if p.is_dir() and not p.is_symlink() else (
+            os.readlink(p) if p.is_symlink() else p.read_bytes())
+    return out
+
+
 def leftovers(parent: Path, name="out"):
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
 
@@ -117,20 +129,20 @@ def test_out_through_a_file_is_refused(tmp_path, tiny_data, capsys):
     assert f.read_text() == "x"
 
 
-def test_a_result_of_an_earlier_version_is_recognised_and_replaced(tmp_path):
+def test_a_folder_is_ours_only_by_a_valid_marker(tmp_path):
+    """An unmarked folder holding a summary.json with an input_hash (as results of an early version
+    did) is the user's: refused, and its .git/ and .notes are untouched (issue 31)."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "summary.json").write_text(json.dumps({"scenario": "s", "input_hash": "abc"}))
     (out / "sites.csv").write_text("site\n")
-    write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
-    assert not (out / "sites.csv").exists() and read_marker(out)["complete"]
-    legacy = tmp_path / "legacy"  # the same with a file the tool never writes: the user's folder
-    legacy.mkdir()
-    (legacy / "summary.json").write_text(json.dumps({"scenario": "s", "input_hash": "abc"}))
-    (legacy / "notes.txt").write_text("mine")
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / ".notes").write_text("mine")
+    before = snapshot(tmp_path)
     with pytest.raises(OutputRefused, match="not written by this tool"):
-        write_atomically(legacy, {"summary.json": lambda p: p.write_text("{}")})
-    assert (legacy / "notes.txt").read_text() == "mine"
+        write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
+    assert snapshot(tmp_path) == before
 
 
 # ----------------------------------------------------------------------------- kills and concurrency
@@ -301,16 +313,18 @@ def test_replacing_a_result_written_meanwhile_by_another_run_is_not_silent(tmp_p
     assert "replacing a result written by another run (process 1" in caplog.text
 
 
-def test_temporary_folders_of_earlier_versions_are_cleaned(tmp_path):
-    out = write_atomically(tmp_path / "res", {"summary.json": lambda p: p.write_text("{}")})
-    stale = tmp_path / ".res.ab12cd34"  # tempfile.mkdtemp(prefix=".res.") of the former writer
-    stale.mkdir()
-    (stale / "sites.csv").write_text("site\n")
-    user = tmp_path / ".res.backup-2025"  # not a name the former writer made: kept
-    user.mkdir()
-    (user / "sites.csv").write_text("site\n")
+def test_hidden_folders_beside_a_result_are_never_touched(tmp_path):
+    """.r6.20241201/ and .r6.old.1/ (the user's backups) and an unmarked .r6.tmp-1-abcdef12/ stay
+    byte-identical when r6 is written again; a real leftover of a killed writer is removed."""
+    out = write_atomically(tmp_path / "r6", {"summary.json": lambda p: p.write_text("{}")})
+    for name in (".r6.20241201", ".r6.old.1", ".r6.backup-2025", ".r6.tmp-1-abcdef12"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "sites.csv").write_text("site\n")
+    (tmp_path / ".r6.tmp-2-abcdef12").mkdir()  # what a writer killed before its first file leaves
+    before = snapshot(tmp_path, skip=("r6", ".r6.tmp-2-abcdef12"))
     write_atomically(out, {"summary.json": lambda p: p.write_text("{}")})
-    assert not stale.exists() and user.exists()
+    assert snapshot(tmp_path, skip=("r6", ".r6.tmp-2-abcdef12")) == before
+    assert not (tmp_path / ".r6.tmp-2-abcdef12").exists()
 
 
 @pytest.mark.parametrize("command", [["regret"], ["alternatives"], ["breakeven", "policy.cbec_tax_factor"], [],
@@ -325,3 +339,143 @@ def test_every_command_refuses_a_foreign_out_before_solving(tmp_path, tiny_data,
     assert cli.main([*command, str(tiny_data), *extra, *stochastic, "--out", str(v)]) == 2
     assert "not written by this tool" in capsys.readouterr().err
     assert [p.name for p in v.iterdir()] == ["notes.txt"]
+
+
+# ----------------------------------------------------------------------------- forged markers (issue 31)
+
+def _marker(folder: Path, **fields) -> None:
+    doc = {"tool": "vn-cbec-bonded", "kind": "result", "complete": True, "pid": 1,
+           "written_at": "2026-01-01T00:00:00+00:00",
+           **fields}
+    (folder / MARKER).write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_a_forged_marker_cannot_delete_files_outside_out(tmp_path, tiny_data, force, capsys):
+    """A marker listing an absolute path and ../victim (as a folder we were once forced into) made a
+    plain run delete both: now the marker is invalid, the folder foreign, and nothing outside the
+    results we write changes."""
+    victim, near = tmp_path / "elsewhere" / "victim.txt", tmp_path / "victim"
+    victim.parent.mkdir()
+    victim.write_text("far")
+    near.write_text("near")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(b"PK thesis")
+    _marker(out, files=[str(victim), "../victim", "thesis.docx"], forced_into_foreign_folder=True)
+    before = snapshot(tmp_path, skip=("out",))
+    before_thesis = (out / "thesis.docx").read_bytes()
+    rc = cli.main(["--data", str(tiny_data), "--out", str(out), "--no-map", *(["--force"] if force else [])])
+    err = capsys.readouterr().err
+    assert snapshot(tmp_path, skip=("out",)) == before
+    assert (out / "thesis.docx").read_bytes() == before_thesis
+    if force:
+        assert rc == 0 and (out / "summary.json").is_file()
+    else:
+        assert rc == 2 and "marker file is not valid" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("checksums", [None, {"thesis.docx": "0" * 64}], ids=["no-checksums", "wrong-checksum"])
+def test_a_marker_naming_a_user_file_does_not_delete_it(tmp_path, checksums):
+    """A marker listing thesis.docx (a plain name in the folder): the file is not the tool's unless its
+    bytes match the checksum recorded at write time, so a rewrite keeps it."""
+    out = write_atomically(tmp_path / "out", {"summary.json": lambda p: p.write_text("a")})
+    (out / "thesis.docx").write_bytes(b"PK thesis")
+    m = json.loads((out / MARKER).read_text())
+    m["files"] = ["summary.json", "thesis.docx"]
+    if checksums is None:
+        m.pop("checksums")
+    else:
+        m["checksums"].update(checksums)
+    (out / MARKER).write_text(json.dumps(m))
+    if checksums is not None:  # listed with a checksum it does not match: refused before any work, named
+        with pytest.raises(OutputRefused, match="thesis.docx changed since this tool wrote it"):
+            write_atomically(out, {"summary.json": lambda p: p.write_text("new")})
+        assert (out / "thesis.docx").read_bytes() == b"PK thesis"
+    write_atomically(out, {"summary.json": lambda p: p.write_text("new")}, force=checksums is not None)
+    assert (out / "thesis.docx").read_bytes() == b"PK thesis" and (out / "summary.json").read_text() == "new"
+
+
+def test_marker_records_a_checksum_per_file_and_an_edited_file_is_the_users(tmp_path):
+    out = write_atomically(tmp_path / "out", {"a.txt": lambda p: p.write_text("a"),
+                                              "b.txt": lambda p: p.write_text("b")})
+    m = json.loads((out / MARKER).read_text())
+    assert m["files"] == ["a.txt", "b.txt"] and set(m["checksums"]) == {"a.txt", "b.txt"}
+    (out / "b.txt").write_text("my edit")  # an edited result file: no longer the tool's to delete
+    with pytest.raises(OutputRefused, match="b.txt changed since"):  # said before any work
+        write_atomically(out, {"a.txt": lambda p: p.write_text("a2")})
+    write_atomically(out, {"a.txt": lambda p: p.write_text("a2")}, force=True)  # kept beside the new result
+    assert (out / "b.txt").read_text() == "my edit"
+    with pytest.raises(OutputRefused, match="changed since"):
+        write_atomically(out, {"b.txt": lambda p: p.write_text("b2")})
+    assert (out / "b.txt").read_text() == "my edit"
+
+
+def test_hidden_files_inside_a_result_survive_byte_identical(tmp_path, tiny_data):
+    out = tmp_path / "out"
+    assert cli.main(["--data", str(tiny_data), "--out", str(out), "--no-map"]) == 0
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / ".notes").write_text("mine")
+    before = {k: v for k, v in snapshot(out).items() if k.startswith(".git") or k == ".notes"}
+    assert cli.main(["--data", str(tiny_data), "--out", str(out), "--no-map"]) == 0
+    assert {k: v for k, v in snapshot(out).items() if k.startswith(".git") or k == ".notes"} == before
+
+
+@pytest.mark.parametrize("where", ["same", "parent"])
+def test_out_is_never_the_data_folder_or_one_holding_it(tmp_path, where, capsys):
+    data = write(tmp_path / "proj" / "data", tables())
+    before = snapshot(tmp_path)
+    out = data if where == "same" else data.parent
+    rc = cli.main(["--data", str(data), "--out", str(out), "--no-map", "--force"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "never written over their inputs" in err and "Traceback" not in err
+    assert snapshot(tmp_path) == before
+
+
+def test_data_without_out_does_not_replace_the_default_result(tmp_path, monkeypatch, tiny_data):
+    monkeypatch.setattr(cli, "ROOT", tmp_path)
+    default = tmp_path / "results" / "default"
+    write_atomically(default, {"summary.json": lambda p: p.write_text('{"scenario": "default"}')})
+    before = snapshot(default)
+    assert cli.main(["--data", str(tiny_data), "--no-map"]) == 0
+    assert snapshot(default) == before
+    assert (tmp_path / "results" / tiny_data.name / "summary.json").is_file()
+
+
+def test_a_symlinked_out_is_named_as_such(tmp_path, tiny_data, capsys):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    assert cli.main(["--data", str(tiny_data), "--out", str(tmp_path / "link"), "--no-map"]) == 2
+    err = capsys.readouterr().err
+    assert "symbolic link" in err and "not empty" not in err
+
+
+# ----------------------------------------------------------------------------- workbook cells are values
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "=cmd|' /C calc'!A0", "=1+2"]
+
+
+def test_no_formula_cell_in_the_workbook_whatever_the_names(tmp_path):
+    """Site and province names that are formulas (a link, a DDE payload) are stored as text in
+    every sheet of results.xlsx: read back, no cell is a formula and the text is unchanged."""
+    from openpyxl import load_workbook
+
+    t = tables(demand={"01": 100.0, "02": 50.0}, sites={"S1": 10.0, "S2": 11.0})
+    t["sites"]["name"] = FORMULAS[:2]
+    for col in ("name_vi", "name_ascii"):
+        t["provinces"][col] = FORMULAS
+    data = write(tmp_path / "d", t)
+    out = tmp_path / "out"
+    assert cli.main(["--data", str(data), "--out", str(out), "--no-map"]) == 0
+    book = load_workbook(out / "results.xlsx")
+    texts = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.add(cell.value)
+    assert set(FORMULAS[:2]) <= texts  # the site names, as text
+    assert FORMULAS[0] in texts or FORMULAS[1] in texts or FORMULAS[2] in texts  # province names too

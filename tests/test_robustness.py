@@ -801,7 +801,7 @@ def test_every_numeric_parameter_declares_a_finite_or_inf_range():
 
 BOOLS = ["policy.bonded_duty_at_sale", "policy.parcel_fta", "policy.cbec_direct_purchase", "policy.single_window",
          "modes.general_trade", "service.per_zone", "service.single_sourcing", "stock.monthly_reassignment",
-         "stock.sku_classes", "policy.cbec_regulatory_exemption", "demand.local_import"]
+         "stock.sku_classes", "policy.cbec_regulatory_exemption", "demand.local_import", "rollout.budget_carry_over"]
 
 
 def test_switches_are_bools_from_every_source(tmp_path):

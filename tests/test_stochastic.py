@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tiny import tables, write
+from tiny import tables, with_classes, write
 
 from model import DataError, SolverOptions, load_scenario, solve
 from model.network.roads import scenario_road_distances
+from model.solving.highs import DEFAULT_GAP
 from model.stochastic import (
     build_data,
     build_model,
@@ -265,3 +266,48 @@ def test_a_plan_a_hair_over_capacity_is_scaled_to_fit_when_fixed(tmp_path):
     assert r.report.status == "optimal"
     assert r.stock["stock_orders"].sum() == pytest.approx(1e8 * (1 - 1e-9), rel=1e-12)
     assert r.stock["mean_sold_orders"].sum() == pytest.approx(5e7, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_stochastic_at_zero_volatility_is_the_plain_solve_on_the_shipped_default(tmp_path):
+    """The shipped default (SKU classes on: 18 items, pooled stock priced on the classes' curves),
+    ``python solve.py`` and ``python solve.py --stochastic`` with no demand or exchange-rate shock
+    (demand CV 0, FX sigma 0; two identical scenarios) and every site allowed to serve every zone
+    (uncertainty.sites_per_zone = the 24 candidate sites: then the two problems are the same). Both
+    stop at the default gap, so neither value is exact; each is a plan of the other problem, so
+    each model's incumbent must lie above the other's proven bound, and the two within the gap."""
+    def run(out, *extra):
+        r = subprocess.run([sys.executable, str(ROOT / "solve.py"), "--out", str(out), "--no-map", *extra],
+                           capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        return json.loads((out / "summary.json").read_text())
+
+    sites = len(pd.read_csv(ROOT / "data" / "sites.csv"))
+    plain = run(tmp_path / "plain")
+    stoch = run(tmp_path / "stoch", "--stochastic", "--set", "uncertainty.demand_cv=0", "--set",
+                "uncertainty.fx_sigma=0", "--set", "uncertainty.scenarios=2", "--set",
+                f"uncertainty.sites_per_zone={sites}")
+    assert stoch["expected_cost_breakdown"]["stock_cost"] > 0  # the classes' pools are priced
+    assert stoch["expected_cost_breakdown"]["dead_stock_cost"] == pytest.approx(0.0, abs=1e-3)
+    tol = 1e-9 * plain["objective"]
+    assert stoch["objective"] >= plain["bound"] - tol and plain["objective"] >= stoch["bound"] - tol
+    assert abs(stoch["objective"] - plain["objective"]) <= DEFAULT_GAP * plain["objective"]  # both runs' gap
+
+
+def test_newsvendor_with_a_pooled_sku_class_stocks_above_the_forecast(tmp_path):
+    """test_newsvendor_critical_fractile with P1 as one pooled SKU class (origin '*') whose pool
+    costs nothing (cost of capital 0, leftovers salvaged at full value, no returns): the same
+    S* = 90 and expected cost 554.
+    The forecast in demand.csv is 50 orders, so the class's one-period pool spans (0, 50]; the
+    two-stage pools must span the largest scenario (100), or the stock would be capped at 50."""
+    t = with_classes(tables(demand={"01": 50.0}, levels=[("S1", "small", 1e6, 0.0)],
+                            **{"finance.cost_of_capital": 0.0, "stock.salvage_share": 1.0}), return_rate=0.0)
+    folder = write(tmp_path / "d", t)
+    csv = scenario_csv(tmp_path / "s.csv", [10.0 * i for i in range(1, 11)])
+    _, data = data_for(folder, {"uncertainty.dead_stock_loss": 0.1}, csv)
+    assert data.inputs.stock_segments["hi"].max() == pytest.approx(50.0)
+    r = solve_plan(data, EXACT)
+    assert r.report.status == "optimal"
+    assert set(r.stock["origin"]) == {"*"} and set(r.stock["product"]) == {"P1:all_skus"}
+    assert r.stock["stock_orders"].sum() == pytest.approx(90.0, abs=1e-6)
+    assert r.objective == pytest.approx(554.0, rel=1e-9)

@@ -144,3 +144,20 @@ def test_warm_start_chains_split_at_finished_points():
     chains = sweep._chains(list(zip(pts, keys)), todo, list(pts[0]))
     assert [([j.key for j in c], before) for c, before in chains] == [
         (["k0"], None), (["k2"], "k1"), (["k3", "k4", "k5"], None)]
+
+
+def test_the_plot_never_shows_a_swept_parameter_against_itself(tmp_path):
+    """Sweeping policy.order_value_cap_usd, whose key ends like a USD KPI, with a KPI column that repeats
+    it: neither is plotted (a line y = x); the total cost, the sites and a constant KPI are."""
+    from matplotlib.image import imread
+
+    table = pd.DataFrame({"point": ["a", "b", "c"], "status": ["optimal"] * 3,
+                          "policy.order_value_cap_usd": [100.0, 200.0, 300.0],
+                          "order_value_cap_usd": [100.0, 200.0, 300.0],  # a KPI that repeats the parameter
+                          "objective": [5.0, 4.0, 4.5], "n_sites": [1, 2, 2],
+                          "duties_and_vat_paid_usd": [1.0, 1.0, 1.0]})  # constant: a real metric, kept
+    varied = ["policy.order_value_cap_usd"]
+    assert sweep.plot_metrics(table, varied) == ["objective", "n_sites", "duties_and_vat_paid_usd"]
+    caption = sweep.write_parameter_plot(table, varied[0], varied, tmp_path / "plot.png")
+    assert caption.startswith("Total cost and KPIs against policy.order_value_cap_usd")
+    assert imread(tmp_path / "plot.png").shape[1] == 3 * 5 * 110  # three panels wide

@@ -4,6 +4,7 @@ penalty check and explain_unmet, and the two-stage model, charge exactly what th
 Each test runs on the all-terms fixture (tests/tiny.py ALL_TERMS), where every optional cost is
 non-zero: two copies of the term list had drifted apart unseen because the tiny fixture set them to
 zero (issue 26)."""
+import pandas as pd
 import pytest
 from tiny import all_terms, tables, with_classes, write
 
@@ -103,3 +104,46 @@ def test_two_stage_at_zero_volatility_equals_the_deterministic_model(tmp_path, o
     for term, value in det.summary["cost_breakdown"].items():
         if term != "stock_cost":
             assert expected[term] == pytest.approx(value, rel=1e-7, abs=1e-6), term
+
+
+def _second_origin(t: dict) -> dict:
+    """``t`` with P1 sourced 40 % from a second origin O2: dearer sea freight (2 USD/kg), a 5-day
+    lane and a 10 % duty, so a pooled class's origin mix ('*') averages two different stock costs."""
+    t = {k: v.copy() for k, v in t.items()}
+    t["origins"] = pd.concat([t["origins"], t["origins"].assign(origin="O2", country="TH", lat=13.7, lon=100.5)])
+    t["sourcing"] = pd.DataFrame({"product": ["P1", "P1"], "origin": ["O1", "O2"], "share": [0.6, 0.4]})
+    t["tariffs"] = pd.concat([t["tariffs"], t["tariffs"].assign(origin="O2", mfn_duty_rate=0.1, fta_duty_rate=0.1)])
+    o2 = t["lanes"].assign(origin="O2")
+    o2.loc[o2["service"] == "bulk", ["cost_usd_per_kg", "transit_days"]] = [2.0, 5.0]
+    t["lanes"] = pd.concat([t["lanes"], o2], ignore_index=True)
+    return t
+
+
+@pytest.mark.parametrize("origins", [1, 2])
+def test_two_stage_with_sku_classes_at_zero_volatility_equals_the_deterministic_model(tmp_path, origins):
+    """As above with SKU classes on: one class of 2 SKUs of P1, demand CV 0.5, one unit per SKU at
+    least, so a site holding it pays a pooled stock (safety stock at the 10 % cost of capital, the class's PWL
+    curve, model.inputs.classes) besides every per-order term. With every scenario the forecast, the
+    two-stage model stocks exactly what the deterministic model ships, so its pools carry the same
+    throughput and every term, stock_cost included, equals the deterministic one (its pools' rows are
+    the deterministic model's, add_stock_pools, on the first-stage stock). With two origins the
+    class's stock is one pool in the origin mix ('*'), each origin by its own cheapest gateway."""
+    t = with_classes(all_terms(demand={"01": 100.0, "02": 60.0}, sites={"S1": 10.0, "S2": 11.5},
+                               levels=[("S1", "small", 1e6, 300.0), ("S2", "small", 1e6, 250.0)]),
+                     sku_count=2, demand_cv=0.5, min_units=1.0)
+    if origins == 2:
+        t = _second_origin(t)
+    folder = write(tmp_path / "d", t)
+    ov = {"uncertainty.demand_cv": 0.0, "uncertainty.fx_sigma": 0.0, "uncertainty.scenarios": 3}
+    sc = load_scenario(folder, overrides=ov)
+    det = solve(sc, EXACT)
+    breakdown = det.summary["cost_breakdown"]
+    assert breakdown["stock_cost"] > 0 and breakdown["inventory_cost"] > 0
+    assert (det.inputs.outbound_arcs["origin"] == "*").all()  # the class is pooled
+    data = build_data(sc, scenario_road_distances(sc), generate_scenarios(sc))
+    vi = value_of_information(data, EXACT, workers=1)
+    assert vi["rp_value"] == pytest.approx(det.objective, rel=1e-9)
+    expected = vi["best"].scenarios.iloc[0]
+    for term, value in breakdown.items():
+        assert expected[term] == pytest.approx(value, rel=1e-7, abs=1e-6), term
+    assert expected["dead_stock_cost"] == pytest.approx(0.0, abs=1e-6)

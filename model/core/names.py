@@ -36,3 +36,11 @@ def with_names(df: pd.DataFrame, scenario) -> pd.DataFrame:
         values = out[col].astype(str).map(names).fillna("")
         out.insert(out.columns.get_loc(col) + 1, new, values.where(out[col].notna() & (out[col] != ""), ""))
     return out
+
+
+def zone_regions(scenario) -> dict[str, str]:
+    """Province code -> its socio-economic region (provinces.csv ``region``; {} without the column)."""
+    p = scenario.tables["provinces"]
+    if "region" not in p.columns:
+        return {}
+    return dict(zip(p["code"].astype(str), p["region"].astype(str)))

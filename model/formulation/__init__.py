@@ -23,8 +23,9 @@ from model.formulation.objective import add_emissions, add_objective
 from model.formulation.pools import add_stock_pools
 from model.formulation.service import add_service_level
 from model.formulation.sourcing import add_single_sourcing
-from model.inputs.build import ModelInputs, build_inputs, zone_demand
+from model.inputs.build import ModelInputs, build_inputs
 from model.inputs.classes import MIX
+from model.inputs.context import zone_demand
 from model.io.terms import TERMS
 
 __all__ = ["TERMS", "ModelInputs", "build_inputs", "create_model", "zone_demand"]

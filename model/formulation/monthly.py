@@ -42,98 +42,140 @@ def _keys(df, cols):
     return list(df[cols].itertuples(index=False, name=None))
 
 
+class _Year:
+    """The months, the demand by month and the arc keys every family of rows reads."""
+
+    def __init__(self, inputs: ModelInputs):
+        self.months = [int(t) for t in inputs.season.index]
+        self.share = {int(t): float(v) for t, v in inputs.season.items()}
+        self.prev = {t: self.months[i - 1] for i, t in enumerate(self.months)}
+        self.next = {t: self.months[(i + 1) % len(self.months)] for i, t in enumerate(self.months)}
+        self.annual = dict(zip(_keys(inputs.demand, ["zone", "origin", "product"]),
+                               inputs.demand["orders"].astype(float)))
+        self.demand = {(*d, t): self.annual[d] * self.share[t] for d in self.annual for t in self.months}
+        self.in_arcs = _keys(inputs.inbound_arcs, ["mode", "origin", "gateway", "site", "product"])
+        self.out_arcs = _keys(inputs.outbound_arcs, ["mode", "site", "zone", "origin", "product"])
+        self.dir_arcs = _keys(inputs.direct_arcs, ["mode", "origin", "gateway", "zone", "product"])
+        self.stock_pos = _keys(inputs.stock_keys, ["mode", "site", "origin", "product"])
+        # Annual plan: outbound is yearly, so each month's residual demand is share_t x the year's;
+        # direct mail and unmet (no capacity, costs alike every month) can be yearly too, exactly.
+        self.reroute = inputs.monthly_reassignment
+
+    def timed(self, keys):
+        return [(*a, t) for a in keys for t in self.months]
+
+    def out_t(self, m, a, t):
+        """Orders on outbound arc a in month t."""
+        return m.outbound[(*a, t)] if self.reroute else self.share[t] * m.outbound[a]
+
+
 def create_monthly_model(inputs: ModelInputs, tighten: bool = True) -> pyo.ConcreteModel:
+    """The monthly model of the module docstring, one family of rows per function below.
+    ``tighten=False``: strong_linking summed over the levels (the benchmarks' side-by-side)."""
     if inputs.exempt_shares is not None and len(inputs.exempt_shares):
         # the eligible share of a demand row (exempt_limit) is a yearly rule; not split by month yet
         raise ScenarioError("the monthly model (periods = 12) does not apply the limits of "
                             "policy.cbec_regulatory_exemption yet: set periods = 1, or raise "
                             "policy.cbec_order_limit_usd / policy.cbec_buyer_annual_limit_usd to inf")
     m = pyo.ConcreteModel(name="cbec_bonded_network_monthly")
-    months = [int(t) for t in inputs.season.index]
-    share = {int(t): float(v) for t, v in inputs.season.items()}
-    prev = {t: months[i - 1] for i, t in enumerate(months)}
-    nxt = {t: months[(i + 1) % len(months)] for i, t in enumerate(months)}
-
+    y = _Year(inputs)
     add_site_setup(m, inputs)
-    cap = m.capacity
+    _add_variables(m, y)
+    _add_costs(m, y, inputs)
+    _add_demand_balance(m, y)
+    _add_stock_rows(m, y, inputs)
+    _add_site_rows(m, y, inputs, tighten)
+    if inputs.service_min_share > 0:
+        share = y.share
+        dir_t = (lambda a, t: m.direct[(*a, t)]) if y.reroute else (lambda a, t: share[t] * m.direct[a])
+        add_service_level(m, inputs, y.out_arcs, y.dir_arcs, y.demand,
+                          lambda a: [y.out_t(m, a, t) for t in y.months], lambda a: [dir_t(a, t) for t in y.months])
+    if inputs.single_sourcing:
+        if y.reroute:
+            add_single_sourcing(m, y.timed(y.out_arcs),
+                                {(*a, t): y.demand[(a[2], a[3], a[4], t)] for a in y.out_arcs for t in y.months})
+        else:
+            add_single_sourcing(m, y.out_arcs, {a: y.annual[(a[2], a[3], a[4])] for a in y.out_arcs})
+    return m
 
-    annual = dict(zip(_keys(inputs.demand, ["zone", "origin", "product"]), inputs.demand["orders"].astype(float)))
-    demand = {(*d, t): annual[d] * share[t] for d in annual for t in months}
-    ia, oa, da, sk = inputs.inbound_arcs, inputs.outbound_arcs, inputs.direct_arcs, inputs.stock_keys
-    in_arcs = _keys(ia, ["mode", "origin", "gateway", "site", "product"])
-    out_arcs = _keys(oa, ["mode", "site", "zone", "origin", "product"])
-    dir_arcs = _keys(da, ["mode", "origin", "gateway", "zone", "product"])
-    stock_pos = _keys(sk, ["mode", "site", "origin", "product"])
 
-    def timed(keys):
-        return [(*a, t) for a in keys for t in months]
-
-    # Annual plan: outbound is yearly, so each month's residual demand is share_t x the year's;
-    # direct mail and unmet (no capacity, costs alike every month) can be yearly too, exactly.
-    reroute = inputs.monthly_reassignment
-    m.MONTHS = pyo.Set(initialize=months, ordered=True)
-    m.DEMAND = pyo.Set(initialize=list(demand) if reroute else list(annual), dimen=4 if reroute else 3, ordered=True)
-    m.INBOUND_ARCS = pyo.Set(initialize=timed(in_arcs), dimen=6, ordered=True)
-    m.OUTBOUND_ARCS = pyo.Set(initialize=timed(out_arcs) if reroute else out_arcs, dimen=6 if reroute else 5,
+def _add_variables(m, y: _Year) -> None:
+    reroute = y.reroute
+    m.MONTHS = pyo.Set(initialize=y.months, ordered=True)
+    m.DEMAND = pyo.Set(initialize=list(y.demand) if reroute else list(y.annual), dimen=4 if reroute else 3,
+                       ordered=True)
+    m.INBOUND_ARCS = pyo.Set(initialize=y.timed(y.in_arcs), dimen=6, ordered=True)
+    m.OUTBOUND_ARCS = pyo.Set(initialize=y.timed(y.out_arcs) if reroute else y.out_arcs, dimen=6 if reroute else 5,
                               ordered=True)
-    m.DIRECT_ARCS = pyo.Set(initialize=timed(dir_arcs) if reroute else dir_arcs, dimen=6 if reroute else 5,
+    m.DIRECT_ARCS = pyo.Set(initialize=y.timed(y.dir_arcs) if reroute else y.dir_arcs, dimen=6 if reroute else 5,
                             ordered=True)
-    m.STOCK = pyo.Set(initialize=timed(stock_pos), dimen=5, ordered=True)
+    m.STOCK = pyo.Set(initialize=y.timed(y.stock_pos), dimen=5, ordered=True)
     m.inbound = pyo.Var(m.INBOUND_ARCS, within=pyo.NonNegativeReals)
     m.outbound = pyo.Var(m.OUTBOUND_ARCS, within=pyo.NonNegativeReals)
     m.direct = pyo.Var(m.DIRECT_ARCS, within=pyo.NonNegativeReals)
     m.unmet = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals)
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
 
+
+def _add_costs(m, y: _Year, inputs: ModelInputs) -> None:
+    """The cost terms (an annual outbound and direct flow has no month index) and co2_t."""
+    ia, oa, da, sk = inputs.inbound_arcs, inputs.outbound_arcs, inputs.direct_arcs, inputs.stock_keys
     yearly = (None,)
-    outbound_family = (oa, out_arcs, m.outbound) if reroute else (oa, out_arcs, m.outbound, yearly)
-    direct_family = (da, dir_arcs, m.direct) if reroute else (da, dir_arcs, m.direct, yearly)
-    add_objective(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": outbound_family,
-                      "direct": direct_family, "stock": (sk, stock_pos, m.stock)},
-                  periods=months, unmet_penalty=inputs.unmet_penalty)
-    add_emissions(m, {"inbound": (ia, in_arcs, m.inbound), "outbound": outbound_family,
-                      "direct": direct_family}, periods=months, cap_t=inputs.co2_cap_t)
+    outbound_family = (oa, y.out_arcs, m.outbound) if y.reroute else (oa, y.out_arcs, m.outbound, yearly)
+    direct_family = (da, y.dir_arcs, m.direct) if y.reroute else (da, y.dir_arcs, m.direct, yearly)
+    add_objective(m, {"inbound": (ia, y.in_arcs, m.inbound), "outbound": outbound_family,
+                      "direct": direct_family, "stock": (sk, y.stock_pos, m.stock)},
+                  periods=y.months, unmet_penalty=inputs.unmet_penalty)
+    add_emissions(m, {"inbound": (ia, y.in_arcs, m.inbound), "outbound": outbound_family,
+                      "direct": direct_family}, periods=y.months, cap_t=inputs.co2_cap_t)
 
-    def out_t(a, t):
-        """Orders on outbound arc a in month t."""
-        return m.outbound[(*a, t)] if reroute else share[t] * m.outbound[a]
 
+def _add_demand_balance(m, y: _Year) -> None:
+    """demand_balance[c,o,p(,t)]: sum outbound + sum direct + unmet = demand (per month when re-routing)."""
     served = defaultdict(list)
-    if reroute:
-        for a in out_arcs:
-            for t in months:
+    if y.reroute:
+        for a in y.out_arcs:
+            for t in y.months:
                 served[(a[2], a[3], a[4], t)].append(m.outbound[(*a, t)])
-        for a in dir_arcs:
-            for t in months:
+        for a in y.dir_arcs:
+            for t in y.months:
                 served[(a[3], a[1], a[4], t)].append(m.direct[(*a, t)])
-        rhs = demand
+        rhs = y.demand
     else:
-        for a in out_arcs:
+        for a in y.out_arcs:
             served[(a[2], a[3], a[4])].append(m.outbound[a])
-        for a in dir_arcs:
+        for a in y.dir_arcs:
             served[(a[3], a[1], a[4])].append(m.direct[a])
-        rhs = annual
+        rhs = y.annual
     m.demand_balance = pyo.Constraint(m.DEMAND, rule=lambda m, *d: sum(served[d]) + m.unmet[d] == rhs[d])
 
+
+def _add_stock_rows(m, y: _Year, inputs: ModelInputs) -> None:
+    """stock_balance[m,k,o,p,t] and stock_cover[m,k,o,p,t]."""
     into, out_of = defaultdict(list), defaultdict(list)
-    for a in in_arcs:
+    for a in y.in_arcs:
         into[(a[0], a[3], a[1], a[4])].append(a)
-    for a in out_arcs:
+    for a in y.out_arcs:
         out_of[(a[0], a[1], a[3], a[4])].append(a)
+    prev, nxt = y.prev, y.next
     m.stock_balance = pyo.Constraint(m.STOCK, rule=lambda m, md, k, o, p, t: m.stock[md, k, o, p, t] == (
         m.stock[md, k, o, p, prev[t]] + sum(m.inbound[(*a, t)] for a in into[md, k, o, p])
-        - sum(out_t(a, t) for a in out_of[md, k, o, p])))
-    cover = dict(zip(stock_pos, sk["cover_months"].astype(float)))
+        - sum(y.out_t(m, a, t) for a in out_of[md, k, o, p])))
+    cover = dict(zip(y.stock_pos, inputs.stock_keys["cover_months"].astype(float)))
     m.stock_cover = pyo.Constraint(m.STOCK, rule=lambda m, md, k, o, p, t: m.stock[md, k, o, p, t] >= (
-        cover[md, k, o, p] * sum(out_t(a, nxt[t]) for a in out_of[md, k, o, p])))
+        cover[md, k, o, p] * sum(y.out_t(m, a, nxt[t]) for a in out_of[md, k, o, p])))
 
-    levels_of = m.LEVELS
+
+def _add_site_rows(m, y: _Year, inputs: ModelInputs, tighten: bool = True) -> None:
+    """receiving_capacity[k,t], storage_capacity[k,t], throughput_capacity[k], hold capacity and
+    strong_linking on each arc's year."""
+    cap, levels_of, months = m.capacity, m.LEVELS, y.months
     sites = list(m.SITES)
     arrivals, held = defaultdict(list), defaultdict(list)
-    for a in in_arcs:
+    for a in y.in_arcs:
         for t in months:
             arrivals[(a[3], t)].append(m.inbound[(*a, t)])
-    for s in stock_pos:
+    for s in y.stock_pos:
         for t in months:
             held[(s[1], t)].append(m.stock[(*s, t)])
     m.receiving_capacity = pyo.Constraint(
@@ -143,27 +185,15 @@ def create_monthly_model(inputs: ModelInputs, tighten: bool = True) -> pyo.Concr
     m.storage_capacity = pyo.Constraint(
         [(k, t) for k in sites for t in months if held[k, t]],
         rule=lambda m, k, t: sum(held[k, t]) <= sum(cap[k, l] * storage * m.open[k, l] for l in levels_of[k]))
-
     through, through_held = defaultdict(list), defaultdict(list)
-    for a in out_arcs:
-        flows = [m.outbound[(*a, t)] for t in months] if reroute else [m.outbound[a]]
+    for a in y.out_arcs:
+        flows = [m.outbound[(*a, t)] for t in months] if y.reroute else [m.outbound[a]]
         through[a[1]] += flows
         through_held[(a[0], a[1])] += flows
     add_throughput_capacity(m, through)
     add_hold_capacity(m, through_held)
     # strong_linking on the year's flow of each arc: outbound[t] <= demand[t] per month already
     # follows from demand_balance, and one row per arc (not per arc and month) keeps the LP 12x smaller.
-    m.annual_outbound = pyo.Expression(out_arcs, rule=lambda m, *a: sum(out_t(a, t) for t in months))
-    add_strong_linking(m, m.annual_outbound, {a: annual[(a[2], a[3], a[4])] for a in out_arcs}, site_of=lambda a: a[1],
-                       mode_of=lambda a: a[0], tighten=tighten)
-    if inputs.service_min_share > 0:
-        dir_t = (lambda a, t: m.direct[(*a, t)]) if reroute else (lambda a, t: share[t] * m.direct[a])
-        add_service_level(m, inputs, out_arcs, dir_arcs, demand, lambda a: [out_t(a, t) for t in months],
-                          lambda a: [dir_t(a, t) for t in months])
-    if inputs.single_sourcing:
-        if reroute:
-            add_single_sourcing(m, timed(out_arcs),
-                                {(*a, t): demand[(a[2], a[3], a[4], t)] for a in out_arcs for t in months})
-        else:
-            add_single_sourcing(m, out_arcs, {a: annual[(a[2], a[3], a[4])] for a in out_arcs})
-    return m
+    m.annual_outbound = pyo.Expression(y.out_arcs, rule=lambda m, *a: sum(y.out_t(m, a, t) for t in months))
+    add_strong_linking(m, m.annual_outbound, {a: y.annual[(a[2], a[3], a[4])] for a in y.out_arcs},
+                       site_of=lambda a: a[1], mode_of=lambda a: a[0], tighten=tighten)

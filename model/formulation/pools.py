@@ -9,9 +9,16 @@ import pyomo.environ as pyo
 from model.formulation.facility import regime_is_held
 
 
-def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_keys) -> dict:
-    """The stock_class family (module docstring) on ``m``; returns {outbound arc: its stock_class var}
-    for the arcs of pooled items (strong_linking links those to the class, not the site)."""
+def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_keys, flow: pyo.Var | None = None,
+                    pool_of=None) -> dict:
+    """The stock_class family (module docstring) on ``m``; returns {key: its stock_class var} for the
+    keys of pooled items (strong_linking links those to the class, not the site).
+
+    A pool's throughput is the sum of ``flow[key]`` over the ``out_keys`` whose ``pool_of(key)`` is
+    that pool: by default the one-period model's outbound arcs (mode, site, zone, origin, item); the
+    two-stage model passes its first-stage stock positions (mode, site, origin, item) instead."""
+    flow = m.outbound if flow is None else flow
+    pool_of = pool_of or (lambda a: (a[0], a[1], a[4]))
     seg = segments if segments is not None else pd.DataFrame(
         columns=["mode", "site", "product", "band", "lo", "hi", "intercept", "slope"])
     bands = list(seg[["mode", "site", "product", "band"]].itertuples(index=False, name=None))
@@ -32,9 +39,9 @@ def add_stock_pools(m: pyo.ConcreteModel, segments: pd.DataFrame | None, out_key
     pool_set = set(pools)
     linked = {}
     for a in out_keys:
-        q = (a[0], a[1], a[4])
+        q = pool_of(a)
         if q in pool_set:
-            flows_of.setdefault(q, []).append(m.outbound[a])
+            flows_of.setdefault(q, []).append(flow[a])
             linked[a] = m.stock_class[q]
     m.one_band = pyo.Constraint(
         m.POOLS, rule=lambda m, *q: sum(m.stock_band[b] for b in bands_of[q]) == m.stock_class[q]

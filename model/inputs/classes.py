@@ -103,7 +103,9 @@ def lead_days(scenario, its: pd.DataFrame) -> pd.Series:
     fastest = lanes[lanes["service"] == "bulk"].groupby("origin")["transit_days"].min()
     src = scenario.tables["sourcing"]
     src = src[src["origin"].isin(fastest.index)]
-    weighted = (src["share"] * src["origin"].map(fastest)).groupby(src["product"]).sum() \
+    # astype(float): with no bulk lane at all (only parcel lanes) the map is empty and kept the
+    # origin column's text dtype, and the product failed ("Can only string multiply by an integer")
+    weighted = (src["share"].astype(float) * src["origin"].map(fastest).astype(float)).groupby(src["product"]).sum() \
         / src.groupby("product")["share"].sum()
     return its["category"].map(weighted).fillna(0.0) + scenario.param("stock.replenishment_days")
 
@@ -128,10 +130,12 @@ def class_stocks(scenario, its: pd.DataFrame, demand: pd.DataFrame) -> dict[str,
     return out
 
 
-def pool_segments(scenario, stocks: dict, out: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+def pool_segments(scenario, stocks: dict, out: pd.DataFrame, levels: pd.DataFrame,
+                  most: dict | None = None) -> pd.DataFrame:
     """mode, site, product (item), band, lo, hi, intercept, slope, pwl_error: the PWL bands of each
     pool with an outbound arc. A pool carries at most min(the item's national orders, the site's
-    largest capacity), so the bands span (0, that]."""
+    largest capacity), so the bands span (0, that]; ``most`` (item -> orders) replaces the national
+    orders there (the two-stage model: stock for the largest scenario's demand)."""
     if not stocks or not len(out):
         return pd.DataFrame(columns=["mode", "site", "product", "band", "lo", "hi", "intercept", "slope", "pwl_error"])
     p = scenario.param
@@ -139,7 +143,8 @@ def pool_segments(scenario, stocks: dict, out: pd.DataFrame, levels: pd.DataFram
     pools = out[["mode", "site", "product"]].drop_duplicates()
     pools = pools[pools["product"].isin(stocks)]
     pools = pools.assign(x_max=np.minimum(pools["site"].map(cap).to_numpy(float),
-                                          pools["product"].map({i: s.national_orders for i, s in stocks.items()})))
+                                          pools["product"].map({i: (most or {}).get(i, s.national_orders)
+                                                                for i, s in stocks.items()})))
     rows, cache = [], {}
     for md, k, item, x_max in pools.itertuples(index=False, name=None):
         key = (item, round(float(x_max), 6))
@@ -212,7 +217,8 @@ def _weighted(arcs: pd.DataFrame, mix: pd.DataFrame, key: list, mean_cols: list,
     w = a["share"].to_numpy()
     weighted = a[mean_cols].mul(w, axis=0)
     g = pd.concat([a[key], weighted, a[max_cols], a[["share"]]], axis=1).groupby(key, sort=False)
-    out = g[mean_cols + ["share"]].sum().join(g[max_cols].max())
+    out = g[mean_cols + ["share"]].sum()
+    out = out.join(g[max_cols].max()) if max_cols else out
     out = out[out["share"] > 1 - 1e-9].drop(columns="share").reset_index()
     return out.assign(origin=MIX)
 
@@ -247,11 +253,38 @@ def mix_origins(out: pd.DataFrame, direct: pd.DataFrame, demand: pd.DataFrame, m
     gw = d.merge(main[["product", "origin"]], on=["product", "origin"])[["mode", "zone", "product", "gateway"]]
     d_mix = d_mix.merge(gw, on=["mode", "zone", "product"], how="left")
     direct = pd.concat([direct[~d_pool], d_mix[direct.columns]], ignore_index=True)
-    q_pool = demand["product"].isin(pooled)
-    merged = demand[q_pool].groupby(["zone", "product"], as_index=False)["orders"].sum().assign(origin=MIX)
-    demand = pd.concat([demand[~q_pool], merged[demand.columns]], ignore_index=True) \
-        .sort_values(["zone", "origin", "product"]).reset_index(drop=True)
-    return out, direct, demand
+    return out, direct, mix_demand(demand, pooled)
+
+
+def mix_demand(demand: pd.DataFrame, pooled, by: tuple = ()) -> pd.DataFrame:
+    """Demand rows (``by`` columns, zone, origin, product, orders) with the pooled items' rows summed
+    over origins into origin ``*`` (their arcs', :func:`mix_origins`)."""
+    q_pool = demand["product"].isin(set(pooled))
+    keys = [*by, "zone", "product"]
+    merged = demand[q_pool].groupby(keys, as_index=False)["orders"].sum().assign(origin=MIX)
+    return pd.concat([demand[~q_pool], merged[demand.columns]], ignore_index=True) \
+        .sort_values([*by, "zone", "origin", "product"]).reset_index(drop=True)
+
+
+def mix_inbound(inbound: pd.DataFrame, mix: pd.DataFrame, cost_cols: list) -> pd.DataFrame:
+    """The cheapest inbound arc (by the sum of ``cost_cols``) of each (mode, origin, site, item); for
+    the pooled items merged over origins like their outbound arcs (:func:`mix_origins`): one row per
+    (mode, site, item) with origin ``*``, ``cost_cols`` the mix's weighted means (each origin's
+    share of a pool arrives by its own cheapest gateway, as ``site_flow_balance`` lets it), the
+    gateway that of the mix's largest origin (what stock.csv shows). Kept only where every origin
+    of the item has an arc."""
+    key = ["mode", "origin", "site", "product"]
+    a = inbound.assign(_c=inbound[list(cost_cols)].sum(axis=1)).sort_values([*key, "_c"], kind="stable")
+    a = a.drop_duplicates(key).drop(columns="_c")
+    pooled = a["product"].isin(set(mix["product"]))
+    if not pooled.any():
+        return a.reset_index(drop=True)
+    merged = _weighted(a[pooled], mix, ["mode", "site", "product"], list(cost_cols), [])
+    main = mix.sort_values(["product", "share"], ascending=[True, False]).drop_duplicates("product")
+    gw = a[pooled].merge(main[["product", "origin"]], on=["product", "origin"])[["mode", "site", "product", "gateway"]]
+    merged = merged.merge(gw, on=["mode", "site", "product"], how="left")
+    cols = [*key, "gateway", *cost_cols]
+    return pd.concat([a.loc[~pooled, cols], merged[cols]], ignore_index=True)
 
 
 def mix_paths(paths: pd.DataFrame | None, mix: pd.DataFrame) -> pd.DataFrame | None:

@@ -93,6 +93,28 @@ def read_geometry(path, zones=None) -> tuple[pd.DataFrame | None, list[Problem]]
     ``zones`` (the codes of provinces.csv), when given, must match the features' codes one to one.
     """
     file = str(path)
+    doc, problems = _read_document(path)
+    if doc is None:
+        return None, problems
+    features, problems = _crs_and_features(doc, file)
+    if features is None:
+        return None, problems[:MAX_PROBLEMS]
+    rows, first_of = [], {}
+    for n, feat in enumerate(features, 1):
+        row, found = _feature(feat, n, file, first_of)
+        problems += found
+        if row is not None:
+            rows.append(row)
+    if zones is not None:
+        problems += _zone_problems(zones, first_of, file)
+    if problems:
+        return None, problems[:MAX_PROBLEMS]
+    return pd.DataFrame(rows), []
+
+
+def _read_document(path) -> tuple[dict | None, list[Problem]]:
+    """The GeoJSON FeatureCollection in ``path`` as a dict, or None and why it cannot be read."""
+    file = str(path)
     if is_virtual_path(file):
         return None, [Problem(file, None, None, None, "a plain file path (GDAL virtual file systems such as "
                                                       "/vsizip/ or /vsicurl/, and URLs, are refused)")]
@@ -115,6 +137,11 @@ def read_geometry(path, zones=None) -> tuple[pd.DataFrame | None, list[Problem]]
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
         return None, [Problem(file, None, None, got, "a GeoJSON FeatureCollection ('type': 'FeatureCollection')")]
+    return doc, []
+
+
+def _crs_and_features(doc: dict, file: str) -> tuple[list | None, list[Problem]]:
+    """The features of ``doc`` (None if there are none) and the problems of its ``crs``."""
     problems: list[Problem] = []
     if doc.get("crs") is not None:
         crs = doc["crs"]
@@ -137,78 +164,86 @@ def read_geometry(path, zones=None) -> tuple[pd.DataFrame | None, list[Problem]]
         problems.append(Problem(file, None, None, None if features is None else f"{len(features)} features"
                                 if isinstance(features, list) else type(features).__name__,
                                 "a non-empty 'features' list: one feature per row of provinces.csv"))
-        return None, problems[:MAX_PROBLEMS]
+        return None, problems
+    return features, problems
+
+
+def _feature(feat, n: int, file: str, first_of: dict) -> tuple[dict | None, list[Problem]]:
+    """Row ``n`` (1-based) of the table: the feature's properties, its text ``code`` and its shapely
+    ``geometry`` (None when missing or bad), and its problems; ``first_of`` (code -> first feature)
+    is updated to catch a code given twice. None for an object that is not a Feature."""
+    problems: list[Problem] = []
     allowed_types = _attr("geometry").allowed
     text_props = [a.column for a in table_attrs(ATTRS_TABLE) if a.type in ("key", "str")]
-    rows, first_of = [], {}
-    for n, feat in enumerate(features, 1):
-        if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            got = feat.get("type") if isinstance(feat, dict) else type(feat).__name__
-            problems.append(Problem(file, None, None, got, "a GeoJSON Feature ('type': 'Feature')", feature=n))
-            continue
-        props = feat.get("properties")
-        code, label = None, n
-        if not isinstance(props, dict):
-            problems.append(Problem(file, None, "code", None, "a 'properties' object holding 'code'", feature=n))
-            props = {}
-        elif isinstance(props.get("code"), str) and props["code"].strip():
-            code = props["code"].strip()
-            label = f"{n} (code {code!r})"
-        else:
-            code = props.get("code")
-            problems.append(Problem(file, None, "code", code,
-                                    "a property 'code' holding the text code of a provincial unit in provinces.csv, "
-                                    "e.g. \"01\" (a number loses its leading zero)", feature=n))
-            code = None
-        for c in text_props:
-            if c != "code" and props.get(c) is not None and not isinstance(props[c], str):
-                problems.append(Problem(file, None, c, props[c], "text", feature=label))
-        geom = feat.get("geometry")
-        shape = None
-        if geom is None:
-            problems.append(
-                Problem(
-                    file,
-                    None,
-                    "geometry",
-                    None,
-                    f"a {' or '.join(allowed_types)} (the geometry is null)",
-                    feature=label,
-                )
+    if not isinstance(feat, dict) or feat.get("type") != "Feature":
+        got = feat.get("type") if isinstance(feat, dict) else type(feat).__name__
+        problems.append(Problem(file, None, None, got, "a GeoJSON Feature ('type': 'Feature')", feature=n))
+        return None, problems
+    props = feat.get("properties")
+    code, label = None, n
+    if not isinstance(props, dict):
+        problems.append(Problem(file, None, "code", None, "a 'properties' object holding 'code'", feature=n))
+        props = {}
+    elif isinstance(props.get("code"), str) and props["code"].strip():
+        code = props["code"].strip()
+        label = f"{n} (code {code!r})"
+    else:
+        code = props.get("code")
+        problems.append(Problem(file, None, "code", code,
+                                "a property 'code' holding the text code of a provincial unit in provinces.csv, "
+                                "e.g. \"01\" (a number loses its leading zero)", feature=n))
+        code = None
+    for c in text_props:
+        if c != "code" and props.get(c) is not None and not isinstance(props[c], str):
+            problems.append(Problem(file, None, c, props[c], "text", feature=label))
+    geom = feat.get("geometry")
+    shape = None
+    if geom is None:
+        problems.append(
+            Problem(
+                file,
+                None,
+                "geometry",
+                None,
+                f"a {' or '.join(allowed_types)} (the geometry is null)",
+                feature=label,
             )
-        elif not isinstance(geom, dict) or geom.get("type") not in allowed_types:
-            got = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
-            problems.append(
-                Problem(file, None, "geometry", got, f"a {' or '.join(allowed_types)} geometry", feature=label)
-            )
+        )
+    elif not isinstance(geom, dict) or geom.get("type") not in allowed_types:
+        got = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
+        problems.append(
+            Problem(file, None, "geometry", got, f"a {' or '.join(allowed_types)} geometry", feature=label)
+        )
+    else:
+        shape, why = _shape(geom)
+        if shape is None:
+            problems.append(Problem(file, None, "geometry", why, f"a {geom['type']} with well-formed coordinates "
+                                    "([[lon, lat], ...] rings of at least 4 positions)", feature=label))
         else:
-            shape, why = _shape(geom)
-            if shape is None:
-                problems.append(Problem(file, None, "geometry", why, f"a {geom['type']} with well-formed coordinates "
-                                        "([[lon, lat], ...] rings of at least 4 positions)", feature=label))
-            else:
-                problems += _check_shape(shape, file, label)
-        if code is not None:
-            if code in first_of:
-                problems.append(Problem(file, None, "code", code, f"one feature per code (feature {first_of[code]} "
-                                        "has it too)", feature=label))
-            else:
-                first_of[code] = n
-        rows.append({**props, "code": code, "geometry": shape})
-    if zones is not None:
-        zones = [str(z) for z in zones]
-        known = set(zones)
-        for code, n in first_of.items():
-            if code not in known:
-                problems.append(Problem(file, None, "code", code, "a code listed in provinces.csv",
-                                        feature=f"{n} (code {code!r})"))
-        for z in zones:
-            if z not in first_of:
-                problems.append(Problem(file, None, None, None, f"a feature with code {z!r}, a zone of provinces.csv "
-                                        "(every zone needs exactly one)"))
-    if problems:
-        return None, problems[:MAX_PROBLEMS]
-    return pd.DataFrame(rows), []
+            problems += _check_shape(shape, file, label)
+    if code is not None:
+        if code in first_of:
+            problems.append(Problem(file, None, "code", code, f"one feature per code (feature {first_of[code]} "
+                                    "has it too)", feature=label))
+        else:
+            first_of[code] = n
+    return {**props, "code": code, "geometry": shape}, problems
+
+
+def _zone_problems(zones, first_of: dict, file: str) -> list[Problem]:
+    """The features' codes against provinces.csv's zones, one to one."""
+    problems: list[Problem] = []
+    zones = [str(z) for z in zones]
+    known = set(zones)
+    for code, n in first_of.items():
+        if code not in known:
+            problems.append(Problem(file, None, "code", code, "a code listed in provinces.csv",
+                                    feature=f"{n} (code {code!r})"))
+    for z in zones:
+        if z not in first_of:
+            problems.append(Problem(file, None, None, None, f"a feature with code {z!r}, a zone of provinces.csv "
+                                    "(every zone needs exactly one)"))
+    return problems
 
 
 @lru_cache(maxsize=4)

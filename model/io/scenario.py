@@ -30,6 +30,7 @@ from model.core.paths import DEFAULT_DATA_DIR, PROJECT_DIR
 from model.core.text import did_you_mean
 from model.io.corridors import load_corridors
 from model.io.geometry import scenario_geometry
+from model.io.outputs import register_input, safe_component
 from model.io.schema import ATTRS_DIR
 from model.io.tables import collect_tables, raise_problems
 
@@ -41,7 +42,9 @@ else:  # pragma: no cover
 #: The shipped default data folder (a source checkout; see README).
 #: The shipped scenario files: ``extends = "status-quo-2026"`` names one of them.
 SCENARIOS_DIR = PROJECT_DIR / "scenarios"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # fullmatch: a trailing newline is not a name
+#: Longest scenario name: it names results/<name>/ (and the writer's temporary folder beside it).
+MAX_NAME_LENGTH = 120
 
 
 @lru_cache(maxsize=None)
@@ -317,6 +320,12 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
     ``source``: a TOML scenario file, a data folder, or None for the shipped default data.
     ``data_dir`` replaces the data folder; ``overrides`` (dotted keys) win over both the
     data folder's parameters.csv and the TOML file.
+
+    The name (``results/<name>/``) is the TOML file's ``name`` (or its stem), or the data
+    folder's name; another ``data_dir`` changes it (the shipped data's name plus the other
+    folder's), so a run on other data never replaces the result of the scenario's own data.
+    Every data folder read is registered as an input (model.outputs.register_input): no output
+    folder may be it or hold it.
     """
     toml_overrides: dict = {}
     scenario_name = "default"
@@ -325,18 +334,28 @@ def load_scenario(source: Path | str | None = None, *, data_dir: Path | str | No
         source = Path(source)
         if source.is_dir():
             folder = source
-            scenario_name = source.resolve().name if source.resolve() != DEFAULT_DATA_DIR else "default"
+            scenario_name = safe_component(source.resolve().name) if source.resolve() != DEFAULT_DATA_DIR else "default"
         elif source.suffix == ".toml" and source.is_file():
             scenario_name, toml_folder, toml_overrides = read_scenario_file(source)
             folder = toml_folder or folder
         else:
             raise ScenarioError(f"{source}: expected a scenario .toml file or a data folder")
     if data_dir is not None:
+        if Path(data_dir).resolve() != Path(folder).resolve():
+            other = safe_component(Path(data_dir).resolve().name, 60)
+            scenario_name = other if source is None or Path(source).is_dir() else f"{scenario_name}-{other}"
         folder = Path(data_dir)
     if name is not None:
         scenario_name = name
-    if not _NAME_RE.match(scenario_name) or ".." in scenario_name:
-        raise ScenarioError(f"scenario name {scenario_name!r}: expected letters, digits, '_', '-' or '.' only")
+    if (not isinstance(scenario_name, str) or not _NAME_RE.fullmatch(scenario_name) or ".." in scenario_name):
+        raise ScenarioError(f"scenario name {scenario_name!r}: expected letters, digits, '_', '-' or '.' only "
+                            "(it names the results folder)")
+    if len(scenario_name) > MAX_NAME_LENGTH:
+        raise ScenarioError(f"scenario name {scenario_name[:40]!r}... ({len(scenario_name)} characters): at most "
+                            f"{MAX_NAME_LENGTH} (it names the results folder)")
+    register_input(folder)
+    if source is not None:
+        register_input(source)
     # Every problem of every file in one DataError: the tables, the road corridor tables, the parameters.
     tables, problems = collect_tables(folder)
 

@@ -116,6 +116,14 @@ def _coerce(series: pd.Series, attr: Attr, file: str, problems: list[Problem]) -
     return s
 
 
+#: Largest magnitude of a number in a table whose column declares no bound (model/attrs/): HiGHS
+#: refuses a matrix value from 1e15 (its large_matrix_value; a capacity or demand of 1e15 orders
+#: failed in readModel, 1e13 solved), so quantities in orders stop at 1e12, far beyond any
+#: country's parcel volume; other numbers (costs, checked up to 1e16) at 1e15.
+ORDERS_MAX = 1e12
+MAX_MAGNITUDE = 1e15
+
+
 def _pandera_schema(table: str) -> pa.DataFrameSchema:
     columns = {}
     for a in table_attrs(table):
@@ -124,6 +132,14 @@ def _pandera_schema(table: str) -> pa.DataFrameSchema:
             checks.append(pa.Check.ge(a.min, error=f"a value >= {a.min:g}{' ' + a.unit if a.unit else ''}"))
         if a.max is not None:
             checks.append(pa.Check.le(a.max, error=f"a value <= {a.max:g}{' ' + a.unit if a.unit else ''}"))
+        elif a.type in ("float", "int"):  # 1e300 orders reached HiGHS and failed there: refused here, by cell
+            top = ORDERS_MAX if a.unit.startswith("orders") else MAX_MAGNITUDE
+            checks.append(pa.Check(lambda s, top=top: ~np.isfinite(s) | (s <= top),  # inf: reported as not finite
+                                   error=f"a value <= {top:g}{' ' + a.unit if a.unit else ''} (larger "
+                                         "numbers are beyond what the solver represents)"))
+        if a.min is None and a.type in ("float", "int"):
+            checks.append(pa.Check(lambda s: ~np.isfinite(s) | (s >= -MAX_MAGNITUDE),
+                                   error=f"a value >= {-MAX_MAGNITUDE:g}"))
         if a.allowed is not None:
             checks.append(pa.Check.isin(list(a.allowed), error=f"one of {', '.join(a.allowed)}"))
         columns[a.column] = pa.Column(checks=checks, nullable=not a.required or a.type in ("float", "int"))
@@ -287,6 +303,12 @@ def check_consistency(tables: dict[str, pd.DataFrame], data_dir: Path) -> None:
                         f"a mode that can enter a {gw_type[g]} ({', '.join(sorted(expect[gw_type[g]]))})",
                     )
                 )
+    if "site_levels" in tables:  # all zero: no site can hold stock (the stock curves need a capacity > 0)
+        lv = tables["site_levels"]
+        if len(lv) and not (lv["capacity_orders_per_year"] > 0).any():
+            problems.append(Problem(str(data_dir / "site_levels.csv"), None, "capacity_orders_per_year", 0.0,
+                                    "at least one row with capacity_orders_per_year > 0 (every capacity is zero: "
+                                    "no site can open; to plan without warehouses set force_closed in sites.csv)"))
     if "demand" in tables:  # all zero: nothing to plan (and every share of total demand would divide by 0)
         dem = tables["demand"]
         if len(dem) and not (dem["orders_per_year"] > 0).any():

@@ -17,7 +17,6 @@ each node joined to its ``NEIGHBOURS`` nearest nodes plus a minimum spanning tre
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from model.core.cache import LRUCache
 from model.io.corridors import ROAD_TABLES, load_corridors
 
 EARTH_RADIUS_KM = 6371.0088
@@ -203,8 +203,9 @@ class RoadDistances:
 
 #: Road distances kept per process, by what they are computed from (:func:`network_key`): the points of
 #: a sweep or a break-even search differ in prices, not in places, so they share one computation.
-_DISTANCES: "OrderedDict[str, RoadDistances]" = OrderedDict()
 DISTANCE_CACHE_SIZE = 4
+#: The process's road distances by network_key (a caller may pass its own LRUCache instead).
+DISTANCES: LRUCache = LRUCache(DISTANCE_CACHE_SIZE)
 
 
 def network_key(scenario) -> str:
@@ -224,19 +225,12 @@ def network_key(scenario) -> str:
     return h.hexdigest()[:16]
 
 
-def scenario_road_distances(scenario) -> RoadDistances:
+def scenario_road_distances(scenario, cache: LRUCache | None = None) -> RoadDistances:
     """Road km and driving hours from sites to zones and from gateways to zones and sites; computed
     once per process for the same places, corridors, circuity and speed (:func:`network_key`).
     The tables returned are shared: read them, do not change them."""
-    key = network_key(scenario)
-    if key in _DISTANCES:
-        _DISTANCES.move_to_end(key)
-        return _DISTANCES[key]
-    d = _scenario_road_distances(scenario)
-    _DISTANCES[key] = d
-    while len(_DISTANCES) > DISTANCE_CACHE_SIZE:
-        _DISTANCES.popitem(last=False)
-    return d
+    cache = DISTANCES if cache is None else cache
+    return cache.get_or_make(network_key(scenario), lambda: _scenario_road_distances(scenario))
 
 
 def _scenario_road_distances(scenario) -> RoadDistances:

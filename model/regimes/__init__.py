@@ -1,8 +1,9 @@
 """Fulfilment regimes, one module each, read by the rest of the code through :data:`REGISTRY`.
 
-A new regime is one new module declaring a :class:`Regime`, added to ``_MODULES`` below; the
-arc tables (:mod:`model.inputs.build`), results, KPIs, report and maps iterate over the
-registry. Order = report order.
+A new regime is one new module declaring a :class:`Regime`, added to ``_MODULES`` below (or
+:func:`register`-ed at run time, e.g. by a plug-in or a test); the arc tables (:mod:`model.inputs`),
+results, KPIs, report, workbook and maps read everything about it from the registry: its rules,
+lanes, colour, levers and words (docs/extending.md). Order = report order.
 """
 from __future__ import annotations
 
@@ -16,6 +17,32 @@ REGISTRY: dict[str, Regime] = {m.REGIME.name: m.REGIME for m in _MODULES}
 STOCKED = tuple(n for n, r in REGISTRY.items() if r.stocked)
 PARCEL = tuple(n for n, r in REGISTRY.items() if not r.stocked)
 MODES = tuple(REGISTRY)
+
+
+def _derive() -> None:
+    global STOCKED, PARCEL, MODES
+    STOCKED = tuple(n for n, r in REGISTRY.items() if r.stocked)
+    PARCEL = tuple(n for n, r in REGISTRY.items() if not r.stocked)
+    MODES = tuple(REGISTRY)
+
+
+def register(regime: Regime) -> None:
+    """Add ``regime`` to the registry (after the shipped ones); the name must be new."""
+    if regime.name in REGISTRY:
+        raise ValueError(f"a regime named {regime.name!r} is registered already")
+    REGISTRY[regime.name] = regime
+    _derive()
+
+
+def unregister(name: str) -> None:
+    """Remove a regime added by :func:`register`."""
+    REGISTRY.pop(name)
+    _derive()
+
+
+def levers() -> tuple[str, ...]:
+    """The parameter keys of every registered regime's levers, in registry order."""
+    return tuple(dict.fromkeys(k for r in REGISTRY.values() for k in r.levers))
 
 
 def label(mode: str) -> str:
@@ -38,6 +65,9 @@ __all__ = [
     "STOCKED",
     "PARCEL",
     "MODES",
+    "register",
+    "unregister",
+    "levers",
     "Goods",
     "Regime",
     "Taxes",

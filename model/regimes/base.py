@@ -96,6 +96,12 @@ class Regime:
       (``policy.cbec_regulatory_exemption``), so only the eligible share of each class's demand
       (within the per-order and per-buyer limits) may use it.
 
+    - ``lane_service``: the lanes.csv service of its lanes (default: :attr:`service`).
+    - ``levers``: the parameter keys that shape it, listed in report.md's "levers" table.
+    - ``site_rule``: where a stocked regime may be held, in words (the inputs that decide it), for
+      the messages that say why a site cannot open or why an order has no stocked path.
+    - ``colour``: its colour in every map and chart.
+
     The basis of duty (sale price or customs value) is ``policy.dutiable_basis``.
     """
 
@@ -117,6 +123,15 @@ class Regime:
     market_access: callable | None = None
     channels: tuple = ("cross_border", "local_import")
     exempt: callable = lambda policy: False
+    lane_service: str | None = None
+    levers: tuple = ()
+    site_rule: str = ""
+
+    @property
+    def service(self) -> str:
+        """The lanes.csv ``service`` whose lanes carry this regime's goods: ``lane_service``, else
+        ``bulk`` for a stocked regime (line-haul to a site) and ``parcel`` for a parcel regime."""
+        return self.lane_service or ("bulk" if self.stocked else "parcel")
 
     @property
     def site_eligible(self) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from model import regimes
 
 
-def across_gap_lines(s: dict) -> list[str]:
+def across_gap_lines(s: dict, text=str) -> list[str]:
     """What holds across the gap, in words (the body of report.md's section "What holds across the
-    gap" and of the printed summary's lines), or how to check it when it was not checked."""
+    gap" and of the printed summary's lines), or how to check it when it was not checked.
+    ``text`` shows a site code (report.md passes model.io.outputs.md_text: codes come from data)."""
     a = s.get("across_gap")
     gap = (s.get("solver") or {}).get("mip_rel_gap")
     if not a and s.get("method") == "lagrangian":
@@ -21,8 +22,8 @@ def across_gap_lines(s: dict) -> list[str]:
                       f"{regimes.label(md)} {lo:.0%} in every plan" for md, (lo, hi) in a["mode_share_range"].items())
     lo, hi = a["sites_opened_range"]
     return [f"{a['plans']} plan{'' if a['plans'] == 1 else 's'} within {a['within']:.2g} of the best cost "
-            f"({a['stopped']}; {a['solves']} solves, {a['seconds']:.0f} s):",
-            f"- sites open in every plan: {', '.join(a['robust_sites']) or 'none'}; in some only: "
-            f"{', '.join(sorted(set(a['sites_in_some']) - set(a['robust_sites']))) or 'none'};",
+            f"({text(a['stopped'])}; {a['solves']} solves, {a['seconds']:.0f} s):",
+            f"- sites open in every plan: {', '.join(map(text, a['robust_sites'])) or 'none'}; in some only: "
+            f"{', '.join(map(text, sorted(set(a['sites_in_some']) - set(a['robust_sites'])))) or 'none'};",
             f"- sites opened: {lo}" + (f"-{hi}" if hi != lo else "") + ";",
             f"- share of orders: {share or 'none'}."]

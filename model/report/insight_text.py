@@ -6,6 +6,8 @@ A neutral module: the renderers (model.report.markdown, model.report.maps) read 
 from __future__ import annotations
 
 from model.core.formats import usd as _usd
+from model.io.outputs import md_text
+from model.report.breakeven_text import switch_sentences, switch_summary
 
 
 def _named(code, names: dict | None) -> str:
@@ -38,14 +40,18 @@ def site_notes(summary: dict) -> dict[str, list[str]]:
     return notes
 
 
-def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: dict | None = None) -> list[str]:
+def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: dict | None = None,
+                     zone_regions: dict | None = None) -> list[str]:
     """report.md lines for every insight section present (none when no insight command has run);
-    ``zone_names`` / ``site_names`` ({code: name}) put names beside the codes."""
+    ``zone_names`` / ``site_names`` ({code: name}) put names beside the codes, ``zone_regions``
+    ({code: region}) groups the provinces of a break-even switch. Every code, name and note from
+    data goes through :func:`model.outputs.md_text` (no raw HTML, links or pipes)."""
+    md = md_text
     ins = summary.get("insight") or {}
     lines: list[str] = []
 
     def sites(codes) -> str:
-        return ", ".join(_named(k, site_names) for k in codes)
+        return ", ".join(md(_named(k, site_names)) for k in codes)
 
     alt = ins.get("alternatives")
     if alt:
@@ -53,7 +59,8 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
                   f"Other sets of sites costing at most {alt['within']:.1%} more than the network of this run "
                   f"(each solve to a {alt['gap']:g} relative gap, so differences below about "
                   f"{_usd(alt['gap'] * alt['rows'][0]['cost_usd'])} are not resolved). Found {alt['found']}; "
-                  f"the search stopped because: {alt['stopped']} ({alt['solves']} solves, {alt['seconds']:.0f} s).", "",
+                  f"the search stopped because: {md(alt['stopped'])} ({alt['solves']} solves, "
+                  f"{alt['seconds']:.0f} s).", "",
                   "Opens and closes compare each set with the network of this run (rank marked *); cost "
                   "differences are taken from the cheapest set found.", "",
                   "| rank | sites | cost per year | more than the cheapest | opens | closes | main cost differences |",
@@ -63,8 +70,8 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
                               for t, v in r["main_differences"].items()) or "-"
             lines.append(
                 f"| {r['rank']}{'*' if r.get('this_run') else ''} | {len(r['sites'])} | {_usd(r['cost_usd'])} | "
-                f"{_usd(r['delta_usd'])} ({r['delta_share']:.2%}) | {', '.join(r['opens']) or '-'} | "
-                f"{', '.join(r['closes']) or '-'} | {diffs} |"
+                f"{_usd(r['delta_usd'])} ({r['delta_share']:.2%}) | {', '.join(map(md, r['opens'])) or '-'} | "
+                f"{', '.join(map(md, r['closes'])) or '-'} | {diffs} |"
             )
         robust = alt["robust_sites"]
         lines += ["", (f"**Robust choices** (open in every one of these networks): {sites(robust)}."
@@ -73,8 +80,11 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
         if flexible:
             lines.append(f"Open in some only (a choice the costs do not settle): {sites(flexible)}.")
     for key, be in (ins.get("breakeven") or {}).items():
-        lines += ["", f"## Break-even values of `{key}`", "",
-                  f"Searched {be['range'][0]:g} to {be['range'][1]:g} ({be['unit']}): {be['grid']} evenly spaced "
+        lines += ["", f"## Break-even values of `{key}`", ""]
+        lines += [f"- {md(t)}" for s in be["switches"] for t in switch_sentences(
+            s, key, be["unit"], zone_names, zone_regions, site_names, len(zone_names) if zone_names else None)]
+        lines += [""] if be["switches"] else []
+        lines += [f"Searched {be['range'][0]:g} to {be['range'][1]:g} ({be['unit']}): {be['grid']} evenly spaced "
                   f"solves, then bisection to a resolution of {be['tol']:.4g}; {be['solves']} solves "
                   f"(+ {be.get('fixed_site_solves', 0)} with the sites fixed, to tell switches from near-ties) in "
                   f"{be['seconds']:.0f} s, each to a {be['gap']:g} gap."]
@@ -84,14 +94,14 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
             lines += ["", "| between | and | cost below | cost above | what changes |", "|---|---|---|---|---|"]
             for s in be["switches"]:
                 lines.append(f"| {s['below']:.4g} | {s['above']:.4g} | {_usd(s['objective_below'])} | "
-                             f"{_usd(s['objective_above'])} | {s['text']} |")
+                             f"{_usd(s['objective_above'])} | {md(switch_summary(s))} |")
         ties = be.get("near_ties") or []
         if ties:
             lines += ["", f"Near-ties (not switches): at {len(ties)} place(s) the solves returned different site sets "
                       f"that each cost within the {be['gap']:g} gap of the other when re-solved at the other's value "
                       "with their sites fixed, so the costs do not settle the choice there:", ""]
             for t in ties:
-                lines.append(f"- between {t['below']:.4g} and {t['above']:.4g}: {t['text']}")
+                lines.append(f"- between {t['below']:.4g} and {t['above']:.4g}: {md(t['text'])}")
     reg = ins.get("regret")
     if reg:
         rows = [r for r in reg["rows"] if r["regret_open_usd"] is not None or r["regret_closed_usd"] is not None]
@@ -112,9 +122,9 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
             return -(r["regret_closed_usd"] or 0) if r["open_at_optimum"] else (r["regret_open_usd"] or 0)
 
         for r in sorted(rows, key=lambda r: (not r["open_at_optimum"], key(r))):
-            lines.append(f"| {_named(r['site'], site_names)} | {'yes' if r['open_at_optimum'] else 'no'} | "
+            lines.append(f"| {md(_named(r['site'], site_names))} | {'yes' if r['open_at_optimum'] else 'no'} | "
                          f"{_usd(r['regret_closed_usd']) if r['open_at_optimum'] else '-'} | "
-                         f"{'-' if r['open_at_optimum'] else _usd(r['regret_open_usd'])} | {r['note'] or ''} |")
+                         f"{'-' if r['open_at_optimum'] else _usd(r['regret_open_usd'])} | {md(r['note'] or '')} |")
     sp = ins.get("shadow_prices")
     if sp:
         lines += ["", "## Shadow prices (sites fixed as recommended)", "",
@@ -123,7 +133,8 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
         cap = {k: v for k, v in sp["capacity_value_usd_per_order"].items() if v and v > 1e-9}
         if cap:
             lines += ["", "| site | one more order per year of capacity saves (USD per year) |", "|---|---|"]
-            lines += [f"| {_named(k, site_names)} | {v:,.2f} |" for k, v in sorted(cap.items(), key=lambda kv: -kv[1])]
+            lines += [f"| {md(_named(k, site_names))} | {v:,.2f} |"
+                      for k, v in sorted(cap.items(), key=lambda kv: -kv[1])]
         else:
             lines.append("No site is short of capacity: one more unit of capacity saves nothing.")
         zones = sp["demand_marginal_usd_per_order_by_zone"]
@@ -132,10 +143,11 @@ def insight_markdown(summary: dict, zone_names: dict | None = None, site_names: 
             head = "Marginal cost of serving one more order (USD per order, average over products and origins; " \
                    "per zone, origin and product in shadow_demand.csv): "
             if len(ranked) <= 10:
-                body = ", ".join(f"{_named(z, zone_names)} {v:,.2f}" for z, v in ranked)
+                body = ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked)
             else:
-                body = ("highest " + ", ".join(f"{_named(z, zone_names)} {v:,.2f}" for z, v in ranked[:5]) + "; lowest "
-                        + ", ".join(f"{_named(z, zone_names)} {v:,.2f}" for z, v in ranked[-5:][::-1]))
+                body = ("highest " + ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked[:5])
+                        + "; lowest "
+                        + ", ".join(f"{md(_named(z, zone_names))} {v:,.2f}" for z, v in ranked[-5:][::-1]))
             lines += ["", head + body + "."]
         for s in sp.get("service", []):
             lines.append(f"Service target ({s['scope']}): one more percentage point of orders within the target costs "

@@ -21,6 +21,7 @@ from model import regimes
 from model.core.errors import DataError
 from model.core.formats import quantity
 from model.core.names import site_names, zone_names
+from model.core.plain_text import plain_text
 from model.io.geometry import shipped_geometry
 from model.report.insight_text import robust_sites, site_notes
 
@@ -38,13 +39,8 @@ ARCHIPELAGOS = [("Quần đảo Hoàng Sa\n(Đà Nẵng)", 112.0, 17.25, "bottom
 
 ATTRIBUTION = ("Boundaries: Open Development Vietnam / Open Development Mekong (Dept. of Survey and Mapping), "
                "CC BY-SA 4.0; province centres: GeoNames, CC BY 4.0")
-SITE_COLOUR = "#d7191c"      # opened sites (tests look for this colour in the PNG)
+SITE_COLOUR = "#d7191c"      # an opened site that holds no regime (a hand-made or older result)
 CLOSED_COLOUR = "#9e9e9e"
-OUTBOUND_COLOUR = "#e66101"  # site -> zone
-INBOUND_COLOUR = "#5e3c99"   # gateway -> site
-PARCEL_COLOUR = "#1b7837"    # gateway -> zone (direct mail)
-#: one colour per regime, for its sites, its flows and its legend entry (colour-blind safe, Okabe-Ito)
-REGIME_COLOURS = {"bonded": "#D55E00", "general_trade": "#0072B2", "direct_mail": "#009E73", "cbec_direct": "#CC79A7"}
 OTHER_REGIME_COLOUR = "#7f7f7f"
 PROVINCE_BORDER = "#6b6b6b"  # clear borders between the provinces
 GATEWAY_MARKERS = {"airport": "^", "seaport": "s", "land_border": "D"}
@@ -140,7 +136,9 @@ def sites_gdf(result):
 
 
 def regime_colour(mode: str) -> str:
-    return REGIME_COLOURS.get(str(mode), OTHER_REGIME_COLOUR)
+    """The regime's own colour (its module's ``colour``, one per regime for its sites, flows and legend)."""
+    r = regimes.REGISTRY.get(str(mode))
+    return r.colour if r else OTHER_REGIME_COLOUR
 
 
 #: flows.csv columns each GeoJSON flow feature carries (the names and the regime's words are added)
@@ -197,14 +195,16 @@ def flows_gdf(result):
 def _aggregate(f: pd.DataFrame, leg: str, a: str, b: str, top: int | None) -> pd.DataFrame:
     sel = f[f["leg"] == leg]
     if sel.empty:
-        return pd.DataFrame(columns=[a, b, "orders", "kg", "cost_usd"])
-    agg = sel.groupby([a, b], as_index=False)[["orders", "kg", "cost_usd"]].sum()
+        return pd.DataFrame(columns=["mode", a, b, "orders", "kg", "cost_usd"])
+    keys = ["mode", a, b] if "mode" in sel.columns else [a, b]
+    agg = sel.groupby(keys, as_index=False)[["orders", "kg", "cost_usd"]].sum()
     agg = agg.sort_values("orders", ascending=False)
     return agg.head(top) if top else agg
 
 
 def main_lines(result, top_outbound=TOP_OUTBOUND, top_inbound=TOP_INBOUND, top_parcel=TOP_PARCEL) -> pd.DataFrame:
-    """Flows aggregated over origin and product, largest first: leg, from/to ids and lon/lat, orders."""
+    """Flows aggregated over origin and product, largest first: leg, regime (``mode``), from/to ids and
+    lon/lat, orders."""
     f = result.flows
     sites = result.sites.set_index("site")[["lon", "lat"]]
     gws = result.scenario.tables["gateways"].set_index("gateway")[["lon", "lat"]]
@@ -216,13 +216,14 @@ def main_lines(result, top_outbound=TOP_OUTBOUND, top_inbound=TOP_INBOUND, top_p
         agg = _aggregate(f, leg, a, b, top) if len(f) else pd.DataFrame()
         if agg.empty:
             continue
-        d = pd.DataFrame({"leg": leg, "src": agg[a].astype(str), "dst": agg[b].astype(str),
+        d = pd.DataFrame({"leg": leg, "mode": agg["mode"].astype(str) if "mode" in agg.columns else "",
+                          "src": agg[a].astype(str), "dst": agg[b].astype(str),
                           "orders": agg["orders"].to_numpy(), "kg": agg["kg"].to_numpy()})
         d[["x0", "y0"]] = pa.reindex(d["src"]).to_numpy()
         d[["x1", "y1"]] = pb[["lon", "lat"]].reindex(d["dst"]).to_numpy()
         out.append(d)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["leg", "src", "dst", "orders", "kg", "x0", "y0", "x1", "y1"])
+        columns=["leg", "mode", "src", "dst", "orders", "kg", "x0", "y0", "x1", "y1"])
 
 
 # ----------------------------------------------------------------------------- GeoJSON
@@ -351,171 +352,228 @@ def label_sites(ax, x, y, labels, radius_pt, fontsize=7.5) -> tuple[list, list]:
     return notes, left_out
 
 
-def write_png(result, path, geometry=None, dpi=130) -> None:
-    """Static map for reports (matplotlib Agg, no tiles)."""
-    # A bare Figure on the Agg canvas: no pyplot, so no global backend switch and no GUI.
-    import geopandas as gpd
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import LinearSegmentedColormap, Normalize
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import PercentFormatter
-    from shapely.geometry import box
+class _PngMap:
+    """What every panel of map.png draws from: the provinces in plotting metres, the flows drawn,
+    and the scales of marker sizes and line widths."""
 
-    prov = provinces_with_shares(result, geometry)
-    prov_m = prov.to_crs(PLOT_CRS)
-    cmap = LinearSegmentedColormap.from_list("bonded_share", SHARE_COLOURS)
-    norm = Normalize(0, 1)
+    def __init__(self, result, geometry):
+        import geopandas as gpd  # noqa: F401  (geopandas and matplotlib only when a PNG is drawn)
+        from matplotlib.colors import LinearSegmentedColormap, Normalize
 
+        self.result = result
+        self.prov_m = provinces_with_shares(result, geometry).to_crs(PLOT_CRS)
+        self.cmap = LinearSegmentedColormap.from_list("bonded_share", SHARE_COLOURS)
+        self.norm = Normalize(0, 1)
+        self.sites = result.sites
+        self.opened = self.sites[self.sites["opened"].astype(bool)]
+        self.gws = result.scenario.tables["gateways"]
+        self.lines = main_lines(result)
+        self.max_thr = max(float(self.opened["throughput_orders"].max()) if len(self.opened) else 0.0, 1.0)
+        self.max_line = max(float(self.lines["orders"].max()) if len(self.lines) else 0.0, 1.0)
+
+    @staticmethod
     def to_m(lon, lat):
+        import geopandas as gpd
+
         pts = gpd.GeoSeries(gpd.points_from_xy(np.atleast_1d(lon), np.atleast_1d(lat)), crs=CRS).to_crs(PLOT_CRS)
         return pts.x.to_numpy(), pts.y.to_numpy()
 
+    @staticmethod
     def view_m(bbox):
+        import geopandas as gpd
+        from shapely.geometry import box
+
         return gpd.GeoSeries([box(*bbox)], crs=CRS).to_crs(PLOT_CRS).total_bounds
 
-    sites = result.sites
-    opened = sites[sites["opened"].astype(bool)]
-    gws = result.scenario.tables["gateways"]
-    lines = main_lines(result)
-    max_thr = max(float(opened["throughput_orders"].max()) if len(opened) else 0.0, 1.0)
-    max_line = max(float(lines["orders"].max()) if len(lines) else 0.0, 1.0)
+    def site_size(self, thr):
+        return 40 + 560 * np.sqrt(np.asarray(thr, dtype=float) / self.max_thr)
 
-    def site_size(thr):
-        return 40 + 560 * np.sqrt(np.asarray(thr, dtype=float) / max_thr)
+    def line_width(self, orders):
+        return 0.6 + 6.5 * np.asarray(orders, dtype=float) / self.max_line
 
-    def line_width(orders):
-        return 0.6 + 6.5 * np.asarray(orders, dtype=float) / max_line
+    def draw_provinces(self, a):
+        prov_m = self.prov_m
+        has = prov_m["total_orders"] > 0
+        if (~has).any():
+            prov_m[~has].plot(ax=a, facecolor="#e6e6e6", edgecolor="#bbbbbb", linewidth=0.5, hatch="///")
+        if has.any():
+            prov_m[has].plot(ax=a, column="bonded_share", cmap=self.cmap, norm=self.norm, edgecolor="#7a7a7a",
+                             linewidth=0.4)
 
+    def draw_main(self, ax, legend_ax):
+        """Provinces, flows, sites, gateways, scale bar, north arrow and attribution."""
+        self.draw_provinces(ax)
+        vx0, vy0, vx1, vy1 = self.view_m(MAIN_VIEW)
+        ax.set_xlim(vx0, vx1)
+        ax.set_ylim(vy0, vy1)
+        ax.set_aspect("equal")
+        ax.apply_aspect()
+        # each flow in its regime's colour; parcel legs (gateway -> province, no site) dashed
+        for leg, style, z in (("parcel", "--", 4), ("inbound", "-", 5), ("outbound", "-", 6)):
+            sel = self.lines[self.lines["leg"] == leg].sort_values("orders")
+            if sel.empty:
+                continue
+            x0, y0 = self.to_m(sel["x0"], sel["y0"])
+            x1, y1 = self.to_m(sel["x1"], sel["y1"])
+            for a0, b0, a1, b1, w, md in zip(x0, y0, x1, y1, self.line_width(sel["orders"]), sel["mode"]):
+                ax.plot([a0, a1], [b0, b1], color=regime_colour(md), lw=w, ls=style, alpha=0.75,
+                        solid_capstyle="round", zorder=z)
+        self.draw_points(ax, legend_ax)
+        for axis in (ax,):
+            axis.set_xticks([])
+            axis.set_yticks([])
+            axis.set_xlabel("")
+            axis.set_ylabel("")
+            axis.set_facecolor("#f4f8fb")
+        # scale bar and north arrow (bottom left, over the Gulf of Thailand)
+        length_km = _nice_length((vx1 - vx0) / 1000 / 4)
+        _scale_bar(ax, vx0 + 0.05 * (vx1 - vx0), vy0 + 0.03 * (vy1 - vy0), length_km * 1000, length_km)
+        ax.annotate("N", xy=(0.08, 0.2), xytext=(0.08, 0.13), xycoords="axes fraction", ha="center", va="center",
+                    fontsize=12, fontweight="bold", arrowprops=dict(facecolor="black", width=3, headwidth=10))
+        ax.text(0.99, 0.005, ATTRIBUTION.replace(" (Dept", "\n(Dept").replace("; ", ";\n"), transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=6.5, color="#555555", zorder=20,
+                bbox=dict(boxstyle="square,pad=0.2", fc="white", ec="none", alpha=0.7))
+
+    def draw_points(self, ax, legend_ax):
+        """Candidate sites, gateways and the opened sites (sized by throughput, labelled where there is room)."""
+        sites, opened, gws = self.sites, self.opened, self.gws
+        closed = sites[~sites["opened"].astype(bool)]
+        if len(closed):
+            x, y = self.to_m(closed["lon"], closed["lat"])
+            ax.scatter(x, y, s=22, facecolor="white", edgecolor=CLOSED_COLOUR, linewidth=1.0, zorder=7)
+        for gtype, marker in GATEWAY_MARKERS.items():
+            g = gws[gws["type"] == gtype]
+            if len(g):
+                x, y = self.to_m(g["lon"], g["lat"])
+                ax.scatter(x, y, s=38, marker=marker, facecolor="#333333", edgecolor="white", linewidth=0.7, zorder=11)
+        other = gws[~gws["type"].isin(list(GATEWAY_MARKERS))]
+        if len(other):
+            x, y = self.to_m(other["lon"], other["lat"])
+            ax.scatter(x, y, s=34, marker="P", facecolor="#333333", edgecolor="white", linewidth=0.7, zorder=11)
+        if len(opened):
+            x, y = self.to_m(opened["lon"], opened["lat"])
+            size = self.site_size(opened["throughput_orders"])
+            self.draw_held(ax, x, y, size)
+            _, unlabelled = label_sites(ax, x, y, list(opened["site"]), np.sqrt(size) / 2)
+            if unlabelled:  # no room beside the marker: named under the legend instead
+                legend_ax.text(0.0, 0.0, "Not labelled (no room): " + ", ".join(unlabelled), fontsize=7.5,
+                               transform=legend_ax.transAxes, va="bottom", wrap=True)
+
+    def held(self) -> list[list[str]]:
+        """The regimes each opened site holds (sites.csv ``regimes_held``), in registry order."""
+        col = self.opened["regimes_held"] if "regimes_held" in self.opened.columns else pd.Series("", self.opened.index)
+        order = {md: i for i, md in enumerate(regimes.MODES)}
+        return [sorted(str(h or "").split(), key=lambda md: (order.get(md, len(order)), md)) for h in col.fillna("")]
+
+    def regimes_shown(self) -> list[str]:
+        """Every regime held at an opened site or carried by a drawn flow, in registry order."""
+        present = {md for h in self.held() for md in h} | set(self.lines["mode"].astype(str)) - {""}
+        return [md for md in regimes.MODES if md in present] + sorted(present - set(regimes.MODES))
+
+    def draw_held(self, ax, x, y, size) -> None:
+        """Opened sites, each filled with the colour of the regime it holds; a site holding several
+        shows them as concentric discs (the first largest), as map.html does. Sites holding none
+        (a hand-made or older result) keep SITE_COLOUR."""
+        for xi, yi, si, held in zip(x, y, size, self.held()):
+            for depth, md in enumerate(held or [None]):
+                ax.scatter([xi], [yi], s=si * 0.62 ** (2 * depth), facecolor=regime_colour(md) if md else SITE_COLOUR,
+                           edgecolor="black", linewidth=0.9, alpha=0.95, zorder=9 + 0.01 * depth)
+
+    def draw_inset(self, inset):
+        """Hoang Sa and Truong Sa archipelagos, the islands ringed so they stay visible at this scale."""
+        self.draw_provinces(inset)
+        ix0, iy0, ix1, iy1 = self.view_m(INSET_VIEW)
+        inset.set_xlim(ix0, ix1)
+        inset.set_ylim(iy0, iy1)
+        inset.set_aspect("equal")
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.set_xlabel("")
+        inset.set_ylabel("")
+        inset.set_facecolor("#f4f8fb")
+        parts = self.prov_m[["code", "geometry"]].explode(index_parts=False)
+        lon_m = self.to_m(ARCHIPELAGO_LON, 12.0)[0][0]
+        far = parts[parts.geometry.centroid.x > lon_m]
+        if len(far):
+            c = far.geometry.centroid
+            inset.scatter(c.x, c.y, s=9, facecolor="none", edgecolor="#444444", linewidth=0.5, zorder=3)
+        for label, lon, lat, va in ARCHIPELAGOS:
+            x, y = self.to_m(lon, lat)
+            inset.text(x[0], y[0], label, ha="center", va=va, fontsize=8.5, zorder=5)
+        mx1 = self.view_m(MAIN_VIEW)[2]
+        inset.axvline(mx1, color="#888888", lw=0.8, ls=":")
+        inset.text(mx1, iy0, " edge of\n main map", fontsize=7, color="#666666", va="bottom", ha="left")
+        inset.set_title("Hoàng Sa and Trường Sa archipelagos (islands ringed)", fontsize=9)
+
+    def draw_legend(self, fig, legend_ax):
+        """Site sizes, gateways, flow legs, line width and the colour bar of the bonded share."""
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import PercentFormatter
+
+        gws, lines, max_thr = self.gws, self.lines, self.max_thr
+        # one entry per regime present (its sites and its flows share the colour), then sizes in grey
+        # (a disc for a regime held at sites, a dashed line for a parcel regime)
+        handles = [Line2D([], [], ls="-" if md in regimes.STOCKED else "--", lw=3,
+                          marker="o" if md in regimes.STOCKED else "", ms=9, color=regime_colour(md),
+                          mfc=regime_colour(md), mec="black", label=regimes.label(md)) for md in self.regimes_shown()]
+        handles += [Line2D([], [], ls="", marker="o", ms=math.sqrt(float(self.site_size(v))), mfc="#bdbdbd",
+                           mec="black", label=f"site opened, {_qty(v)} orders/yr")
+                    for v in sorted({max_thr, max_thr / 4, max_thr / 16}, reverse=True)]
+        handles.append(
+            Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=CLOSED_COLOUR, label="candidate, not opened"))
+        handles += [Line2D([], [], ls="", marker=m, ms=8, mfc="#333333", mec="white",
+                           label=f"gateway: {GATEWAY_LABELS[t]}")
+                    for t, m in GATEWAY_MARKERS.items() if (gws["type"] == t).any()]
+        for leg, style, text, top in (
+                ("outbound", "-", "site \u2192 province (outbound)", TOP_OUTBOUND),
+                ("inbound", "-", "gateway \u2192 site (inbound)", TOP_INBOUND),
+                ("parcel", "--", "gateway \u2192 province (parcel)", TOP_PARCEL)):
+            sel = lines[lines["leg"] == leg]
+            if len(sel):
+                handles.append(Line2D([], [], color="#555555", ls=style, lw=2,
+                                      label=f"{text}, top {min(top, len(sel))}"))
+        handles.append(Line2D([], [], color="#777777", lw=float(self.line_width(self.max_line)),
+                              label=f"line width: {_qty(self.max_line)} orders/yr"))
+        legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8.5, labelspacing=1.1,
+                         borderpad=0.2, handletextpad=1.0)
+        cax = fig.add_axes([0.665, 0.12, 0.30, 0.016])
+        cb = fig.colorbar(ScalarMappable(norm=self.norm, cmap=self.cmap), cax=cax, orientation="horizontal")
+        cb.set_label("bonded share of the province's orders (hatched: no demand)", fontsize=8.5)
+        cb.ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        cb.ax.tick_params(labelsize=8)
+
+    def subtitle(self) -> str:
+        """Regime shares, unmet share, sites opened and status, in one line."""
+        s = self.result.summary
+        shares = s.get("mode_share") or {}
+        enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
+        n = len(self.opened)
+        return (", ".join(f"{regimes.label(k)} {v:.0%}" for k, v in shares.items() if v > 0 or k in enabled)
+                + f", unmet {s.get('unmet_share') or 0:.0%} of {_qty(s.get('total_demand_orders', 0))} orders/yr; "
+                f"{n} site{'s' if n != 1 else ''} opened; status {s.get('status', '?')}")
+
+
+@plain_text
+def write_png(result, path, geometry=None, dpi=130) -> None:
+    """Static map for reports (matplotlib Agg, no tiles): the main view, the archipelagos inset and
+    the legend (:class:`_PngMap` draws each)."""
+    # A bare Figure on the Agg canvas: no pyplot, so no global backend switch and no GUI.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    m = _PngMap(result, geometry)
     fig = Figure(figsize=(11, 12.5), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes([0.02, 0.03, 0.62, 0.90])
     inset = fig.add_axes([0.645, 0.43, 0.34, 0.40])
     legend_ax = fig.add_axes([0.645, 0.03, 0.34, 0.39])
     legend_ax.axis("off")
-
-    def draw_provinces(a):
-        has = prov_m["total_orders"] > 0
-        if (~has).any():
-            prov_m[~has].plot(ax=a, facecolor="#e6e6e6", edgecolor="#bbbbbb", linewidth=0.5, hatch="///")
-        if has.any():
-            prov_m[has].plot(ax=a, column="bonded_share", cmap=cmap, norm=norm, edgecolor="#7a7a7a", linewidth=0.4)
-
-    # main view
-    draw_provinces(ax)
-    vx0, vy0, vx1, vy1 = view_m(MAIN_VIEW)
-    ax.set_xlim(vx0, vx1)
-    ax.set_ylim(vy0, vy1)
-    ax.set_aspect("equal")
-    ax.apply_aspect()
-    for leg, colour, style, z in (("parcel", PARCEL_COLOUR, "--", 4), ("inbound", INBOUND_COLOUR, "-", 5),
-                                  ("outbound", OUTBOUND_COLOUR, "-", 6)):
-        sel = lines[lines["leg"] == leg].sort_values("orders")
-        if sel.empty:
-            continue
-        x0, y0 = to_m(sel["x0"], sel["y0"])
-        x1, y1 = to_m(sel["x1"], sel["y1"])
-        for a0, b0, a1, b1, w in zip(x0, y0, x1, y1, line_width(sel["orders"])):
-            ax.plot([a0, a1], [b0, b1], color=colour, lw=w, ls=style, alpha=0.75, solid_capstyle="round", zorder=z)
-    closed = sites[~sites["opened"].astype(bool)]
-    if len(closed):
-        x, y = to_m(closed["lon"], closed["lat"])
-        ax.scatter(x, y, s=22, facecolor="white", edgecolor=CLOSED_COLOUR, linewidth=1.0, zorder=7)
-    for gtype, marker in GATEWAY_MARKERS.items():
-        g = gws[gws["type"] == gtype]
-        if len(g):
-            x, y = to_m(g["lon"], g["lat"])
-            ax.scatter(x, y, s=38, marker=marker, facecolor="#333333", edgecolor="white", linewidth=0.7, zorder=11)
-    other = gws[~gws["type"].isin(list(GATEWAY_MARKERS))]
-    if len(other):
-        x, y = to_m(other["lon"], other["lat"])
-        ax.scatter(x, y, s=34, marker="P", facecolor="#333333", edgecolor="white", linewidth=0.7, zorder=11)
-    if len(opened):
-        x, y = to_m(opened["lon"], opened["lat"])
-        ax.scatter(x, y, s=site_size(opened["throughput_orders"]), facecolor=SITE_COLOUR, edgecolor="black",
-                   linewidth=0.9, alpha=0.95, zorder=9)
-        _, unlabelled = label_sites(ax, x, y, list(opened["site"]), np.sqrt(site_size(opened["throughput_orders"])) / 2)
-        if unlabelled:  # no room beside the marker: named under the legend instead
-            legend_ax.text(0.0, 0.0, "Not labelled (no room): " + ", ".join(unlabelled), fontsize=7.5,
-                           transform=legend_ax.transAxes, va="bottom", wrap=True)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_facecolor("#f4f8fb")
-    # scale bar and north arrow (bottom left, over the Gulf of Thailand)
-    width_km = (vx1 - vx0) / 1000
-    length_km = _nice_length(width_km / 4)
-    _scale_bar(ax, vx0 + 0.05 * (vx1 - vx0), vy0 + 0.03 * (vy1 - vy0), length_km * 1000, length_km)
-    ax.annotate("N", xy=(0.08, 0.2), xytext=(0.08, 0.13), xycoords="axes fraction", ha="center", va="center",
-                fontsize=12, fontweight="bold", arrowprops=dict(facecolor="black", width=3, headwidth=10))
-    ax.text(0.99, 0.005, ATTRIBUTION.replace(" (Dept", "\n(Dept").replace("; ", ";\n"), transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=6.5, color="#555555", zorder=20,
-            bbox=dict(boxstyle="square,pad=0.2", fc="white", ec="none", alpha=0.7))
-
-    # inset: Hoang Sa and Truong Sa archipelagos
-    draw_provinces(inset)
-    ix0, iy0, ix1, iy1 = view_m(INSET_VIEW)
-    inset.set_xlim(ix0, ix1)
-    inset.set_ylim(iy0, iy1)
-    inset.set_aspect("equal")
-    inset.set_xticks([])
-    inset.set_yticks([])
-    inset.set_xlabel("")
-    inset.set_ylabel("")
-    inset.set_facecolor("#f4f8fb")
-    # the islands are tiny at this scale: ring them so they stay visible
-    parts = prov_m[["code", "geometry"]].explode(index_parts=False)
-    lon_m = to_m(ARCHIPELAGO_LON, 12.0)[0][0]
-    far = parts[parts.geometry.centroid.x > lon_m]
-    if len(far):
-        c = far.geometry.centroid
-        inset.scatter(c.x, c.y, s=9, facecolor="none", edgecolor="#444444", linewidth=0.5, zorder=3)
-    for label, lon, lat, va in ARCHIPELAGOS:
-        x, y = to_m(lon, lat)
-        inset.text(x[0], y[0], label, ha="center", va=va, fontsize=8.5, zorder=5)
-    mx0, my0, mx1, my1 = view_m(MAIN_VIEW)
-    inset.axvline(mx1, color="#888888", lw=0.8, ls=":")
-    inset.text(mx1, iy0, " edge of\n main map", fontsize=7, color="#666666", va="bottom", ha="left")
-    inset.set_title("Hoàng Sa and Trường Sa archipelagos (islands ringed)", fontsize=9)
-
-    # legend
-    handles = [Line2D([], [], ls="", marker="o", ms=math.sqrt(float(site_size(v))), mfc=SITE_COLOUR, mec="black",
-                      label=f"site opened (any regime), {_qty(v)} orders/yr")
-               for v in sorted({max_thr, max_thr / 4, max_thr / 16}, reverse=True)]
-    handles.append(
-        Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=CLOSED_COLOUR, label="candidate, not opened")
-    )
-    handles += [Line2D([], [], ls="", marker=m, ms=8, mfc="#333333", mec="white", label=f"gateway: {GATEWAY_LABELS[t]}")
-                for t, m in GATEWAY_MARKERS.items() if (gws["type"] == t).any()]
-    for leg, colour, style, text, top in (
-            ("outbound", OUTBOUND_COLOUR, "-", "site \u2192 province (outbound)", TOP_OUTBOUND),
-            ("inbound", INBOUND_COLOUR, "-", "gateway \u2192 site (inbound)", TOP_INBOUND),
-            ("parcel", PARCEL_COLOUR, "--", "gateway \u2192 province (direct mail)", TOP_PARCEL)):
-        sel = lines[lines["leg"] == leg]
-        if len(sel):
-            handles.append(Line2D([], [], color=colour, ls=style, lw=3,
-                                  label=f"{text}, top {min(top, len(sel))}"))
-    handles.append(Line2D([], [], color="#777777", lw=float(line_width(max_line)),
-                          label=f"line width: {_qty(max_line)} orders/yr"))
-    legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8.5, labelspacing=1.1,
-                     borderpad=0.2, handletextpad=1.0)
-    cax = fig.add_axes([0.665, 0.12, 0.30, 0.016])
-    sm = ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, cax=cax, orientation="horizontal")
-    cb.set_label("bonded share of the province's orders (hatched: no demand)", fontsize=8.5)
-    cb.ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    cb.ax.tick_params(labelsize=8)
-
-    s = result.summary
-    shares = s.get("mode_share") or {}
-    enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
-    sub = (", ".join(f"{regimes.label(k)} {v:.0%}" for k, v in shares.items() if v > 0 or k in enabled)
-           + f", unmet {s.get('unmet_share') or 0:.0%} of {_qty(s.get('total_demand_orders', 0))} orders/yr; "
-           f"{len(opened)} site{'s' if len(opened) != 1 else ''} opened; status {s.get('status', '?')}")
+    m.draw_main(ax, legend_ax)
+    m.draw_inset(inset)
+    m.draw_legend(fig, legend_ax)
     fig.suptitle(_title(result), fontsize=13, fontweight="bold", y=0.985)
-    fig.text(0.5, 0.948, sub, ha="center", fontsize=9.5)
+    fig.text(0.5, 0.948, m.subtitle(), ha="center", fontsize=9.5)
     fig.savefig(path, dpi=dpi, format="png")
 
 
@@ -573,17 +631,12 @@ def _rings(geom, tol):
     return xs, ys
 
 
-def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
-    """Interactive map (plotly, JS inlined: works offline, no tile server)."""
+def _html_provinces(fig, prov, simplify_deg: float) -> None:
+    """One filled trace per province, coloured by its bonded share, its regime shares on hover."""
     import plotly.graph_objects as go
     from plotly.colors import sample_colorscale
 
-    prov = provinces_with_shares(result, geometry)
-    sites = result.sites
-    gws = result.scenario.tables["gateways"]
     modes = [c[:-6] for c in prov.columns if c.endswith("_share")]
-    fig = go.Figure()
-    # provinces: one filled trace each, coloured by bonded share
     for r in prov.itertuples():
         xs, ys = _rings(r.geometry, simplify_deg)
         share = r.bonded_share
@@ -595,6 +648,15 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                                  line=dict(color=PROVINCE_BORDER, width=0.8), hoveron="fills", text=text,
                                  hoverinfo="text", name=r.name_ascii, legendgroup="provinces",
                                  showlegend=False))
+
+
+def _html_flows(fig, result) -> tuple[pd.DataFrame, list[str], set]:
+    """The flows, one colour per regime, dashed for parcels; (the drawn flows aggregated, the regimes
+    shown, the regimes some opened site holds)."""
+    import plotly.graph_objects as go
+
+    sites = result.sites
+    gws = result.scenario.tables["gateways"]
     # flows: one colour per regime, dashed for parcels; a trace per regime, product, leg and width class
     # (segments joined by gaps), so the controls above the map can show or hide a regime or a product
     flows = result.flows
@@ -639,6 +701,18 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                                                             dash="dash" if leg == "parcel" else "solid"),
                         opacity=0.75, name=regimes.label(md), legendgroup=md, showlegend=show, hoverinfo="text",
                         text=texts, meta={"kind": "flow", "regime": md, "product": str(product), "leg": leg}))
+    return agg, shown_regimes, stocked_here
+
+
+def _html_sites(fig, result, shown_regimes: list[str], stocked_here: set) -> list[str]:
+    """Candidate and opened sites (coloured by each regime they hold, sized by throughput, labelled
+    where there is room) and the robust ring; returns the opened sites left unlabelled."""
+    import plotly.graph_objects as go
+
+    sites = result.sites
+    held = sites["regimes_held"].fillna("").astype(str) if "regimes_held" in sites.columns else \
+        pd.Series("", index=sites.index)
+    opened = sites["opened"].astype(bool)
     # sites: coloured by each regime they hold (a site holding two shows both, one inside the other),
     # size by throughput; one legend entry per regime, which also shows or hides its flows
     max_thr = max(float(sites.loc[opened, "throughput_orders"].max()) if opened.any() else 0.0, 1.0)
@@ -696,7 +770,13 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
         fig.add_trace(go.Scatter(x=robust["lon"], y=robust["lat"], mode="markers", hoverinfo="skip",
                                  name="robust: open in every near-optimal alternative",
                                  marker=dict(symbol="circle-open", size=44, color="#1a9850", line=dict(width=3))))
-    # gateways
+    return unlabelled
+
+
+def _html_gateways(fig, gws) -> None:
+    """Gateways by type (airport, seaport, land border)."""
+    import plotly.graph_objects as go
+
     for gtype, symbol in (("airport", "triangle-up"), ("seaport", "square"), ("land_border", "diamond")):
         g = gws[gws["type"] == gtype]
         if len(g):
@@ -711,17 +791,35 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
                     hoverinfo="text",
                 )
             )
+
+
+def _paper_note(text: str, x: float, y: float, xanchor: str, yanchor: str, **style) -> dict:
+    """A plotly annotation placed in paper coordinates, without an arrow."""
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", showarrow=False, xanchor=xanchor,
+                yanchor=yanchor, **style)
+
+
+def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
+    """Interactive map (plotly, JS inlined: works offline, no tile server): provinces, flows, sites
+    and gateways, with check boxes above it to show or hide each regime and product."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    _html_provinces(fig, provinces_with_shares(result, geometry), simplify_deg)
+    agg, shown_regimes, stocked_here = _html_flows(fig, result)
+    unlabelled = _html_sites(fig, result, shown_regimes, stocked_here)
+    _html_gateways(fig, result.scenario.tables["gateways"])
     # colour bar for the shading (an invisible marker trace carries it)
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
                              marker=dict(colorscale=SHARE_SCALE, cmin=0, cmax=1, color=[0], showscale=True,
                                          colorbar=dict(title="bonded share", tickformat=".0%", len=0.5, y=0.25,
                                                        x=1.0))))
     mid_lat = 16.0
-    notes = []
+    annotations = []
     if unlabelled:  # no room for these labels at the first view: a list instead (hover names them too)
-        notes.append(dict(text="<b>Sites not labelled (no room; hover over a marker)</b><br>" + "<br>".join(unlabelled),
-                          x=0.62, y=0.30, xref="paper", yref="paper", showarrow=False, xanchor="left",
-                          yanchor="top", align="left", font=dict(size=10), bgcolor="rgba(255,255,255,0.85)"))
+        annotations.append(_paper_note("<b>Sites not labelled (no room; hover over a marker)</b><br>"
+                                       + "<br>".join(unlabelled), 0.62, 0.30, "left", "top", align="left",
+                                       font=dict(size=10), bgcolor="rgba(255,255,255,0.85)"))
     fig.update_layout(
         title=dict(text=_title(result), x=0.5),
         xaxis=dict(visible=False, range=[101.8, 117.5]),
@@ -733,18 +831,9 @@ def write_html(result, path, geometry=None, simplify_deg=0.01) -> None:
         legend=dict(x=0.62, y=0.98, bgcolor="rgba(255,255,255,0.85)"),
         margin=dict(l=10, r=10, t=50, b=10),
         annotations=[
-            dict(
-                text=ATTRIBUTION + ". Hoàng Sa and Trường Sa archipelagos in the east (zoom in).",
-                x=0,
-                y=0,
-                xref="paper",
-                yref="paper",
-                showarrow=False,
-                xanchor="left",
-                yanchor="bottom",
-                font=dict(size=10, color="#555555"),
-            ),
-            *notes,
+            _paper_note(ATTRIBUTION + ". Hoàng Sa and Trường Sa archipelagos in the east (zoom in).", 0, 0, "left",
+                        "bottom", font=dict(size=10, color="#555555")),
+            *annotations,
         ],
     )
     fig.write_html(str(path), include_plotlyjs=True, full_html=True, post_script=toggle_script(

@@ -6,7 +6,7 @@ import math
 from model import regimes
 from model.core.formats import quantity
 from model.core.formats import usd as _usd
-from model.core.names import named, site_names, zone_names
+from model.core.names import named, site_names, zone_names, zone_regions
 from model.io.outputs import md_text
 from model.io.run_identity import identity_lines
 from model.report.across_gap import across_gap_lines
@@ -14,14 +14,16 @@ from model.report.caveats import data_caveats, read_sources, robustness_caveats
 from model.report.display import term_name
 from model.report.insight_text import insight_markdown
 
-LEVER_KEYS = (
-    "policy.cbec_tax_factor", "policy.cbec_duty_factor", "policy.cbec_direct_purchase", "policy.order_value_cap_usd",
-    "policy.de_minimis_usd", "policy.parcel_fta", "policy.origin_waiver_usd", "policy.vat_rate",
-    "policy.eligible_zones", "policy.positive_list", "policy.bonded_duty_at_sale", "policy.bonded_clearance_hours",
-    "policy.direct_clearance_hours", "policy.single_window", "policy.max_sites", "modes.general_trade",
-    "finance.cost_of_capital", "service.target_hours", "service.min_share", "demand.growth",
-    "policy.dutiable_basis", "policy.declared_value_share", "policy.co2_cap_t",
+#: The levers every scenario shows, besides each regime's own (Regime.levers).
+GENERAL_LEVERS = (
+    "policy.vat_rate", "policy.single_window", "policy.max_sites", "finance.cost_of_capital", "service.target_hours",
+    "service.min_share", "demand.growth", "policy.dutiable_basis", "policy.declared_value_share", "policy.co2_cap_t",
 )
+
+
+def lever_keys() -> tuple[str, ...]:
+    """The regimes' levers (in registry order), then the general ones."""
+    return tuple(dict.fromkeys([*regimes.levers(), *GENERAL_LEVERS]))
 
 
 def _lead_time_lines(k: dict) -> list[str]:
@@ -152,7 +154,8 @@ def status_words(summary: dict) -> str:
         within = f"{asked:.2g}" if asked is not None else f"{gap:.2g}"
         return (f"Solved: proven optimal within a relative gap of {within} (reached {gap:.2g}): no other plan "
                 "is cheaper by more than that share of the cost.")
-    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap"}.get(
+    what = {"time_limit": "stopped at the time limit", "optimal": "stopped outside the asked gap",
+            "interrupted": "was stopped by Ctrl-C"}.get(
         status, f"stopped ({status})")
     gap_text = "no bound on how far it is from the best" if gap is None else f"gap {gap:.1%}"
     return f"Not proven: HiGHS {what} with a plan ({gap_text}; asked {asked:.2g})." if asked is not None else \
@@ -242,7 +245,7 @@ def report_markdown(result) -> str:
         "",
         "## What holds across the gap",
         "",
-        *across_gap_lines(s),
+        *across_gap_lines(s, md_text),
         "",
         "## How orders reach customers",
         "",
@@ -300,13 +303,14 @@ def report_markdown(result) -> str:
     for term, v in s["cost_breakdown"].items():
         lines.append(f"| {term_name(term)} | {v:,.0f} | {v / s['objective'] if s['objective'] else 0:.1%} |")
     lines += ["", "## Policy levers in this scenario", "", "| parameter | value |", "|---|---|"]
-    for key in LEVER_KEYS:
+    for key in lever_keys():
         v = sc.param(key)
-        shown = (", ".join(named(z, zones) if key == "policy.eligible_zones" else z for z in v) if isinstance(v, list)
+        shown = (", ".join(md_text(named(z, zones) if key == "policy.eligible_zones" else z) for z in v)
+                 if isinstance(v, list)
                  else ("all" if v == "*" else "(tables)" if v is None else f"{v:g}"))
         lines.append(f"| `{key}` | {shown or '(none)'} |")
     if s.get("insight"):  # written by python solve.py alternatives | breakeven | regret
-        lines += insight_markdown(s, zones, site_names(sc))
+        lines += insight_markdown(s, zones, site_names(sc), zone_regions(sc))
     lines += ["", "## What this answer rests on", "", "Inputs behind the largest costs (from the data folder's "
               "SOURCES.md):", ""]
     lines += [f"- {x}" for x in data_caveats(s, read_sources(sc.data_dir), str(sc.data_dir))]

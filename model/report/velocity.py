@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import optimize
 
 from model import regimes
+from model.core.plain_text import plain_text
 from model.statistics.kpis import regime_costs_by_item
 
 VELOCITY_RANGE = (1e-1, 1e6)  # orders per SKU per year on the x-axis
@@ -119,28 +120,64 @@ def velocity_curves(inputs, product: str | None = None, template: str | None = N
             "classes": classes}
 
 
+def velocity_tick(x: float) -> str:
+    """A velocity tick in plain text: 0.1, 1, 1,000, 100 k, 1 M."""
+    if x >= 1e6:
+        return f"{x / 1e6:g} M"
+    if x >= 1e5:
+        return f"{x / 1e3:g} k"
+    return f"{x:,g}"
+
+
 def velocity_figure(inputs, product: str | None = None, template: str | None = None):
-    """A matplotlib Figure (Agg, no pyplot) of :func:`velocity_curves`: log x-axis of velocity,
-    USD per order, each stocked regime's curve, each parcel regime flat, the break-even velocity
-    as a vertical line and the classes as points."""
+    """A matplotlib Figure (Agg, no pyplot) of :func:`velocity_curves` (drawn by :func:`curves_figure`)."""
+    return curves_figure(velocity_curves(inputs, product, template))
+
+
+def separate_labels(fig, labels: list, avoid: list = (), step_pt: float = 2.0, tries: int = 60) -> None:
+    """Move each annotation of ``labels`` (placed with ``textcoords="offset points"``), in order, down by
+    its own height until its box meets no box placed before it nor any artist of ``avoid`` (the legend),
+    so no two labels overlap. Measured on the figure's renderer after its layout is final."""
+    renderer = fig.canvas.get_renderer()
+    placed = [a.get_window_extent(renderer) for a in avoid if a is not None]
+    k = fig.dpi / 72  # points -> pixels
+    for t in labels:
+        for _ in range(tries):
+            bb = t.get_window_extent(renderer)
+            if not any(bb.overlaps(p) for p in placed):
+                break
+            dx, dy = t.xyann
+            t.xyann = (dx, dy - bb.height / k - step_pt)
+        placed.append(t.get_window_extent(renderer))
+
+
+@plain_text
+def curves_figure(c: dict):
+    """The figure of curves ``c`` (:func:`velocity_curves`' dict): log x-axis of velocity, USD per order,
+    each stocked regime's curve, each parcel regime flat, the break-even velocity as a vertical line
+    labelled beside it, and the classes as points; labels moved apart (:func:`separate_labels`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    c = velocity_curves(inputs, product, template)
     fig = Figure(figsize=(8, 5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    colours = dict(zip(regimes.MODES, ("tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple")))
+    colours = {md: r.colour for md, r in regimes.REGISTRY.items()}
     v = c["velocity"]
     for md, y in c["stocked"].items():
         ax.plot(v, y, color=colours.get(md), lw=2, label=f"{regimes.label(md)} (path + stock at one hub)")
     for md, y in c["parcel"].items():
         ax.axhline(y, color=colours.get(md), lw=2, ls="--", label=regimes.label(md))
+    labels = []
     for md, be in c["break_even"].items():
         if be is not None:
             ax.axvline(be, color=colours.get(md), lw=1, ls=":")
-            ax.annotate(f"break-even {be:,.3g} orders/SKU/yr", (be, 0.97), xycoords=("data", "axes fraction"),
-                        rotation=90, ha="right", va="top", fontsize=8, color=colours.get(md))
+            # horizontal, just right of its line, near the top: moved down below another label it would meet
+            labels.append(ax.annotate(f"break-even {be:,.3g}\norders/SKU/yr", (be, 0.97),
+                                      xycoords=("data", "axes fraction"), textcoords="offset points",
+                                      xytext=(3, 0), ha="left", va="top", fontsize=8, color=colours.get(md),
+                                      bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.8)))
     markers = iter("osD^vP*X")
     for r in c["classes"]:
         mk = next(markers, "o")
@@ -148,11 +185,15 @@ def velocity_figure(inputs, product: str | None = None, template: str | None = N
             if md in r:
                 ax.scatter([r["velocity"]], [r[md]], color=colours.get(md), marker=mk, zorder=5, s=36,
                            edgecolor="black", linewidth=0.5)
-        ax.annotate(str(r["sku_class"]), (r["velocity"], max(r.get(md, 0.0) for md in (*c["stocked"], *c["parcel"])
-                                                            if md in r)),
-                    textcoords="offset points", xytext=(4, 6), fontsize=8)
+        labels.append(ax.annotate(str(r["sku_class"]), (r["velocity"], max(r.get(md, 0.0) for md in
+                                                                          (*c["stocked"], *c["parcel"]) if md in r)),
+                                  textcoords="offset points", xytext=(4, 6), fontsize=8))
     ax.set_xscale("log")
     ax.set_xlim(*v[[0, -1]])
+    # plain tick labels: the log axis's default ones are mathtext ($\mathdefault{10^{3}}$), drawn as raw
+    # text, long and overlapping, where mathtext is off (model.core.plain_text)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: velocity_tick(x)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     top = max([*c["parcel"].values(), *[r.get(md, 0.0) for r in c["classes"] for md in c["stocked"]], 1.0])
     ax.set_ylim(0, top * 1.6)
     ax.set_xlabel("SKU velocity (orders per SKU per year, log scale)")
@@ -161,11 +202,13 @@ def velocity_figure(inputs, product: str | None = None, template: str | None = N
                  f"stock curve: the {c['template']} class's stock rule; points: each class at its own velocity",
                  fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    legend = ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
+    separate_labels(fig, labels, avoid=[legend])
     return fig
 
 
+@plain_text
 def write_velocity_png(inputs, path, product: str | None = None, dpi: int = 130) -> None:
     """velocity.png of ``inputs`` (a :class:`model.formulation.ModelInputs`) at ``path``."""
     velocity_figure(inputs, product).savefig(path, dpi=dpi)

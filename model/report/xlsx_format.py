@@ -6,6 +6,8 @@ import re
 
 import pandas as pd
 
+from model.io.outputs import cells_as_values
+
 #: unit -> Excel number format of a column of that unit (its header names the unit)
 FORMATS = {"USD/year": "#,##0", "USD": "#,##0", "USD/order": "#,##0.00", "share": "0.0%",
            "share of orders": "0.0%", "share of sale value": "0.0%", "orders/year": "#,##0", "kg/year": "#,##0",
@@ -29,7 +31,10 @@ def number_format(unit: str, with_unit: bool = False) -> str | None:
 
 def format_sheet(sheet, df: pd.DataFrame) -> None:
     """Frozen header, a filter on every column, widths to read the header, and number formats: a
-    column's from the unit in its header, or each row's from a ``unit`` column beside ``value``."""
+    column's from the unit in its header, or each row's from a ``unit`` column beside ``value``.
+    Every text cell is stored as text (model.io.outputs.cells_as_values): a name ``=HYPERLINK(...)``
+    from data is never a live formula, in results.xlsx or compare.xlsx."""
+    cells_as_values(sheet)
     sheet.freeze_panes = "A2"
     if len(df.columns):
         sheet.auto_filter.ref = sheet.dimensions

@@ -13,7 +13,10 @@ Whatever the path, the run records status, objective, best bound, gap and second
 
 - ``optimal``: HiGHS proved optimality and the final gap is within the requested ``mip_rel_gap``;
 - ``gap_not_met``: HiGHS stopped with a solution whose gap is above the requested one;
-- ``time_limit``: stopped by the time limit (or an interrupt) with a solution;
+- ``time_limit``: stopped by the time limit with a solution;
+- ``interrupted``: stopped by Ctrl-C (SIGINT) with a solution: HiGHS is asked to stop at its
+  next MIP check (:class:`CtrlC`) and the best plan found is returned with its bound and gap,
+  as a time limit would (a second Ctrl-C aborts at once);
 - ``infeasible``, ``no_solution`` (no incumbent), ``error`` (a HiGHS call failed: ``highs_status``
   names the call).
 
@@ -26,7 +29,10 @@ import logging
 import math
 import numbers
 import os
+import signal
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 
@@ -391,9 +397,12 @@ class LiveModel:
             if options.progress_seconds and self.is_mip and not options.verbose:  # --verbose shows HiGHS's own log
 
                 watch = SolveProgress(options.progress_seconds).attach(h)
+            ctrl_c = CtrlC().attach(h) if self.is_mip else None
             try:
                 _ok(h.run(), "run")
             finally:
+                if ctrl_c is not None:
+                    ctrl_c.stop()
                 if watch is not None:
                     watch.stop()
                 if tightener is not None:
@@ -407,6 +416,8 @@ class LiveModel:
         if (tightener is not None and tightener.interrupted and objective is not None
                 and gap_within(gap, options.mip_rel_gap, objective, bound)):
             status = "optimal"  # within the gap asked for; stopped while tightening the bound
+        elif ctrl_c is not None and ctrl_c.pressed and objective is not None and status != "optimal":
+            status = "interrupted"  # the incumbent at Ctrl-C, with its bound and gap
         self.solution = None
         if objective is not None:
             objective = self.load(np.asarray(h.getSolution().col_value, dtype=float))
@@ -419,6 +430,48 @@ class LiveModel:
                     status = "gap_not_met"
         return SolveReport(status, objective, bound, gap, self.handoff_seconds, t2 - t1,
                            h.modelStatusToString(h.getModelStatus()), self.interface)
+
+
+class CtrlC:
+    """Ctrl-C (SIGINT) during a MIP run: HiGHS is asked to stop at its next ``cbMipInterrupt``
+    check, so it returns its best plan (status kInterrupt) instead of KeyboardInterrupt tearing
+    the run down with the plan lost. A second Ctrl-C raises KeyboardInterrupt at once. Only in
+    the main thread (where Python delivers signals); elsewhere it does nothing."""
+
+    def __init__(self):
+        self.pressed = False
+        self._old = None
+        self._cb = None
+
+    def _handler(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+        print("Ctrl-C: stopping HiGHS at its next check; the best plan found so far is kept "
+              "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
+
+    def _check(self, event) -> None:
+        if self.pressed:
+            event.interrupt()
+
+    def attach(self, h: highspy.Highs) -> "CtrlC":
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        try:
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main interpreter
+            return self
+        self._cb = h.cbMipInterrupt
+        self._cb.subscribe(self._check)
+        return self
+
+    def stop(self) -> None:
+        if self._cb is not None:
+            self._cb.unsubscribe(self._check)
+            self._cb = None
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
 
 
 class Tightener:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from model import regimes
 from model.inputs.classes import item_of
 from model.io import terms
 
@@ -127,27 +128,32 @@ def penalty_warning(check: dict | None) -> str | None:
 
 
 def _no_mode_detail(scenario, origin: str, product: str) -> str:
-    """Why (origin, product) has neither a stocked nor a direct-mail arc, in words."""
+    """Why (origin, product) has no arc of any regime, in words: per regime the policy enables, the
+    first rule that shuts it (no lane of its service, the positive list, no site that may hold it),
+    and the regimes the policy switches off."""
     why = []
     try:
+        p = scenario.param
         lanes = scenario.tables["lanes"]
         lanes = lanes[lanes["origin"] == origin]
-        if not (lanes["service"] == "parcel").any():
-            why.append(f"no parcel lane from {origin} in lanes.csv (no direct mail)")
-        if not (lanes["service"] == "bulk").any():
-            why.append(f"no bulk lane from {origin} in lanes.csv (nothing can be stocked)")
-        else:
-            general = bool(scenario.param("modes.general_trade"))
-            products = scenario.tables["products"].set_index("product")
-            positive = scenario.param("policy.positive_list")
-            on_list = (bool(products.at[product, "cbec_positive_list"]) if positive == "*" else product in positive)
-            if not on_list and not general:
-                why.append(f"product {product} is not on the bonded positive list and modes.general_trade is off")
-            else:
-                why.append("no site may open for it (force_closed, bonded_allowed, policy.eligible_zones)")
+        products = scenario.tables["products"].set_index("product")
+        positive = p("policy.positive_list")
+        on_list = bool(products.at[product, "cbec_positive_list"]) if positive == "*" else product in positive
+        on = regimes.enabled(p)
+        for x in on:
+            if not (lanes["service"] == x.service).any():
+                why.append(f"{x.label}: no {x.service} lane from {origin} in lanes.csv")
+            elif x.positive_list_only and not on_list:
+                why.append(f"{x.label}: product {product} is not on the positive list (policy.positive_list)")
+            elif x.stocked:
+                why.append(f"{x.label}: no site may hold it (force_closed"
+                           + (f", {x.site_rule})" if x.site_rule else ")"))
+        off = [x.label for x in regimes.REGISTRY.values() if x not in on]
+        if off:
+            why.append("switched off by the policy: " + ", ".join(off))
     except (KeyError, AttributeError, TypeError):  # a hand-made result without a full scenario
         pass
-    return "; ".join(why) or "no bonded, general-trade or direct-mail arc exists"
+    return "; ".join(why) or "no arc of any regime exists"
 
 
 def explain_unmet(result) -> list[dict]:

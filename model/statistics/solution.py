@@ -12,8 +12,8 @@ import pyomo.environ as pyo
 
 from model import regimes
 from model.formulation.pools import pool_report
-from model.inputs.build import TAX_COLUMNS
 from model.inputs.classes import split_item
+from model.inputs.pricing import TAX_COLUMNS
 from model.io.terms import FLOW_TERMS, TERMS
 
 FLOW_TOL = 1e-6  # orders; smaller values are solver noise

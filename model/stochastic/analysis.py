@@ -99,6 +99,7 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
     lv = data.inputs.site_levels.set_index(["site", "level"])["fixed_cost"]
     fixed = float(sum(round(m.open[kl].value or 0.0) * lv.loc[kl] for kl in m.SITE_LEVELS))
     compliance = float(pyo.value(m.compliance_cost))
+    pools = float(pyo.value(m.stock_cost))  # the SKU-class pools' stock, paid with it (0 without classes)
     first = {t: float(np.dot(sk[t].to_numpy(), stock)) for t in FIRST_STAGE_TERMS}
     sale_mode = sale["mode"].to_numpy() if len(sale_keys) else np.zeros(0, object)
     dm_mode = dm["mode"].to_numpy() if len(dm_keys) else np.zeros(0, object)
@@ -115,7 +116,7 @@ def scenario_table(m, data: TwoStageData, names: list[str]) -> tuple[pd.DataFram
         sold_total += p * sold
         r = {"scenario": s, "probability": p, "fx": f, "usd_vnd_factor": f,
              "demand_orders": float(data.scenarios.demand.loc[data.scenarios.demand["scenario"] == s, "orders"].sum()),
-             "fixed_cost": fixed, "compliance_cost": compliance, **{t: first[t] for t in first}}
+             "fixed_cost": fixed, "compliance_cost": compliance, "stock_cost": pools, **first}
         # each term: what is paid with the stock, per order sold, and per parcel (in foreign currency x fx)
         for t in SALE_TERMS if len(sale_keys) else ():
             r[t] = r.get(t, 0.0) + float(np.dot(sale[t].to_numpy(), sell))

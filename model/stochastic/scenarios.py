@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from model.core.errors import DataError, Problem, ScenarioError
-from model.inputs.build import zone_demand
+from model.inputs import classes
+from model.inputs.context import zone_demand
 from model.io.tables import _decode, _ragged_lines
 
 #: Optional file in a scenario's data folder; when present it replaces the generated scenarios.
@@ -192,6 +193,20 @@ def mean_scenario(scenario) -> ScenarioSet:
     d = zone_demand(scenario).assign(scenario="mean")
     return ScenarioSet(["mean"], d[["scenario", "zone", "origin", "product", "orders"]], pd.Series({"mean": 1.0}),
                        pd.Series({"mean": 1.0}), "forecast")
+
+
+def item_scenarios(sc: ScenarioSet, items: pd.DataFrame | None, origin_mix: pd.DataFrame | None) -> ScenarioSet:
+    """The scenarios' demand in the model's items, as the deterministic model's demand is
+    (model.inputs.build): each product's orders split into its SKU classes by order share, and
+    the pooled items' origins summed into origin ``*``. Unchanged without SKU classes."""
+    if items is None or (items["sku_class"] == classes.NO_CLASS).all():
+        return sc
+    d = pd.concat([classes.item_demand(g, items).assign(scenario=s)
+                   for s, g in sc.demand.groupby("scenario", sort=False)], ignore_index=True)
+    if origin_mix is not None:
+        d = classes.mix_demand(d, origin_mix["product"], by=("scenario",))
+    return ScenarioSet(sc.names, d[["scenario", "zone", "origin", "product", "orders"]].reset_index(drop=True),
+                       sc.fx, sc.probability, sc.source)
 
 
 def load_scenario_set(scenario, csv: Path | str | None = None) -> ScenarioSet:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from model.core.text import parse_set
+from model.inputs.classes import refuse_classes
 from model.io.outputs import write_json
 from model.io.scenario import load_scenario
 from model.network.roads import scenario_road_distances
@@ -43,12 +44,21 @@ from model.stochastic.twostage import build_data, build_model
 
 # ---- data: one build per process, cached ---------------------------------------------------
 
+def check_scope(scenario) -> None:
+    """Refuse SKU classes: PH would need the pools' binaries (stock_class, stock_band) as
+    first-stage variables and their PWL cost in the first-stage cost; only the extensive form
+    (``python solve.py --stochastic``) models them."""
+    refuse_classes(scenario, "the mpi-sppy driver (model.stochastic.sppy; the extensive form, "
+                             "python solve.py --stochastic, does)")
+
+
 @lru_cache(maxsize=4)
 def _data(scenario_path: str | None, overrides: tuple, num_scens: int):
 
     ov = dict(overrides)
     ov["uncertainty.scenarios"] = num_scens
     sc = load_scenario(scenario_path, overrides=ov)
+    check_scope(sc)
     return sc, build_data(sc, scenario_road_distances(sc), load_scenario_set(sc))
 
 

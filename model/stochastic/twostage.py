@@ -16,9 +16,16 @@ rate). Domestic costs (handling, trucking, last mile, facilities) are in VND and
 
 All per-order coefficients come from :func:`model.inputs.build.build_inputs` (the same
 arc tables as the deterministic model); nothing is re-derived here.
+
+SKU classes (``stock.sku_classes``): a pooled item's stock positions carry origin ``*`` like its
+arcs (its origins in the national mix, each by its own cheapest gateway), and the stock of a
+pool (mode, site, item) is priced on its PWL curve by the one-period model's rows
+(:func:`model.formulation.pools.add_stock_pools`), the pool's throughput being that stock: the
+term ``stock_cost`` is paid with the stock, sold or not.
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,15 +35,16 @@ import pyomo.environ as pyo
 
 from model.core.errors import ScenarioError
 from model.formulation.facility import add_site_setup, regime_is_held
+from model.formulation.pools import add_stock_pools
+from model.inputs import classes
 from model.inputs.build import ModelInputs, build_inputs
-from model.inputs.classes import refuse_classes
 from model.io import terms
-from model.stochastic.scenarios import ScenarioSet
+from model.stochastic.scenarios import ScenarioSet, item_scenarios
 
 #: Cost terms of the two-stage model, in report order (USD per year): the deterministic model's
-#: (model/attrs/terms.csv; not the SKU-class pools, which it refuses) and two of its own: the
-#: exchange-rate effect on parcel goods and the value of stock left unsold.
-STOCH_TERMS = (*(t for t in terms.TERMS if t != "stock_cost"), "direct_mail_goods_fx_cost", "dead_stock_cost")
+#: (model/attrs/terms.csv) and two of its own: the exchange-rate effect on parcel goods and the
+#: value of stock left unsold.
+STOCH_TERMS = (*terms.TERMS, "direct_mail_goods_fx_cost", "dead_stock_cost")
 #: Per-order terms paid on every unit stocked (first stage): every inbound term, the outbound terms
 #: paid with the stock, and the taxes paid at entry (``duty_tax_cost`` here is that part only).
 FIRST_STAGE_TERMS = tuple(dict.fromkeys([*terms.columns("inbound"), "duty_tax_cost",
@@ -53,26 +61,28 @@ class TwoStageData:
     """Plain tables for the two-stage model (USD per order, orders per year)."""
 
     inputs: ModelInputs          # the deterministic arc tables (forecast demand)
-    stock_keys: pd.DataFrame  # mode, site, origin, product, <FIRST_STAGE_TERMS>, stock_cost, value, dead_stock_cost
+    # mode, site, origin, product, gateway, <FIRST_STAGE_TERMS>, unit_cost (their sum), value, dead_stock_cost, entry
+    stock_keys: pd.DataFrame
     sale_arcs: (
         pd.DataFrame
     )  # mode, site, zone, origin, product, km, lead_hours, handling_cost, last_mile_cost, sale_tax
     # mode (the cheapest parcel regime), origin, gateway, zone, product, lead_hours, direct_mail_cost,
     # last_mile_cost, duty_tax_cost, value
     direct_arcs: pd.DataFrame
-    scenarios: ScenarioSet
+    scenarios: ScenarioSet       # demand in the model's items (item_scenarios)
     risk_alpha: float
     risk_weight: float
+    #: the SKU-class pools' PWL bands (model.inputs.classes.pool_segments) spanning the largest
+    #: scenario's demand; None without classes
+    pool_segments: pd.DataFrame | None = None
 
     def with_scenarios(self, scenarios: ScenarioSet) -> "TwoStageData":
-        return TwoStageData(self.inputs, self.stock_keys, self.sale_arcs, self.direct_arcs, scenarios,
-                            self.risk_alpha, self.risk_weight)
+        return dataclasses.replace(self, scenarios=scenarios)
 
 
 def check_supported(scenario) -> None:
     """The stochastic model is the one-period model without service or single-sourcing rows."""
 
-    refuse_classes(scenario, "the stochastic model (docs/uncertainty.md)")
     p = scenario.param
     unsupported = [
         (k, v)
@@ -101,9 +111,12 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     """Split the deterministic per-order costs into what is paid with the stock and what after the sale."""
     check_supported(scenario)
     inputs = build_inputs(scenario, distances)
+    scenarios = item_scenarios(scenarios, inputs.items, inputs.origin_mix)
     out = inputs.outbound_arcs
     # Per stock position (mode, site, origin, product): taxes, their financing and holding are the
-    # same for every zone the order goes to; those paid at entry are paid on all the stock.
+    # same for every zone the order goes to; those paid at entry are paid on all the stock. A pooled
+    # item's rows have origin '*' and the origin mix's weighted means (classes.mix_origins), the same
+    # for every zone too, so its position is the pool's stock in the mix.
     keys = ["mode", "site", "origin", "product"]
     with_stock = terms.columns("outbound", "stock")
     sk = out.groupby(keys, sort=True).agg(
@@ -111,19 +124,20 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     ).reset_index()
     sk["entry"] = sk["held"] > 0  # taxes paid at entry and recovered only by a sale: lost on unsold stock
     inbound = terms.columns("inbound")
-    inb = inputs.inbound_arcs.assign(_in=lambda d: d[inbound].sum(axis=1))
-    inb = inb.sort_values([*keys, "_in"]).drop_duplicates(keys)  # cheapest gateway (no gateway capacity)
+    # cheapest gateway (no gateway capacity); a pooled item's origins in the mix, each by its cheapest
+    mix = inputs.origin_mix if inputs.origin_mix is not None else pd.DataFrame(columns=["product", "origin", "share"])
+    inb = classes.mix_inbound(inputs.inbound_arcs, mix, inbound)
     sk = sk.merge(
         inb[[*keys, "gateway", *inbound]].rename(columns={c: f"in_{c}" for c in inbound}), on=keys, how="inner"
     )
     for c in inbound:  # a term paid on both legs (financing, stock in the pipeline) is paid once per unit stocked
         sk[c] = sk[c] + sk[f"in_{c}"] if c in with_stock else sk[f"in_{c}"]
     sk["duty_tax_cost"] = sk["held"]
-    products = scenario.tables["products"].set_index("product")
+    products = inputs.items  # item -> the product's columns (one item per product without classes)
     sk["value"] = products.loc[sk["product"], "order_value_usd"].to_numpy()
     sk["dead_stock_cost"] = scenario.param("uncertainty.dead_stock_loss") * sk["value"]
-    sk["stock_cost"] = sk[list(FIRST_STAGE_TERMS)].sum(axis=1)
-    stock_keys = sk[[*keys, "gateway", *FIRST_STAGE_TERMS, "stock_cost", "value", "dead_stock_cost", "entry"]]
+    sk["unit_cost"] = sk[list(FIRST_STAGE_TERMS)].sum(axis=1)
+    stock_keys = sk[[*keys, "gateway", *FIRST_STAGE_TERMS, "unit_cost", "value", "dead_stock_cost", "entry"]]
 
     n = int(scenario.param("uncertainty.sites_per_zone"))
     sale = nearest_sites(out, n).merge(sk[[*keys, "held", "tax"]], on=keys, how="inner")
@@ -137,7 +151,24 @@ def build_data(scenario, distances, scenarios: ScenarioSet) -> TwoStageData:
     dm = dm[["mode", "origin", "gateway", "zone", "product", "lead_hours", *terms.columns("direct"), "value"]] \
         .reset_index(drop=True)
     return TwoStageData(inputs, stock_keys.reset_index(drop=True), sale, dm, scenarios,
-                        float(scenario.param("risk.alpha")), float(scenario.param("risk.weight")))
+                        float(scenario.param("risk.alpha")), float(scenario.param("risk.weight")),
+                        _pool_segments(scenario, inputs, scenarios))
+
+
+def _pool_segments(scenario, inputs: ModelInputs, scenarios: ScenarioSet) -> pd.DataFrame | None:
+    """The pools of ``inputs.stock_segments`` with bands up to the largest scenario's national orders
+    of the item (stock may exceed the forecast), not only the forecast's; the same bands where no
+    scenario exceeds the forecast (then the two-stage and the deterministic costs agree exactly)."""
+    seg = inputs.stock_segments
+    if seg is None or not len(seg):
+        return None
+    national = scenarios.demand.groupby(["scenario", "product"])["orders"].sum().groupby(level="product").max()
+    most = {i: float(national[i]) for i, s in inputs.class_stocks.items()
+            if i in national.index and national[i] > s.national_orders * (1 + 1e-9)}
+    if not most:
+        return seg
+    wide = classes.pool_segments(scenario, inputs.class_stocks, inputs.outbound_arcs, inputs.site_levels, most)
+    return wide.merge(seg[["mode", "site", "product"]].drop_duplicates(), on=["mode", "site", "product"])
 
 
 def _keys(df, cols):
@@ -177,10 +208,12 @@ def _build(data, names, probabilities, first_stage, strong_linking):
     sk_keys = _keys(sk, ["mode", "site", "origin", "product"])
     m.STOCK = pyo.Set(initialize=sk_keys, dimen=4, ordered=True)
     m.stock = pyo.Var(m.STOCK, within=pyo.NonNegativeReals)
-    stock_cost = dict(zip(sk_keys, sk["stock_cost"].astype(float)))
+    unit_cost = dict(zip(sk_keys, sk["unit_cost"].astype(float)))
     dead = dict(zip(sk_keys, sk["dead_stock_cost"].astype(float)))
-    m.first_stage_cost = pyo.Expression(expr=m.fixed_cost + m.compliance_cost
-                                        + sum(stock_cost[q] * m.stock[q] for q in sk_keys))
+    # stock_class, stock_band, pool_flow and stock_cost: a pool's throughput is its stock (sold or not)
+    class_of = add_stock_pools(m, data.pool_segments, sk_keys, flow=m.stock, pool_of=lambda q: (q[0], q[1], q[3]))
+    m.first_stage_cost = pyo.Expression(expr=m.fixed_cost + m.compliance_cost + m.stock_cost
+                                        + sum(unit_cost[q] * m.stock[q] for q in sk_keys))
 
     sale = data.sale_arcs
     sale_keys = _keys(sale, ["mode", "site", "zone", "origin", "product"])
@@ -220,6 +253,30 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         + (m.direct[s, served_direct[c, o, p]] if (c, o, p) in served_direct else 0)
         + m.unmet[s, c, o, p] == demand.get((s, c, o, p), 0.0))
 
+    _add_capacity_rows(m, data, lv_keys, sk_keys, sold_from, demand, unit_cost, class_of, first_stage is None,
+                       strong_linking)
+    fx = sc.fx.to_dict()
+
+    def second(m, s):
+        f = fx[s]
+        return (sum((sale_fixed[a] + f * sale_tax[a] - dead[a[0], a[1], a[3], a[4]]) * m.sell[s, a] for a in sale_keys)
+                + sum(dead[q] * m.stock[q] for q in sk_keys)
+                + sum((dm_fixed[a] + f * dm_fx[a]) * m.direct[s, a] for a in dm_set)
+                + sum(inputs.unmet_penalty * m.unmet[s, d] for d in dem_keys))
+
+    _add_objective(m, data, names, probabilities, second)
+    if first_stage is not None:
+        fix_first_stage(m, first_stage)
+    return m
+
+
+
+def _add_capacity_rows(m, data, lv_keys, sk_keys, sold_from, demand, unit_cost, class_of, linking: bool,
+                       strong_linking: bool) -> None:
+    """throughput_capacity[k], stock_linking[m,k,o,p] (when ``linking``; a pooled item's stock linked
+    to its pool's ``stock_class``, ``class_of``) and sell_linking (when ``strong_linking``); and the
+    first-stage coefficients mpi-sppy's PH reads."""
+    sc, lv = data.scenarios, data.inputs.site_levels
     # throughput_capacity[k]: stock received <= capacity of the level built (it all passes the site)
     at_site = defaultdict(list)
     for q in sk_keys:
@@ -242,12 +299,14 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         most[q] = max(sum(everywhere.get((s, c, q[2], q[3]), 0.0) for c in zones) for s in sc.names)
     # for PH's rho (model.stochastic.sppy): first-stage cost per unit and a typical size of each variable
     m._fixed_cost_coef = dict(zip(lv_keys, lv["fixed_cost"].astype(float)))
-    m._stock_cost_coef = stock_cost
+    m._stock_cost_coef = unit_cost
     m._stock_size = most
-    if first_stage is None:
+    def held(m, q):
+        return class_of[q] if q in class_of else regime_is_held(m, q[0], q[1])
+
+    if linking:
         m.stock_linking = pyo.Constraint(
-            m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * regime_is_held(m, q[0], q[1])
-            if cap[q[1]] else m.stock[q] <= 0)
+            m.STOCK, rule=lambda m, *q: m.stock[q] <= most.get(q, 0.0) * held(m, q) if cap[q[1]] else m.stock[q] <= 0)
     if strong_linking:
         # sell_linking[s,m,k,c,o,p]: sell <= demand[s,c,o,p] x open[k], the disaggregated form of the
         # deterministic model's strong_linking. Off by default: it adds a row per scenario and sale
@@ -255,15 +314,11 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         m.sell_linking = pyo.Constraint(
             m.SCEN, m.SALE, rule=lambda m, s, md, k, c, o, p: m.sell[s, md, k, c, o, p]
             <= demand.get((s, c, o, p), 0.0) * sum(m.open[kl] for kl in cap[k]))
-    fx = sc.fx.to_dict()
 
-    def second(m, s):
-        f = fx[s]
-        return (sum((sale_fixed[a] + f * sale_tax[a] - dead[a[0], a[1], a[3], a[4]]) * m.sell[s, a] for a in sale_keys)
-                + sum(dead[q] * m.stock[q] for q in sk_keys)
-                + sum((dm_fixed[a] + f * dm_fx[a]) * m.direct[s, a] for a in dm_set)
-                + sum(inputs.unmet_penalty * m.unmet[s, d] for d in dem_keys))
 
+def _add_objective(m, data, names, probabilities, second) -> None:
+    """second_stage_cost[s] (rule ``second``), scenario_cost, expected_cost and the objective: the
+    expectation, or with ``risk.weight`` > 0 the mix of expectation and CVaR."""
     m.second_stage_cost = pyo.Expression(m.SCEN, rule=second)
     m.scenario_cost = pyo.Expression(m.SCEN, rule=lambda m, s: m.first_stage_cost + m.second_stage_cost[s])
     m.expected_cost = pyo.Expression(expr=sum(probabilities[s] * m.scenario_cost[s] for s in names))
@@ -277,9 +332,6 @@ def _build(data, names, probabilities, first_stage, strong_linking):
         m.total_cost = pyo.Objective(expr=(1 - w) * m.expected_cost + w * m.cvar, sense=pyo.minimize)
     else:
         m.total_cost = pyo.Objective(expr=m.expected_cost, sense=pyo.minimize)
-    if first_stage is not None:
-        fix_first_stage(m, first_stage)
-    return m
 
 
 def first_stage_values(m) -> dict:

@@ -159,7 +159,8 @@ def _run(args) -> int:
     scenario, options, hook = prepare(args, "alternatives")
     print(f"Alternatives of '{scenario.name}' within {args.within:.2%} of the optimum (up to {args.max}; "
           f"each solve to a {options.mip_rel_gap:g} gap: differences below it are not resolved) ...", flush=True)
-    base = solve_base(scenario, options, hook, reuse=args.reuse, tighten=TIGHTEN if args.reuse else None)
+    base = solve_base(scenario, options, hook, reuse=args.reuse, tighten=TIGHTEN if args.reuse else None,
+                      results=args.results_dir)
     if base is None:
         return 3
     b = summarise(base)

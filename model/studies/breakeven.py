@@ -10,7 +10,8 @@ whose signatures differ, bisect by re-solving at the midpoint until the interval
 than ``--tol`` (default (HI - LO) / 100); a midpoint unlike both ends splits the search in
 two, so several switches inside one grid step are all found. Each switch is reported as an
 interval [below, above] of width <= tol with what changes there (sites opened or closed,
-zones whose dominant mode changes). Resolution and cost: each switch costs about
+zones whose dominant mode changes, grouped by the pair of regimes in ``shifts`` with the products that
+move: model.report.breakeven_text says each in one sentence). Resolution and cost: each switch costs about
 log2(grid step / tol) solves after the grid; the command prints the total. A switch between
 two grid points with the same signature and back again (a network that changes, then returns)
 is missed: refine ``--grid`` to look for those.
@@ -35,9 +36,11 @@ import numpy as np
 import pandas as pd
 
 from model.core.errors import run_guarded
+from model.core.names import site_names, zone_names, zone_regions
 from model.core.parallel import JobFailure, map_jobs
 from model.core.text import did_you_mean
 from model.io.scenario import parameter_keys, with_parameters
+from model.report.breakeven_text import switch_sentences
 from model.studies.common import (
     SiteRules,
     add_common_arguments,
@@ -62,6 +65,36 @@ def describe_change(a: dict, b: dict) -> dict:
     return {"opens": sorted(sb - sa), "closes": sorted(sa - sb), "mode_changes": modes}
 
 
+#: a product "moves" between two regimes at a switch when at least this share of its orders leaves the one
+#: and joins the other (below it, the change is float noise or a single zone's rounding)
+MOVED_SHARE = 0.005
+
+
+def mode_shifts(a: dict, b: dict) -> list[dict]:
+    """The zones whose dominant mode changes from summary ``a`` (below) to ``b`` (above), grouped by
+    (mode below, mode above), most zones first, each with the products whose orders move that way
+    (``product_modes``: at least :data:`MOVED_SHARE` of the product's orders leave the one and join the other)
+    and ``every_product`` when that is all of them (and there are several)."""
+    groups: dict[tuple, list] = {}
+    for z, (ma, mb) in describe_change(a, b)["mode_changes"].items():
+        groups.setdefault((ma, mb), []).append(z)
+    pa, pb = a.get("product_modes") or {}, b.get("product_modes") or {}
+
+    def moved(p, ma, mb) -> bool:
+        oa, ob = pa.get(p, {}), pb.get(p, {})
+        total = max(sum(oa.values()), sum(ob.values()), 1e-9)
+        return (oa.get(ma, 0) - ob.get(ma, 0) > MOVED_SHARE * total
+                and ob.get(mb, 0) - oa.get(mb, 0) > MOVED_SHARE * total)
+
+    every = sorted(set(pa) | set(pb))
+    out = []
+    for (ma, mb), zones in sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
+        products = [p for p in every if moved(p, ma, mb)]
+        out.append({"below": ma, "above": mb, "zones": zones, "products": products,
+                    "every_product": len(every) > 1 and products == every})
+    return out
+
+
 def change_text(ch: dict) -> str:
     parts = []
     if ch["opens"]:
@@ -69,7 +102,11 @@ def change_text(ch: dict) -> str:
     if ch["closes"]:
         parts.append("closes " + ", ".join(ch["closes"]))
     if ch["mode_changes"]:
-        parts.append("; ".join(f"zone {z}: {a} -> {b}" for z, (a, b) in ch["mode_changes"].items()))
+        groups: dict[tuple, list] = {}
+        for z, ab in ch["mode_changes"].items():
+            groups.setdefault(tuple(ab), []).append(z)
+        parts.append("; ".join(f"{a} -> {b} in zone{'s' if len(zs) > 1 else ''} {' '.join(zs)}"
+                               for (a, b), zs in groups.items()))
     return ", ".join(parts) or "no change"
 
 
@@ -171,7 +208,8 @@ def find_breakeven(scenario, key: str, lo: float, hi: float, options, tol: float
         ch = describe_change(evaluated[a], evaluated[b])
         out_switches.append({"below": a, "above": b, "estimate": (a + b) / 2, "width": b - a,
                              "objective_below": evaluated[a]["objective"], "objective_above": evaluated[b]["objective"],
-                             "change": ch, "text": change_text(ch)})
+                             "change": ch, "shifts": mode_shifts(evaluated[a], evaluated[b]),
+                             "text": change_text(ch)})
     points = [{"value": v, **{k: evaluated[v][k] for k in ("objective", "bound", "gap", "status", "sites",
                                                             "dominant_mode", "kpis", "solve_seconds")}}
               for v in sorted(evaluated)]
@@ -262,7 +300,8 @@ def _run(args) -> int:
 
     found = find_breakeven(scenario, args.key, lo, hi, options, args.tol, args.grid, hook, args.workers,
                            args.scheduler, progress, reuse=args.reuse)
-    base = solve_base(scenario, options, hook, " for the scenario itself", reuse=args.reuse)
+    base = solve_base(scenario, options, hook, " for the scenario itself", reuse=args.reuse,
+                      results=args.results_dir)
     if base is None:
         return 3
     section = {k: v for k, v in found.items() if k != "points"}
@@ -273,8 +312,11 @@ def _run(args) -> int:
     print(f"{len(found['switches'])} switch(es) of {args.key} in [{lo:g}, {hi:g}], resolution {found['tol']:.4g} "
           f"({found['unit']}); {found['solves']} solves and {found['fixed_site_solves']} fixed-site solves in "
           f"{found['seconds']:.0f} s (plus the scenario itself):")
+    names = {"zone_names": zone_names(scenario), "zone_regions": zone_regions(scenario),
+             "site_names": site_names(scenario), "every_zone": len(scenario.tables["provinces"])}
     for s in found["switches"]:
-        print(f"  between {s['below']:.6g} and {s['above']:.6g}: {s['text']}")
+        for line in switch_sentences(s, args.key, found["unit"], **names):
+            print(f"  {line}")
     for t in found["near_ties"]:
         print(f"  near-tie between {t['below']:.6g} and {t['above']:.6g} ({t['text']}): each network costs within "
               f"the {found['gap']:g} gap of the other at its value, not a resolved switch")

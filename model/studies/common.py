@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -17,15 +18,18 @@ import pyomo.environ as pyo
 from model import load_scenario
 from model.core.formats import to_csv
 from model.core.names import with_names
+from model.core.options import check_options
 from model.core.paths import PROJECT_DIR
 from model.core.text import parse_set
 from model.formulation.facility import min_use_terms, site_is_open
 from model.io.hooks import load_extra  # noqa: F401  (re-exported)
-from model.io.outputs import check_out_dir, command_out_dir, read_marker
+from model.io.outputs import check_out_dir, command_out_dir, owned_files
 from model.io.run_identity import run_name
 from model.pipeline import solve
 from model.report.writer import result_files, write_results
 from model.solving.highs import DEFAULT_GAP, SolverOptions
+from model.studies.compare import read_run, saved_run_of
+from model.studies.compare_text import run_gap
 from model.studies.session import cannot_force_open, session_for
 from model.studies.shadow import shadow_prices, shadow_section
 
@@ -104,13 +108,25 @@ def dominant_modes(flows: pd.DataFrame) -> dict:
     return dict(zip(by.drop_duplicates("zone")["zone"], by.drop_duplicates("zone")["mode"]))
 
 
+def product_modes(flows: pd.DataFrame) -> dict:
+    """Product -> {mode: orders} over every zone (the break-even sentences name the products that move)."""
+    if flows is None or not len(flows):
+        return {}
+    f = flows[flows["leg"].isin(["outbound", "parcel", "unmet"])]
+    by = f.groupby(["product", "mode"])["orders"].sum()
+    out: dict = {}
+    for (p, md), v in by.items():
+        out.setdefault(str(p), {})[str(md)] = float(v)
+    return out
+
+
 def summarise(result) -> dict:
     """A solved scenario reduced to what the studies compare (small, picklable)."""
     r = result.report
     out = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
            "solve_seconds": round(r.solve_seconds + r.handoff_seconds + result.build_seconds, 2)}
     if r.objective is None:
-        return {**out, "sites": {}, "cost_breakdown": {}, "kpis": {}, "dominant_mode": {}}
+        return {**out, "sites": {}, "cost_breakdown": {}, "kpis": {}, "dominant_mode": {}, "product_modes": {}}
     s = result.summary
     opened = result.sites[result.sites["opened"]]
     kp = s.get("kpis", {})
@@ -122,7 +138,7 @@ def summarise(result) -> dict:
                      "unmet_share": s["unmet_share"],
                      "share_within_target": kp.get("share_within_target"),
                      "lead_time_mean_hours": kp.get("lead_time_mean_hours")},
-            "dominant_mode": dominant_modes(result.flows)}
+            "dominant_mode": dominant_modes(result.flows), "product_modes": product_modes(result.flows)}
 
 
 def solve_job(job: dict) -> dict:
@@ -184,6 +200,10 @@ def add_common_arguments(ap: argparse.ArgumentParser, scenario_positional: bool 
         action="store_true",
         help="write into --out even if it is a non-empty folder this tool did not write (its files are kept)",
     )
+    ap.add_argument("--results-dir", type=Path, default=ROOT / "results",
+                    help="where runs are saved (default results/): a saved run of the scenario on the same inputs "
+                         "and at least as tight is reused for the base solve, and the output goes to "
+                         "<results-dir>/<run name>/<command> unless --out is given")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter (repeatable)")
     ap.add_argument("--gap", type=float, default=INSIGHT_GAP,
                     help=f"relative MIP gap of every solve (default {INSIGHT_GAP:g}; cost differences below about "
@@ -210,6 +230,7 @@ def prepare(args, command: str):
     (a foreign ``--out``, or ``results/<scenario>/<command>/``, refused before any solve)."""
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    check_options(args)  # --within, --max, --workers, --gap ...: before any load or solve
     scenario = load_scenario(args.scenario, data_dir=args.data, overrides=parse_set(args.set))
     if not 0 < args.gap < 1:
         raise ValueError(f"--gap {args.gap}: expected a relative gap between 0 and 1")
@@ -217,9 +238,17 @@ def prepare(args, command: str):
     options = SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                             verbose=False)
 
-    check_out_dir(args.out or command_out_dir(ROOT, run_name(scenario), command),
-                  force=getattr(args, "force", False))  # before any solve
+    check_out_dir(out_dir(args, scenario, command), force=getattr(args, "force", False))  # before any solve
     return scenario, options, args.extra
+
+
+def out_dir(args, scenario, command: str) -> Path:
+    """``--out``, else ``<--results-dir>/<run name>/<command>/`` (never over the base run)."""
+    results = getattr(args, "results_dir", None)
+    if args.out:
+        return Path(args.out)
+    return Path(results) / run_name(scenario) / command if results else command_out_dir(ROOT, run_name(scenario),
+                                                                                          command)
 
 
 # ---------------------------------------------------------------------------- output
@@ -238,21 +267,22 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     out_dir = Path(out_dir)
     insight: dict = {}
     keep_files: dict = {}
-    old_summary = out_dir / "summary.json"
-
-    if old_summary.is_file() and (
-        read_marker(out_dir) is not None or not force
-    ):  # never re-use a foreign folder's files
+    ours = set(owned_files(out_dir))  # never re-use a foreign folder's files, nor one the user edited
+    if "summary.json" in ours:
         try:
-            old = json.loads(old_summary.read_text(encoding="utf-8"))
+            old = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             old = {}
-        if old.get("input_hash") == base.summary.get("input_hash"):
-            insight = dict(old.get("insight") or {})
-            for name in insight.pop("_files", []):
-                if (out_dir / name).is_file() and name not in tables:
+        old = old if isinstance(old, dict) else {}  # a tampered summary (a list, a number): nothing kept
+        earlier = old.get("insight")
+        if old.get("input_hash") == base.summary.get("input_hash") and isinstance(earlier, dict):
+            insight = dict(earlier)
+            names = insight.pop("_files", [])
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name in ours and name not in tables:  # checked plain names only
                     data = (out_dir / name).read_bytes()
                     keep_files[name] = (lambda d: (lambda p: Path(p).write_bytes(d)))(data)
+            insight = {k: v for k, v in insight.items() if isinstance(v, dict)}  # each section is an object
     for section, content in sections.items():
         if section == "breakeven":  # one entry per parameter studied
             content = {**insight.get("breakeven", {}), **content}
@@ -266,20 +296,51 @@ def write_insight(base, out_dir: Path, sections: dict[str, dict], tables: dict[s
     return write_results(base, out_dir, extra_files=files, force=force)
 
 
-def solve_base(scenario, options, hook, what: str = "", reuse: bool = True, tighten: float | None = None):
+def saved_base(scenario, options, hook, results: Path | None) -> tuple[Path, dict, dict] | None:
+    """(folder, its summary, its opened sites {site: level}) of the plain run of ``scenario`` saved under
+    ``results`` on the same inputs and to a gap at most the one asked (model.studies.compare.saved_run_of,
+    the rule ``compare`` uses); None without one, or with an ``--extra`` hook (the saved run has none)."""
+    if results is None or hook:
+        return None
+    folder = saved_run_of(scenario, options, Path(results))
+    if folder is None:
+        return None
+    run = read_run(folder)
+    if run.summary.get("bound") is None:
+        return None
+    opened = run.sites[run.sites["opened"].astype(str).str.lower().isin(["true", "1"])]
+    return folder, run.summary, dict(zip(opened["site"].astype(str), opened["level"].astype(str)))
+
+
+def solve_base(scenario, options, hook, what: str = "", reuse: bool = True, tighten: float | None = None,
+               results: Path | None = None):
     """The scenario solved with the command's rules (``--extra``), or None after printing why there is
     no solution (status, and which constraint, where and by how much: model.solving.infeasibility).
 
     ``reuse``: solve it in the process's kept session (:mod:`model.studies.session`), the model the
     command's re-solves then change, so it is built once; ``tighten``: see
-    :meth:`model.studies.session.ModelSession.solve` (:data:`TIGHTEN`)."""
-    import sys
-
-
+    :meth:`model.studies.session.ModelSession.solve` (:data:`TIGHTEN`). ``results``: a results folder
+    (``--results-dir``) whose saved run of the scenario, when it is on the same inputs and at least as
+    tight (:func:`saved_base`), is reused: its sites are the MIP start and its bound certifies them, so
+    HiGHS stops at the first solution instead of proving the gap again (said on stderr)."""
     base = None
     if reuse and options.interface != "appsi":
-
-        base = session_for(scenario, options, hook).solve(SiteRules(hook=hook), options, tighten=tighten)
+        session = session_for(scenario, options, hook)
+        saved = saved_base(scenario, options, hook, results)
+        if saved is not None:
+            folder, summary, sites = saved
+            print(f"reusing the saved run {folder} (same input hash, gap {run_gap(summary):.3g} within the "
+                  f"{options.mip_rel_gap:g} asked): its sites start the base solve and its bound certifies them",
+                  file=sys.stderr, flush=True)
+            # stop only at a plan as good as the saved one (its own gap, not the one asked), so the base is
+            # the saved plan (within float noise) rather than another plan within the gap of it
+            reached = (float(summary["objective"]) - float(summary["bound"])) / max(abs(float(summary["objective"])),
+                                                                                     1e-9)
+            own = dataclasses.replace(options, mip_rel_gap=min(options.mip_rel_gap, max(reached, 0.0) + 1e-7))
+            base = session.solve(SiteRules(hook=hook), own, start=site_start(scenario, sites),
+                                 bound=float(summary["bound"]))
+        else:
+            base = session.solve(SiteRules(hook=hook), options, tighten=tighten)
         if base.objective is None:
             base = None  # solved again below, to say why
     if base is None:
@@ -299,7 +360,7 @@ def finish(base, options, args, command: str, sections: dict, tables: dict) -> P
     if base.restore is not None:  # a kept model: its variables hold the last re-solve
         base.restore()
     sp_section, sp_tables = shadow_section(shadow_prices(base, options))
-    out = args.out or command_out_dir(ROOT, run_name(base.scenario), command)
+    out = out_dir(args, base.scenario, command)
     write_insight(base, out, {**sections, "shadow_prices": sp_section}, {**tables, **sp_tables},
                   extra_files=result_files(base, args.map), force=getattr(args, "force", False))
     return Path(out)

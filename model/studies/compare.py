@@ -25,11 +25,14 @@ import pandas as pd
 
 from model.core.errors import DataError, ScenarioError, print_error
 from model.core.formats import to_csv
+from model.core.options import check_options
 from model.core.parallel import JobFailure, map_jobs
 from model.core.paths import PROJECT_DIR
+from model.core.plain_text import plain_text
 from model.io.outputs import check_out_dir, child_path, md_text
 from model.io.run_identity import run_name
 from model.io.scenario import load_scenario
+from model.io.summary_check import check_sites, check_summary
 from model.io.terms import TERMS
 from model.pipeline import solve
 from model.report.maps import label_sites, province_geometry
@@ -83,14 +86,12 @@ def read_run(folder: Path | str) -> Run:
     raise ValueError naming the file. The name comes from the data, so it is only a label:
     folder names built from it go through :func:`model.io.outputs.safe_component`."""
     folder = Path(folder)
-    summary = _read_json_object(folder / "summary.json")
+    summary = check_summary(_read_json_object(folder / "summary.json"), folder / "summary.json")
     try:
         sites = pd.read_csv(folder / "sites.csv", dtype={"site": str, "province": str, "level": str})
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{folder / 'sites.csv'}: expected a readable CSV table ({exc})") from None
-    missing = [c for c in ("site", "opened", "level") if c not in sites.columns]
-    if missing:
-        raise ValueError(f"{folder / 'sites.csv'}: expected the column(s) {', '.join(missing)}")
+    sites = check_sites(sites, folder / "sites.csv")  # lat/lon for the map, opened True/False: by row and column
     name = str(summary.get("run") or summary.get("scenario") or folder.name)
     if (folder / "point.json").is_file():  # a sweep point: its varied values say more than the scenario name
         point = _read_json_object(folder / "point.json").get("point") or {}
@@ -130,7 +131,12 @@ def resolve(arg: str) -> tuple[str, Path]:
 def saved_run(source: Path, options: SolverOptions, results: Path | None = None) -> Path | None:
     """``results/<run>/`` of scenario ``source`` when it holds a run on the same inputs (same input
     hash) solved at least as tightly as ``options`` asks, so it is read instead of solved again."""
-    scenario = load_scenario(source)
+    return saved_run_of(load_scenario(source), options, results)
+
+
+def saved_run_of(scenario, options: SolverOptions, results: Path | None = None) -> Path | None:
+    """:func:`saved_run` for a loaded scenario (with its ``--set`` changes): ``results/<run name>/``
+    when its summary.json has the scenario's input hash, a solution, and a gap at most the one asked."""
     folder = (results or ROOT / "results") / run_name(scenario)
     if not _is_run_folder(folder):
         return None
@@ -279,6 +285,7 @@ def differences(a: Run, b: Run) -> dict[str, list[str]]:
 
 # ----------------------------------------------------------------------------- map
 
+@plain_text
 def write_compare_map(runs: list[Run], path: Path) -> None:
     """One panel per other run: sites opened only in A (red), only in it (blue), in both (green;
     hollow when the level differs), over the province outlines."""
@@ -446,6 +453,7 @@ def main(argv=None) -> int:
         return 2
 
     try:
+        check_options(args)
         options = SolverOptions(mip_rel_gap=args.gap, time_limit=args.time_limit)
         if args.out is not None:
             check_out_dir(args.out, force=args.force)  # before solving anything

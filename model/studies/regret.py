@@ -172,7 +172,8 @@ def _run(args) -> int:
     t0 = time.perf_counter()
     print(f"Regret of each site in '{scenario.name}' (each solve to a {options.mip_rel_gap:g} gap: regrets smaller "
           "than about gap x objective are not resolved) ...", flush=True)
-    base = solve_base(scenario, options, hook, reuse=args.reuse, tighten=TIGHTEN if args.reuse else None)
+    base = solve_base(scenario, options, hook, reuse=args.reuse, tighten=TIGHTEN if args.reuse else None,
+                      results=args.results_dir)
     if base is None:
         return 3
     b = summarise(base)

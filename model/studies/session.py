@@ -35,10 +35,12 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections import OrderedDict
 
+from model import regimes
+from model.core.cache import LRUCache
 from model.formulation.facility import min_use_terms
 from model.io.hooks import load_extra
+from model.network import roads
 from model.pipeline import Result, assign, build_model
 from model.solving import memo
 from model.solving.highs import LiveModel, SolverOptions
@@ -51,13 +53,15 @@ POOL_SIZE = 64
 #: Sessions kept per process (each holds one Pyomo model and one HiGHS model; about 0.1-0.2 GB on the default; break-
 #: even keeps one per value it revisits).
 CACHE_SIZE = 6
-_CACHE: "OrderedDict[tuple, ModelSession]" = OrderedDict()
+#: The process's kept sessions (a caller may pass its own LRUCache to session_for instead).
+SESSIONS: LRUCache = LRUCache(CACHE_SIZE)
 
 
 def cannot_force_open(site) -> str:
-    """The error of a rule forcing open a site the scenario does not let open."""
-    return (f"site {site!r} cannot open in this scenario (force_closed, bonded_allowed or policy.eligible_zones): "
-            "it cannot be forced open")
+    """The error of a rule forcing open a site the scenario does not let open (the inputs that decide
+    where each stocked regime may be held: its ``site_rule``)."""
+    rules = "; ".join(f"{r.label}: {r.site_rule}" for r in regimes.REGISTRY.values() if r.stocked and r.site_rule)
+    return f"site {site!r} cannot open in this scenario (force_closed; {rules}): it cannot be forced open"
 
 
 class ModelSession:
@@ -234,22 +238,23 @@ class ModelSession:
         return out
 
 
-def session_for(scenario, options: SolverOptions, hook: str | None = None) -> ModelSession:
-    """The process's kept session of ``scenario`` (same inputs, hook and hand-off), built if new;
-    the least recently used one is dropped beyond :data:`CACHE_SIZE`."""
+def session_for(scenario, options: SolverOptions, hook: str | None = None,
+                cache: LRUCache | None = None) -> ModelSession:
+    """The kept session of ``scenario`` (same inputs, hook and hand-off) in ``cache`` (default
+    :data:`SESSIONS`), built if new; the least recently used one is dropped beyond its size."""
+    cache = SESSIONS if cache is None else cache
     key = (scenario.input_hash(), hook, options.interface, options.threads)
-    s = _CACHE.get(key)
-    if s is None:
+
+    def build():
         log.info("building a kept model for %s", scenario.name)
-        s = ModelSession(scenario, options, hook)
-        _CACHE[key] = s
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(key)
-    return s
+        return ModelSession(scenario, options, hook)
+
+    return cache.get_or_make(key, build)
 
 
 def clear_sessions() -> None:
-    """Drop every kept session and remembered solution of this process (frees their models)."""
-    _CACHE.clear()
+    """Drop every kept session, remembered solution and road-distance table of this process (frees
+    their models; the distances were left behind before)."""
+    SESSIONS.clear()
     memo.clear()
+    roads.DISTANCES.clear()

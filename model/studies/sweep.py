@@ -42,11 +42,14 @@ import pandas as pd
 from model import regimes
 from model.core.errors import DataError, ScenarioError, print_error
 from model.core.formats import to_csv
+from model.core.options import check_options
 from model.core.parallel import JobFailure, _guarded, map_jobs
 from model.core.paths import PROJECT_DIR
+from model.core.plain_text import plain_text
 from model.core.text import did_you_mean, parse_set
 from model.io.outputs import check_component, child_path, claim_folder, dumps, md_text, safe_component
 from model.io.scenario import Scenario, load_scenario, parameter_keys, with_parameters
+from model.io.summary_check import check_summary
 from model.io.terms import TERMS
 from model.pipeline import solve
 from model.report.writer import write_atomically
@@ -292,8 +295,14 @@ class PointCache:
             raise CacheEntryInvalid(f"point.json is for point {meta.get('key')!r}")
         if input_hash is not None and meta.get("input_hash") != input_hash:
             raise CacheEntryInvalid(f"made from inputs {meta.get('input_hash')!r}, not the current {input_hash!r}")
+        unchecked = [n for n in ("summary.json", "sites.csv", "failed.json")
+                     if (f / n).exists() and n not in meta["files"]]
+        if unchecked:  # an emptied list would let edited files load without a checksum
+            raise CacheEntryInvalid(f"point.json lists no checksum for {', '.join(unchecked)}")
+        if not isinstance(meta.get("status"), (str, type(None))):
+            raise CacheEntryInvalid(f"point.json: status {meta.get('status')!r} is not a text")
         for name, digest in meta["files"].items():
-            if Path(name).name != name:
+            if not isinstance(name, str) or not isinstance(digest, str) or Path(name).name != name:
                 raise CacheEntryInvalid(f"point.json lists a file outside the point: {name!r}")
             try:
                 ok = _sha256(f / name) == digest
@@ -305,8 +314,10 @@ class PointCache:
             summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CacheEntryInvalid(f"summary.json is not readable JSON ({exc})") from None
-        if not isinstance(summary, dict) or "status" not in summary or "objective" not in summary:
-            raise CacheEntryInvalid("summary.json is not a result summary")
+        try:
+            check_summary(summary, "summary.json", required=("status", "objective"))
+        except ValueError as exc:
+            raise CacheEntryInvalid(f"not a result summary ({exc})") from None
         sites = None
         if (f / "sites.csv").is_file():
             try:
@@ -340,7 +351,8 @@ class PointCache:
                 digests["sites.csv"] = _sha256(p)
             files["sites.csv"] = sites_csv
         files["point.json"] = lambda p: p.write_text(dumps({**meta, "files": digests}), encoding="utf-8")
-        write_atomically(self.folder(key), files, kind="sweep-point")
+        # force: a point found damaged or edited (its checksums) is replaced by the new solve, by design
+        write_atomically(self.folder(key), files, kind="sweep-point", force=True)
 
 
 # ----------------------------------------------------------------------------- the sweep
@@ -543,14 +555,26 @@ METRIC_LABELS = {
 }
 
 
-def plot_metrics(table: pd.DataFrame) -> list[str]:
-    """Metric columns worth plotting: total cost, sites opened, mode shares and every numeric KPI."""
-    skip = {"bound", "gap", "seconds", "wall_seconds", "service_target_hours"}
+def echoes(table: pd.DataFrame, metric: str, x: str) -> bool:
+    """True when column ``metric`` is column ``x`` again (a KPI that repeats a swept parameter, e.g.
+    ``service_target_hours`` against ``service.target_hours``): equal wherever both are numbers."""
+    a = pd.to_numeric(table[metric], errors="coerce")
+    b = pd.to_numeric(table[x], errors="coerce")
+    both = a.notna() & b.notna()
+    return b[both].nunique() >= 2 and bool(np.allclose(a[both], b[both], rtol=1e-9, atol=0.0))
+
+
+def plot_metrics(table: pd.DataFrame, varied: list[str] | tuple = ()) -> list[str]:
+    """Metric columns worth plotting: total cost, sites opened, mode shares and every numeric KPI;
+    never a varied parameter itself nor a KPI that only repeats one (:func:`echoes`), which would be a
+    parameter plotted against itself (a key such as ``policy.order_value_cap_usd`` ends like a KPI)."""
+    skip = {"bound", "gap", "seconds", "wall_seconds", "service_target_hours", *varied}
 
     cols = [c for c in METRIC_LABELS if c in table.columns]
     cols += [c for c in table.columns if c not in cols and c not in skip and c not in TERMS
              and c.endswith(("_usd", "_hours", "_t", "_kg_per_order", "_share")) and c != "unmet_share"]
-    return [c for c in cols if pd.api.types.is_numeric_dtype(table[c]) and table[c].notna().any()]
+    return [c for c in cols if pd.api.types.is_numeric_dtype(table[c]) and table[c].notna().any()
+            and not any(echoes(table, c, k) for k in varied if k in table.columns)]
 
 
 def _canvas(fig):
@@ -558,6 +582,7 @@ def _canvas(fig):
     return FigureCanvasAgg(fig)
 
 
+@plain_text
 def write_parameter_plot(table: pd.DataFrame, x: str, varied: list[str], path: Path) -> str:
     """Each metric against ``x``, one line per value of the next varied key (the others at their
     first value). Returns a one-line caption."""
@@ -570,7 +595,7 @@ def write_parameter_plot(table: pd.DataFrame, x: str, varied: list[str], path: P
     for k in others[1:]:  # more than two varied keys: hold the rest at their first value
         fixed[k] = df[k].iloc[0] if len(df) else None
         df = df[df[k] == fixed[k]]
-    metrics = plot_metrics(table)
+    metrics = plot_metrics(table, varied)
     ncols = 3
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = Figure(figsize=(5 * ncols, 3.4 * nrows), dpi=110)
@@ -601,6 +626,7 @@ def _point_label(row, varied) -> str:
                      f"{k.split('.')[-1]}={row[k]}" for k in varied) or row["point"]
 
 
+@plain_text
 def write_site_heatmap(table: pd.DataFrame, sites: pd.DataFrame, varied: list[str], path: Path) -> None:
     """Points (rows) x sites opened anywhere (columns); colour = capacity opened (M orders/year),
     letter = the level's initial."""
@@ -738,6 +764,7 @@ def main(argv=None) -> int:
     import distributed  # noqa: F401  (importing it sets its log level; lower it afterwards)
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines would break the progress bar
     try:
+        check_options(args)
         if bool(args.grid) == bool(args.points):
             raise ValueError("give --grid KEY=VALUES (repeatable) or --points FILE.csv, not both and not neither")
         points = grid_points(args.grid) if args.grid else read_points(args.points)
