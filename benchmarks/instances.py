@@ -295,9 +295,18 @@ def generate(name: str, folder: Path) -> Path:
          "source": f"benchmark instance {name}"},
         {"key": "stock.sku_classes", "value": 0, "unit": "0 or 1", "description": "one average SKU per product",
          "source": f"benchmark instance {name}: the class-free model"}])], ignore_index=True)
-    out = {"parameters": params, "provinces": zones.drop(columns="province", errors="ignore"), "products": products,
-           "tariffs": tariffs, "sourcing": sourcing, "demand": demand, "sites": sites, "site_levels": levels, "gateways": gateways,
-           **{k: t[k] for k in SHIPPED_TABLES if k in t}}
+    out = {
+        "parameters": params,
+        "provinces": zones.drop(columns="province", errors="ignore"),
+        "products": products,
+        "tariffs": tariffs,
+        "sourcing": sourcing,
+        "demand": demand,
+        "sites": sites,
+        "site_levels": levels,
+        "gateways": gateways,
+        **{k: t[k] for k in SHIPPED_TABLES if k in t},
+    }
     folder.mkdir(parents=True)
     for k, df in out.items():
         df.to_csv(folder / f"{k}.csv", index=False)

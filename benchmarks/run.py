@@ -300,12 +300,18 @@ def main(argv=None) -> int:
     ap.add_argument("--interface", default="lp", choices=("lp", "matrix", "appsi"))
     ap.add_argument("--nearest-sites", type=int, default=None, metavar="K",
                     help="HEURISTIC: keep each zone's arcs to its K nearest sites only (build_inputs nearest_sites)")
-    ap.add_argument("--price-arcs", action="store_true",
-                    help="EXACT bound for huge instances: start from --nearest-sites K (default 5) per zone, price "
-                         "every other arc by LP duality, report certified_gap against all arcs (model/methods/arc_pricing.py)")
-    ap.add_argument("--lagrangian", action="store_true",
-                    help="Lagrangian bound + feasible plan with a certified gap, no full model (model/methods/lagrangian.py; "
-                         "one period, no service/CO2/single-sourcing rows); no floor")
+    ap.add_argument(
+        "--price-arcs",
+        action="store_true",
+        help="EXACT bound for huge instances: start from --nearest-sites K (default 5) per zone, price "
+        "every other arc by LP duality, report certified_gap against all arcs (model/methods/arc_pricing.py)",
+    )
+    ap.add_argument(
+        "--lagrangian",
+        action="store_true",
+        help="Lagrangian bound + feasible plan with a certified gap, no full model (model/methods/lagrangian.py; "
+        "one period, no service/CO2/single-sourcing rows); no floor",
+    )
     ap.add_argument("--no-floor", action="store_true", help="skip the HiGHS-alone floor")
     ap.add_argument("--out", type=Path, help="also write the JSON lines to this file (atomically)")
     ap.add_argument("--table", type=Path, metavar="FILE", help="print a markdown table of saved JSON lines and exit")

@@ -9,7 +9,9 @@ command line's own answer, tests/test_named_runs.py's data plus a second zone). 
 Every request the pages make is checked to go to 127.0.0.1 only (offline: no CDN, no tiles).
 The tests run in file order: the scenario made by the first is run by the second and compared by the third.
 """
+import fcntl
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -217,21 +219,30 @@ def test_compare_a_scenario_with_its_parent(context, server):
 
 
 def test_two_tabs_cannot_start_a_run_twice_and_runs_cancel(context, server, browser):
+    """The test holds the writers' lock on the results folder (model.io.outputs: flock on the parent of
+    a run's folder), so the first run cannot finish however fast the machine is: it is still running
+    when the second tab asks for the queued run again and when both are cancelled."""
     results = server["root"] / "results"
     before = {n: (results / n / "summary.json").stat().st_mtime_ns for n in ("tiny", "dearer-last-mile")}
     one, two, runs = context.new_page(), context.new_page(), context.new_page()
     for p in (one, two):
         p.goto(server["url"] + "/")
-    runs.goto(server["url"] + "/runs")  # loaded first: the cancel below comes while the run is still starting
+    runs.goto(server["url"] + "/runs")
     runs.locator("#run-table tr").first.wait_for()
-    one.click("#scenario-row-dearer-last-mile button")  # runs first: the two below wait in the queue
-    one.click("#scenario-row-tiny button")
-    two.click("#scenario-row-tiny button")
-    one.locator("#scenario-msg").filter(has_text="queued").wait_for()
-    assert "already queued" in two.locator("#scenario-msg").filter(has_text="already").inner_text()
-    for name in ("dearer-last-mile", "tiny"):  # the running one, then the queued one
-        runs.locator(f'tr[data-run="{name}"]').first.get_by_role("button", name="cancel").click()
-    done = _wait_runs_idle(runs, {"tiny", "dearer-last-mile"})
+    lock = os.open(results, os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        one.click("#scenario-row-dearer-last-mile button")  # runs first: the two below wait in the queue
+        one.click("#scenario-row-tiny button")
+        two.click("#scenario-row-tiny button")
+        one.locator("#scenario-msg").filter(has_text="queued").wait_for()
+        assert "already queued" in two.locator("#scenario-msg").filter(has_text="already").inner_text()
+        for name in ("dearer-last-mile", "tiny"):  # the running one, then the queued one
+            runs.locator(f'tr[data-run="{name}"]').first.get_by_role("button", name="cancel").click()
+        done = _wait_runs_idle(runs, {"tiny", "dearer-last-mile"})
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
     assert done["states"] == {"tiny": "cancelled", "dearer-last-mile": "cancelled"}
     after = {n: (results / n / "summary.json").stat().st_mtime_ns for n in before}
     assert after == before  # a cancelled run leaves the finished folders as they were
