@@ -432,7 +432,22 @@ class LiveModel:
                            h.modelStatusToString(h.getModelStatus()), self.interface)
 
 
-class CtrlC:
+class _InterruptCheck:
+    """A ``_check(event)`` subscribed to HiGHS's ``cbMipInterrupt`` while a run lasts."""
+
+    _cb = None
+
+    def _subscribe(self, h: highspy.Highs) -> None:
+        self._cb = h.cbMipInterrupt
+        self._cb.subscribe(self._check)
+
+    def stop(self) -> None:
+        if self._cb is not None:
+            self._cb.unsubscribe(self._check)
+            self._cb = None
+
+
+class CtrlC(_InterruptCheck):
     """Ctrl-C (SIGINT) during a MIP run: HiGHS is asked to stop at its next ``cbMipInterrupt``
     check, so it returns its best plan (status kInterrupt) instead of KeyboardInterrupt tearing
     the run down with the plan lost. A second Ctrl-C raises KeyboardInterrupt at once. Only in
@@ -441,7 +456,6 @@ class CtrlC:
     def __init__(self):
         self.pressed = False
         self._old = None
-        self._cb = None
 
     def _handler(self, signum, frame) -> None:
         if self.pressed:
@@ -461,20 +475,17 @@ class CtrlC:
             self._old = signal.signal(signal.SIGINT, self._handler)
         except ValueError:  # not the main interpreter
             return self
-        self._cb = h.cbMipInterrupt
-        self._cb.subscribe(self._check)
+        self._subscribe(h)
         return self
 
     def stop(self) -> None:
-        if self._cb is not None:
-            self._cb.unsubscribe(self._check)
-            self._cb = None
+        super().stop()
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
             self._old = None
 
 
-class Tightener:
+class Tightener(_InterruptCheck):
     """Interrupts a MIP run that aims below the gap asked for (``LiveModel.run(tighten=...)``)
     once it has spent, since it first held a solution within ``gap``, as long again as it took
     to get there (at least one second): the extra effort is bounded by the run's own pace."""
@@ -483,7 +494,6 @@ class Tightener:
         self.gap = float(gap)
         self.reached_at: float | None = None
         self.interrupted = False
-        self._cb = None
 
     def _check(self, event) -> None:
         d = event.data_out
@@ -495,14 +505,8 @@ class Tightener:
             event.interrupt()
 
     def attach(self, h: highspy.Highs) -> "Tightener":
-        self._cb = h.cbMipInterrupt
-        self._cb.subscribe(self._check)
+        self._subscribe(h)
         return self
-
-    def stop(self) -> None:
-        if self._cb is not None:
-            self._cb.unsubscribe(self._check)
-            self._cb = None
 
 
 def _set_start(h: highspy.Highs, cols, start: dict) -> None:

@@ -68,8 +68,13 @@ def make_elastic(m, families) -> list:
     """Relax every row of ``families`` in ``m`` with a slack >= 0; replace the objective by the
     total slack. Returns [(family, index, slack Var)]."""
     rows = [(f, idx, c) for f in families for idx, c in _rows(m, f)]
-    if "capacity" in families and hasattr(m, "hold_capacity"):
-        m.hold_capacity.deactivate()  # a cut implied by throughput_capacity for integer hold: no cause of its own
+    if "capacity" in families:
+        # cuts implied by throughput_capacity for integer open and hold, so no cause of their own:
+        # hold_capacity, and strong_linking, whose coefficients min(demand, capacity of the level)
+        # would otherwise keep each arc within the capacity being relaxed
+        for name in ("hold_capacity", "strong_linking"):
+            if hasattr(m, name):
+                getattr(m, name).deactivate()
     m._elastic_slack = pyo.Var(range(len(rows)), within=pyo.NonNegativeReals)
     m._elastic_rows = pyo.ConstraintList()
     out = []
