@@ -1,4 +1,5 @@
 """Loading: typed tables, references checked, every error names file, row and column."""
+import pandas
 import pytest
 from tiny import tables, write
 
@@ -113,3 +114,17 @@ def test_data_dictionary_doc_is_generated_from_the_schema():
     doc = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
     assert doc.read_text(encoding="utf-8") == data_dictionary_markdown(), \
         "regenerate with: python -c \"from model.io.schema import data_dictionary_markdown as d; print(d(), end='')\""
+
+
+def test_a_column_with_more_bad_rows_than_are_listed_says_how_many_more(tmp_path):
+    """25 rows of demand.csv with text for a number: the first 20 of the column are taken one by one
+    (fewer may be printed, under the file's own limit, which says how many it left out), and one
+    line says 5 more rows of the column have the same problem: none goes unmentioned."""
+    t = tables()
+    t["demand"] = pandas.DataFrame({"zone": "01", "product": "P1", "orders_per_year": ["many"] * 25})
+    folder = write(tmp_path / "d", t)
+    with pytest.raises(DataError) as err:
+        load_scenario(folder)
+    lines = [line for line in err.value.lines() if "orders_per_year" in line]
+    assert [line for line in lines if ", row 2," in line]  # the first rows listed one by one
+    assert any("5 more rows like those listed" in line for line in lines), lines

@@ -81,12 +81,23 @@ def _ragged_lines(text: str, file: str) -> list[Problem]:
         return [Problem(file, None, None, None, f"comma-separated values ({exc})")]
 
 
+def _listed(index, problems: list[Problem], file: str, column: str):
+    """The first ``MAX_PROBLEMS`` rows of ``index`` to report one by one; for the rest one line saying
+    how many more rows of the column have the same problem (so no problem goes unmentioned)."""
+    yield from index[:MAX_PROBLEMS]
+    if len(index) > MAX_PROBLEMS:
+        more = len(index) - MAX_PROBLEMS
+        problems.append(Problem(file, None, column, f"{more} more row{'s' if more > 1 else ''} like those listed",
+                                f"valid values in every row (only the first {MAX_PROBLEMS} rows of a problem are "
+                                "listed)"))
+
+
 def _coerce(series: pd.Series, attr: Attr, file: str, problems: list[Problem]) -> pd.Series:
     s = series.astype(str).str.strip()
     empty = s == ""
     if empty.any():
         if attr.required:
-            for i in s.index[empty][:MAX_PROBLEMS]:
+            for i in _listed(s.index[empty], problems, file, attr.column):
                 problems.append(
                     Problem(
                         file, _line(i), attr.column, "", f"a value ({attr.type}{', ' + attr.unit if attr.unit else ''})"
@@ -98,19 +109,19 @@ def _coerce(series: pd.Series, attr: Attr, file: str, problems: list[Problem]) -
         num = pd.to_numeric(s.mask(s == "", np.nan), errors="coerce")
         bad = num.isna() & (s != "")
         bad |= ~np.isfinite(num.fillna(0.0))
-        for i in s.index[bad][:MAX_PROBLEMS]:
+        for i in _listed(s.index[bad], problems, file, attr.column):
             problems.append(
                 Problem(file, _line(i), attr.column, series[i], f"a number{' in ' + attr.unit if attr.unit else ''}")
             )
         if attr.type == "int":
             frac = num.notna() & (num != num.round())
-            for i in s.index[frac][:MAX_PROBLEMS]:
+            for i in _listed(s.index[frac], problems, file, attr.column):
                 problems.append(Problem(file, _line(i), attr.column, series[i], "a whole number"))
         return num.astype(float)
     if attr.type == "bool":
         low = s.str.lower()
         bad = ~low.isin(_TRUE | _FALSE) & (low != "")
-        for i in s.index[bad][:MAX_PROBLEMS]:
+        for i in _listed(s.index[bad], problems, file, attr.column):
             problems.append(Problem(file, _line(i), attr.column, series[i], "True or False"))
         return low.isin(_TRUE)
     return s
