@@ -1,4 +1,6 @@
 """Loading: typed tables, references checked, every error names file, row and column."""
+import os
+
 import pandas
 import pytest
 from tiny import tables, write
@@ -128,3 +130,15 @@ def test_a_column_with_more_bad_rows_than_are_listed_says_how_many_more(tmp_path
     lines = [line for line in err.value.lines() if "orders_per_year" in line]
     assert [line for line in lines if ", row 2," in line]  # the first rows listed one by one
     assert any("5 more rows like those listed" in line for line in lines), lines
+
+
+def test_a_table_that_is_a_fifo_is_named_as_one_not_as_missing(tmp_path):
+    """A named pipe where demand.csv should be is refused without being opened (reading it would
+    hang), and the message says what it is instead of calling the table missing."""
+    folder = write(tmp_path / "d", tables())
+    (folder / "demand.csv").unlink()
+    os.mkfifo(folder / "demand.csv")
+    with pytest.raises(DataError) as err:
+        load_scenario(folder)
+    text = "\n".join(err.value.lines())
+    assert "named pipe (FIFO)" in text and "to exist" not in text

@@ -169,6 +169,12 @@ def read_table(path: Path | str, table: str) -> pd.DataFrame:
     return df
 
 
+def _kind(path: Path) -> str:
+    """What a path that exists but is no regular file is, in words."""
+    return ("folder" if path.is_dir() else "named pipe (FIFO)" if path.is_fifo() else "socket" if path.is_socket()
+            else "device" if path.is_block_device() or path.is_char_device() else "special file")
+
+
 def _read_table(path: Path | str, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """The table and its problems (at most ``MAX_PROBLEMS``). The table is None when the file
     cannot be read as a table (missing, not UTF-8, not CSV, required columns missing); otherwise
@@ -177,7 +183,9 @@ def _read_table(path: Path | str, table: str) -> tuple[pd.DataFrame | None, list
     path = Path(path)
     file = str(path)
     if not path.is_file():
-        return None, [Problem(file, None, None, None, f"the table '{table}.csv' to exist")]
+        what = (f"the table '{table}.csv' as a regular file (this is a {_kind(path)}, which is not read)"
+                if path.exists() else f"the table '{table}.csv' to exist")
+        return None, [Problem(file, None, None, None, what)]
     try:
         text = _decode(path)
     except DataError as exc:
