@@ -166,3 +166,24 @@ def test_folder_without_road_tables_uses_the_stand_in(tmp_path):
     assert d.source == "stand-in"
     assert d.site_zone.at["S1", "03"] == pytest.approx(KM_PER_DEGREE, rel=1e-12)
     assert d.site_zone_hours.at["S1", "03"] == pytest.approx(KM_PER_DEGREE / sc.param("network.truck_speed_kmh"))
+
+
+def test_a_road_edge_of_zero_km_is_refused_naming_its_row(tmp_path):
+    """Two waypoints 0 km apart would make every route through them free: refused at load, naming
+    road_edges.csv, the row and the column, not reported later as non-finite arc tables."""
+    import shutil
+
+    import pandas as pd
+
+    from model.core.errors import DataError
+    from model.io.scenario import DEFAULT_DATA_DIR, load_scenario
+
+    folder = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, folder)
+    edges = pd.read_csv(folder / "road_edges.csv", dtype=str, keep_default_na=False)
+    edges.loc[2, "km"] = "0"
+    edges.to_csv(folder / "road_edges.csv", index=False)
+    with pytest.raises(DataError) as err:
+        load_scenario(folder)
+    [line] = [line for line in err.value.lines() if "road_edges.csv" in line]
+    assert "row 4, column 'km'" in line and "positive road length" in line

@@ -31,6 +31,15 @@ def load_corridors(data_dir: Path | str) -> dict[str, pd.DataFrame] | None:
     pairs = edges.apply(lambda r: frozenset((r["from"], r["to"])), axis=1)
     problems += [Problem(file, int(i) + 2, "to", edges.at[i, "to"], "an edge not listed before in the other direction")
                  for i in edges.index[pairs.duplicated()]]
+    # two different waypoints 0 km apart would make every route through them free (and, at 0 hours,
+    # leave the shortest paths undefined): a published length is positive, a blank one is estimated
+    if "km" in edges:
+        zero = edges.index[edges["km"].notna() & (edges["km"] <= 0)]
+        problems += [Problem(file, int(i) + 2, "km", edges.at[i, "km"], "a positive road length (leave it blank "
+                             "to use the great-circle km x the road class's circuity)") for i in zero[:20]]
+        if len(zero) > 20:
+            problems.append(Problem(file, None, "km", f"{len(zero) - 20} more rows like those listed",
+                                    "a positive road length in every row"))
     if problems:
         raise DataError(problems)
     g = nx.Graph()
