@@ -20,6 +20,7 @@ settings.register_profile("suite", max_examples=12, **_COMMON)
 settings.register_profile("thorough", max_examples=100, **_COMMON)
 #   fuzz1000  250 per property, so 1,000 fuzzed files for the corrupted-input fuzzer (issue 31's run):
 #             HYPOTHESIS_PROFILE=fuzz1000 python -m pytest tests/test_properties.py tests/test_untrusted.py -k fuzz
+#             (the corrupted-input part alone: python -m pytest -m slow -k thousand tests/test_properties.py)
 settings.register_profile("fuzz1000", max_examples=250, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))  # --hypothesis-profile NAME wins
 

@@ -397,6 +397,14 @@ def test_corrupted_inputs_exit_0_2_or_3_never_a_traceback(data):
 
 
 @pytest.mark.slow
+@settings(max_examples=1000)
+@given(st.data())
+def test_a_thousand_corrupted_inputs_never_a_traceback(data):
+    """Issue 31's 1,000-case run of the fuzzer above (about 3 minutes on 2 cores, hence slow)."""
+    test_corrupted_inputs_exit_0_2_or_3_never_a_traceback.hypothesis.inner_test(data)
+
+
+@pytest.mark.slow
 @FUZZ_SLOW
 @given(st.data())
 def test_corrupted_shipped_data_exit_0_2_or_3_never_a_traceback_with_maps(data):
