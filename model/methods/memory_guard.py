@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.methods.lagrangian_run import EXACT_GB_PER_MILLION_VARIABLES
+from model.methods.lagrangian_run import exact_memory_gb
 
 #: Bytes per arc while the arc tables are built (the frames hold ~200 B per row; merges and the
 #: cost columns hold a few copies at once): a deliberately high rate for a guard.
@@ -52,7 +52,7 @@ def estimate(scenario) -> dict:
     sites = t["sites"]
     open_sites = int((~sites["force_closed"].astype(bool)).sum()) if "force_closed" in sites else len(sites)
     arcs = rows * (open_sites + 1)
-    return {"arcs": arcs, "exact_gb": EXACT_GB_PER_MILLION_VARIABLES * arcs / 1e6,
+    return {"arcs": arcs, "exact_gb": exact_memory_gb(arcs),
             "arc_tables_gb": ARC_TABLE_BYTES * arcs / 1e9}
 
 

@@ -6,14 +6,14 @@ A neutral module: the renderers (model.report.markdown, model.report.maps) read 
 from __future__ import annotations
 
 from model.core.formats import usd as _usd
+from model.core.names import named
 from model.io.outputs import md_text
 from model.report.breakeven_text import switch_sentences, switch_summary
 
 
 def _named(code, names: dict | None) -> str:
-    """'79 Hồ Chí Minh' from a code and {code: name}; the code alone when no name is known."""
-    name = (names or {}).get(str(code))
-    return f"{code} {name}" if name and str(name) != str(code) else str(code)
+    """'79 Hồ Chí Minh' from a code and {code: name}, or the code alone (:func:`model.core.names.named`)."""
+    return named(code, names or {})
 
 
 def robust_sites(summary: dict) -> set:

@@ -243,16 +243,10 @@ def write_flows_geojson(result, path) -> None:
 
 # ----------------------------------------------------------------------------- PNG
 
-def _qty(v: float) -> str:
-    """Short numbers for labels (:func:`model.core.formats.quantity`)."""
-
-    return quantity(v)
-
-
 def _title(result) -> str:
     s = result.summary
     obj = s.get("objective")
-    cost = f"total cost {_qty(obj)} USD/year" if obj is not None else "no solution"
+    cost = f"total cost {quantity(obj)} USD/year" if obj is not None else "no solution"
     return f"Run {s.get('run') or s.get('scenario', result.scenario.name)}: CBEC network, {cost}"
 
 
@@ -518,7 +512,7 @@ class _PngMap:
                           marker="o" if md in regimes.STOCKED else "", ms=9, color=regime_colour(md),
                           mfc=regime_colour(md), mec="black", label=regimes.label(md)) for md in self.regimes_shown()]
         handles += [Line2D([], [], ls="", marker="o", ms=math.sqrt(float(self.site_size(v))), mfc="#bdbdbd",
-                           mec="black", label=f"site opened, {_qty(v)} orders/yr")
+                           mec="black", label=f"site opened, {quantity(v)} orders/yr")
                     for v in sorted({max_thr, max_thr / 4, max_thr / 16}, reverse=True)]
         handles.append(
             Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=CLOSED_COLOUR, label="candidate, not opened"))
@@ -534,7 +528,7 @@ class _PngMap:
                 handles.append(Line2D([], [], color="#555555", ls=style, lw=2,
                                       label=f"{text}, top {min(top, len(sel))}"))
         handles.append(Line2D([], [], color="#777777", lw=float(self.line_width(self.max_line)),
-                              label=f"line width: {_qty(self.max_line)} orders/yr"))
+                              label=f"line width: {quantity(self.max_line)} orders/yr"))
         legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8.5, labelspacing=1.1,
                          borderpad=0.2, handletextpad=1.0)
         cax = fig.add_axes([0.665, 0.12, 0.30, 0.016])
@@ -550,7 +544,7 @@ class _PngMap:
         enabled = {md for md, r in (s.get("regimes") or {}).items() if r.get("enabled")}
         n = len(self.opened)
         return (", ".join(f"{regimes.label(k)} {v:.0%}" for k, v in shares.items() if v > 0 or k in enabled)
-                + f", unmet {s.get('unmet_share') or 0:.0%} of {_qty(s.get('total_demand_orders', 0))} orders/yr; "
+                + f", unmet {s.get('unmet_share') or 0:.0%} of {quantity(s.get('total_demand_orders', 0))} orders/yr; "
                 f"{n} site{'s' if n != 1 else ''} opened; status {s.get('status', '?')}")
 
 

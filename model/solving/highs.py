@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import os
 import signal
 import sys
@@ -40,6 +39,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from model.core.options import check_value
 from model.solving.progress import SolveProgress
 
 log = logging.getLogger(__name__)
@@ -71,16 +71,12 @@ class SolverOptions:
 
 
 def check_options(o: "SolverOptions") -> None:
-    """ValueError unless gap in [0, 1), time limit None or > 0 and finite, threads None or >= 1."""
-    gap = o.mip_rel_gap
-    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not (0 <= gap < 1):
-        raise ValueError(f"--gap {gap!r}: expected a relative MIP gap >= 0 and < 1 (e.g. 1e-4)")
-    t = o.time_limit
-    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not (t > 0 and math.isfinite(t))):
-        raise ValueError(f"--time-limit {t!r}: expected a number of seconds > 0 (leave it out for no limit)")
-    n = o.threads
-    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
-        raise ValueError(f"--threads {n!r}: expected a whole number >= 1")
+    """ValueError unless gap in [0, 1), time limit None or > 0 and finite, threads None or a whole
+    number >= 1: the command line's own ranges (model.core.options.OPTION_RULES)."""
+    check_value("gap", o.mip_rel_gap)
+    for attr, v in (("time_limit", o.time_limit), ("threads", o.threads)):
+        if v is not None:
+            check_value(attr, v)
     if o.interface not in INTERFACES:
         raise ValueError(f"interface {o.interface!r}: expected one of {', '.join(INTERFACES)}")
 
